@@ -1,0 +1,218 @@
+"""Strict reading and compact writing of the JSON objects in docs/format.md §7–§10.
+
+Every signed or sealed JSON object is read the same way: UTF-8 without a byte-order
+mark, no duplicate keys, no NaN/Infinity, exactly the keys the format lists, and each
+value of the listed type and within its cap. A reader that is lenient here gives an
+attacker room to make two implementations (Python, browser) disagree about one object.
+
+`JsonReader` carries the error classes to raise, so the bundle reader can report
+`BundleError`, the reply-file reader `ReplyFileError`, and the submission and reply
+readers `FormatError`/`LimitError`, all with the same checks.
+"""
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from .errors import CandourError, FormatError, LimitError
+from .identity import b64url, unb64url
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Serialise for signing or sealing: compact, UTF-8, no ASCII escaping, keys as given."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def is_day(text: object) -> bool:
+    """True for a real calendar day written `YYYY-MM-DD` (nothing else is accepted)."""
+    if not isinstance(text, str) or not _DAY.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_hex(text: object, byte_count: int) -> bool:
+    """True for exactly `byte_count` bytes written as lowercase hex."""
+    return isinstance(text, str) and len(text) == 2 * byte_count and bool(_HEX.fullmatch(text))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key '{key}' appears twice")
+        result[key] = value
+    return result
+
+
+class JsonReader:
+    """Checks one kind of document; `what` names it in every error message."""
+
+    def __init__(
+        self,
+        what: str,
+        error: type[CandourError] = FormatError,
+        limit_error: type[CandourError] = LimitError,
+    ) -> None:
+        self.what = what
+        self.error = error
+        self.limit_error = limit_error
+
+    def fail(self, message: str) -> CandourError:
+        return self.error(f"{self.what}: {message}")
+
+    def over_limit(self, message: str) -> CandourError:
+        return self.limit_error(f"{self.what}: {message}")
+
+    def loads(self, data: bytes, max_bytes: int | None = None) -> Any:
+        """Parse UTF-8 JSON strictly (size cap first, then duplicates, NaN, BOM refused)."""
+        if max_bytes is not None and len(data) > max_bytes:
+            raise self.over_limit(f"{len(data):,} bytes is more than the {max_bytes:,} allowed")
+        try:
+            text = bytes(data).decode("utf-8")
+            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        except UnicodeDecodeError as exc:
+            raise self.fail("it is not UTF-8 text") from exc
+        except RecursionError as exc:
+            raise self.fail("it is nested too deeply") from exc
+        except ValueError as exc:  # JSONDecodeError, duplicate keys, NaN, huge integers
+            raise self.fail(f"it is not valid JSON ({exc})") from exc
+
+    def obj(self, value: Any, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict[str, Any]:
+        """An object with every `required` key, possibly some `optional` ones, and no others."""
+        if not isinstance(value, dict):
+            raise self.fail(f"{where} must be a JSON object")
+        required = tuple(required)
+        allowed = set(required) | set(optional)
+        missing = [key for key in required if key not in value]
+        if missing:
+            raise self.fail(f"{where} lacks '{missing[0]}'")
+        unknown = sorted(key for key in value if key not in allowed)
+        if unknown:
+            raise self.fail(f"{where} has an unknown key '{unknown[0]}'")
+        return value
+
+    def header(self, value: dict[str, Any], where: str, format_name: str, version: int) -> None:
+        """Check the `format` and `version` members every document starts with."""
+        if value.get("format") != format_name:
+            raise self.fail(f"{where} is not a '{format_name}' document (format is {value.get('format')!r})")
+        found = value.get("version")
+        if not isinstance(found, int) or isinstance(found, bool) or found != version:
+            raise self.fail(f"{where} is version {found!r}; this tool reads version {version}: update the tool")
+
+    def string(
+        self,
+        value: Any,
+        where: str,
+        max_chars: int,
+        *,
+        nullable: bool = False,
+        non_empty: bool = False,
+    ) -> str | None:
+        """A string of at most `max_chars` Unicode code points (not UTF-16 units)."""
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"{where} must be a string" + (" or null" if nullable else ""))
+        if len(value) > max_chars:
+            raise self.over_limit(f"{where} has {len(value):,} characters; at most {max_chars:,} are allowed")
+        if non_empty and not value:
+            raise self.fail(f"{where} must not be empty")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate from a "\ud800" escape
+            raise self.fail(f"{where} contains an invalid Unicode escape") from exc
+        return value
+
+    def text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:
+        """Like `string`, never null."""
+        result = self.string(value, where, max_chars, non_empty=non_empty)
+        assert result is not None
+        return result
+
+    def integer(self, value: Any, where: str, low: int, high: int) -> int:
+        """An integer (not a boolean, not a float) in low..high inclusive."""
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(f"{where} must be an integer")
+        if not low <= value <= high:
+            raise self.over_limit(f"{where} is {value}; it must be between {low} and {high:,}")
+        return value
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"{where} must be true or false")
+        return value
+
+    def hex_bytes(self, value: Any, where: str, byte_count: int, *, nullable: bool = False) -> bytes | None:
+        """Lowercase hex of exactly `byte_count` bytes."""
+        if value is None and nullable:
+            return None
+        if not is_hex(value, byte_count):
+            raise self.fail(f"{where} must be {byte_count} bytes in lowercase hex")
+        return bytes.fromhex(value)
+
+    def hex_id(self, value: Any, where: str, byte_count: int) -> str:
+        """Lowercase hex of exactly `byte_count` bytes, returned as the string."""
+        self.hex_bytes(value, where, byte_count)
+        return value
+
+    def b64u(
+        self,
+        value: Any,
+        where: str,
+        *,
+        byte_count: int | None = None,
+        max_bytes: int | None = None,
+        nullable: bool = False,
+    ) -> bytes | None:
+        """base64url without padding; an exact length or a cap on the decoded bytes."""
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"{where} must be a base64url string")
+        if max_bytes is not None and len(value) > (max_bytes * 4 + 2) // 3:
+            raise self.over_limit(f"{where} is longer than the {max_bytes:,} bytes allowed")
+        try:
+            decoded = unb64url(value) if value else b""
+        except ValueError as exc:
+            raise self.fail(f"{where} is not valid base64url") from exc
+        # Only one spelling per byte string: no padding, no stray whitespace, canonical last character.
+        if b64url(decoded) != value:
+            raise self.fail(f"{where} is not canonical base64url (no padding, no spaces)")
+        if byte_count is not None and len(decoded) != byte_count:
+            raise self.fail(f"{where} must be {byte_count} bytes, not {len(decoded)}")
+        return decoded
+
+    def raw(self, value: Any, where: str, **kwargs: Any) -> bytes:
+        """Like `b64u`, never null."""
+        result = self.b64u(value, where, **kwargs)
+        assert result is not None
+        return result
+
+    def day(self, value: Any, where: str, *, nullable: bool = False) -> str | None:
+        if value is None and nullable:
+            return None
+        if not is_day(value):
+            raise self.fail(f"{where} must be a day written YYYY-MM-DD")
+        return value
+
+    def list(self, value: Any, where: str, max_items: int, *, min_items: int = 0) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(f"{where} must be a list")
+        if len(value) > max_items:
+            raise self.over_limit(f"{where} has {len(value):,} entries; at most {max_items:,} are allowed")
+        if len(value) < min_items:
+            raise self.fail(f"{where} must have at least {min_items} entr{'y' if min_items == 1 else 'ies'}")
+        return value
