@@ -1,0 +1,98 @@
+"""The reporter's session after they enter their codename.
+
+Without JavaScript the server must read replies and sign follow-ups for the reporter,
+so for the length of a visit it needs the reporter's reply and signing keys (never the
+codename). They travel in a cookie encrypted with a key that exists only in the
+server's memory: gunicorn's master process makes it at start-up and its workers
+inherit it; nothing writes it to disk. Stealing the server's disk, database or
+backups gives no way to read such a cookie; restarting the server ends every session.
+Sessions end when the browser closes or after SESSION_IDLE_MINUTES without a request.
+"""
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, Request, Response, current_app
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
+
+from crypto.codename import ReporterKeys
+from crypto.identity import b64url, unb64url
+
+COOKIE_NAME = "candour_case"
+KEY_ENV = "CANDOUR_SESSION_KEY"
+CONFIG_KEY = "REPORTER_SESSION_KEY"
+
+
+@dataclass(frozen=True)
+class ReporterSession:
+    case_id: str
+    keys: ReporterKeys = field(repr=False)
+
+
+def init_session_key(app: Flask) -> None:
+    """Use the key gunicorn's master put in the environment, or make one for this process."""
+    from_env = os.environ.get(KEY_ENV, "")
+    try:
+        key = bytes.fromhex(from_env) if from_env else secrets.token_bytes(SecretBox.KEY_SIZE)
+    except ValueError:
+        key = b""
+    if len(key) != SecretBox.KEY_SIZE:
+        raise RuntimeError(f"{KEY_ENV} must be {SecretBox.KEY_SIZE * 2} hex digits")
+    app.config[CONFIG_KEY] = key
+
+
+def _box() -> SecretBox:
+    return SecretBox(current_app.config[CONFIG_KEY])
+
+
+def _idle_seconds() -> int:
+    return int(current_app.config.get("SESSION_IDLE_MINUTES", 30)) * 60
+
+
+def set_reporter_session(response: Response, session: ReporterSession) -> None:
+    # The expiry lives inside the encrypted cookie, in the reporter's browser only.
+    payload = json.dumps(
+        {
+            "case": session.case_id,
+            "login": b64url(session.keys.login_token),
+            "reply": b64url(session.keys.reply_secret_key),
+            "sign": b64url(session.keys.signing_seed),
+            "until": int(time.time()) + _idle_seconds(),
+        }
+    ).encode("utf-8")
+    response.set_cookie(
+        COOKIE_NAME,
+        b64url(bytes(_box().encrypt(payload))),
+        httponly=True,
+        samesite="Strict",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE", False)),
+        path="/",
+    )
+
+
+def clear_reporter_session(response: Response) -> None:
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict")
+
+
+def load_reporter_session(request: Request) -> ReporterSession | None:
+    """The session in the request's cookie, or None if absent, forged, old or expired."""
+    raw = request.cookies.get(COOKIE_NAME)
+    if not raw or len(raw) > 4096:
+        return None
+    try:
+        payload = json.loads(_box().decrypt(unb64url(raw)))
+        if int(payload["until"]) < time.time():
+            return None
+        keys = ReporterKeys(
+            login_token=unb64url(payload["login"]),
+            reply_secret_key=unb64url(payload["reply"]),
+            signing_seed=unb64url(payload["sign"]),
+        )
+        case_id = str(payload["case"])
+    except (CryptoError, ValueError, KeyError, TypeError):
+        return None
+    return ReporterSession(case_id=case_id, keys=keys)
