@@ -4,6 +4,10 @@
   from the checkout, passphrase handed over through CANDOUR_PASSPHRASE_FILE.
 - reviewer_kit: three reviewers (ana, ben, cat) made by `keygen --kdf interactive`,
   each with .key, .pub and the loaded ReviewerKeys.
+
+For the library tests (test_submission.py and others):
+- reviewers: three in-memory ReviewerKeys (alice, bob, carol)
+- reporter / other_reporter: ReporterKeys from two different codenames
 """
 
 from __future__ import annotations
@@ -17,10 +21,33 @@ from pathlib import Path
 
 import pytest
 
-from crypto.identity import PublicIdentity, ReviewerKeys, load_reviewer_keys, parse_public_identity
+from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename
+from crypto.identity import (
+    PublicIdentity,
+    ReviewerKeys,
+    generate_reviewer_keys,
+    load_reviewer_keys,
+    parse_public_identity,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
+INSTANCE_SALT = bytes(range(16))
+
+
+@pytest.fixture(scope="session")
+def reviewers() -> list[ReviewerKeys]:
+    return [generate_reviewer_keys(name) for name in ("alice", "bob", "carol")]
+
+
+@pytest.fixture(scope="session")
+def reporter() -> ReporterKeys:
+    return derive_reporter_keys(generate_codename(), INSTANCE_SALT)
+
+
+@pytest.fixture(scope="session")
+def other_reporter() -> ReporterKeys:
+    return derive_reporter_keys(generate_codename(), INSTANCE_SALT)
 
 
 @dataclass(frozen=True)

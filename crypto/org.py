@@ -1,0 +1,272 @@
+"""The organisation-signed reviewer list (docs/format.md §5).
+
+The organisation's offline root key signs the list of reviewer identities, with the
+name and role people see beside each and whether the reviewer must receive every
+report. Reporters' browsers check replies against this list, so a server cannot add
+a reviewer of its own: it would need the organisation key, which never touches it.
+"""
+
+import datetime
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.signing import VerifyKey
+
+from .errors import FormatError, IdentityError, LimitError, SignatureError, UnsupportedVersionError
+from .identity import (
+    OrgIdentity,
+    OrgKeys,
+    PublicIdentity,
+    b64url,
+    parse_org_identity,
+    parse_public_identity,
+    unb64url,
+)
+from .wordlist import word_index
+
+LIST_FORMAT = "candour-reviewer-list"
+LIST_VERSION = 1
+LIST_CONTEXT = b"candour/v1 reviewer list\x00"
+MAX_LIST_BYTES = 1 << 20
+MAX_REVIEWERS = 1000
+MAX_DISPLAY_NAME_CHARS = 100
+MAX_ROLE_CHARS = 100
+MAX_ORGANISATION_CHARS = 200
+DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ListedReviewer:
+    identity: PublicIdentity
+    display_name: str
+    role: str
+    required: bool
+
+    @property
+    def key_id(self) -> bytes:
+        return self.identity.key_id
+
+
+@dataclass(frozen=True)
+class SignedReviewerList:
+    org: OrgIdentity
+    organisation: str
+    serial: int
+    issued: str
+    reviewers: tuple[ListedReviewer, ...]
+    body: bytes
+    signature: bytes
+
+    def find(self, key_id: bytes) -> ListedReviewer | None:
+        """The listed reviewer with this key id, or None."""
+        for reviewer in self.reviewers:
+            if reviewer.key_id == bytes(key_id):
+                return reviewer
+        return None
+
+    def find_by_sign_key(self, sign_public_key: bytes) -> ListedReviewer | None:
+        for reviewer in self.reviewers:
+            if reviewer.identity.sign_public_key == bytes(sign_public_key):
+                return reviewer
+        return None
+
+
+def normalise_fingerprint(text: str) -> str:
+    """Fold what a person types (case, dashes, commas, extra spaces) into six words."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    for separator in "-,.;:\n\t":
+        folded = folded.replace(separator, " ")
+    return " ".join(folded.split())
+
+
+def _check_text(value: Any, what: str, max_chars: int, *, allow_empty: bool) -> str:
+    if not isinstance(value, str):
+        raise FormatError(f"the reviewer list's {what} must be text")
+    if not value.strip() and not allow_empty:
+        raise FormatError(f"the reviewer list's {what} is empty")
+    if len(value) > max_chars:
+        raise LimitError(f"the reviewer list's {what} is longer than {max_chars} characters")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise FormatError(f"the reviewer list's {what} contains control characters")
+    return value
+
+
+def _check_day(value: Any) -> str:
+    if not isinstance(value, str) or not DAY_PATTERN.fullmatch(value):
+        raise FormatError("the reviewer list's issue day is not a YYYY-MM-DD date")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError as exc:
+        raise FormatError(f"the reviewer list's issue day {value!r} is not a real date") from exc
+    return value
+
+
+def _check_entries(entries: Sequence[ListedReviewer]) -> None:
+    if len(entries) > MAX_REVIEWERS:
+        raise LimitError(f"a reviewer list holds at most {MAX_REVIEWERS} reviewers")
+    seen: dict[bytes, str] = {}
+    for entry in entries:
+        _check_text(entry.display_name, "display name", MAX_DISPLAY_NAME_CHARS, allow_empty=False)
+        _check_text(entry.role, "role", MAX_ROLE_CHARS, allow_empty=True)
+        if not isinstance(entry.required, bool):
+            raise FormatError("a reviewer's 'required' flag must be true or false")
+        if entry.key_id in seen:
+            raise FormatError(
+                f"the same reviewer key (key id {entry.key_id.hex()}) is listed twice: "
+                f"as '{seen[entry.key_id]}' and as '{entry.display_name}'"
+            )
+        seen[entry.key_id] = entry.display_name
+
+
+def sign_reviewer_list(
+    org_keys: OrgKeys,
+    entries: Sequence[ListedReviewer],
+    serial: int,
+    issued_day: str | datetime.date,
+    organisation: str | None = None,
+) -> bytes:
+    """Return the signed list file (JSON bytes). `organisation` defaults to the org key's name."""
+    if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
+        raise FormatError("the list's serial number must be a whole number, 1 or more")
+    day = issued_day.isoformat() if isinstance(issued_day, datetime.date) else _check_day(issued_day)
+    name = _check_text(
+        org_keys.name if organisation is None else organisation,
+        "organisation name",
+        MAX_ORGANISATION_CHARS,
+        allow_empty=False,
+    )
+    _check_entries(entries)
+    body = json.dumps(
+        {
+            "organisation": name,
+            "serial": serial,
+            "issued": day,
+            "reviewers": [
+                {
+                    "identity": entry.identity.to_line(),
+                    "display_name": entry.display_name,
+                    "role": entry.role,
+                    "required": entry.required,
+                }
+                for entry in entries
+            ],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    signature = org_keys.signing_key.sign(LIST_CONTEXT + body).signature
+    document = {
+        "format": LIST_FORMAT,
+        "version": LIST_VERSION,
+        "org": org_keys.public.to_line(),
+        "body": b64url(body),
+        "signature": b64url(signature),
+    }
+    return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+
+
+def _load_json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"the {what} is not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise FormatError(f"the {what} is not a JSON object")
+    return document
+
+
+def is_reviewer_list(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("format") == LIST_FORMAT
+
+
+def verify_reviewer_list(data: bytes, expected_org_fingerprint: str | None = None) -> SignedReviewerList:
+    """Check a signed reviewer list and return its contents.
+
+    Checks, in order: the envelope JSON, the org line's self-signature, the expected
+    org fingerprint (when given), the list signature, then the body: serial ≥ 1,
+    issue day, every identity's self-signature, no key id twice.
+    """
+    if len(data) > MAX_LIST_BYTES:
+        raise LimitError(f"a reviewer list is at most {MAX_LIST_BYTES} bytes")
+    document = _load_json_object(data, "reviewer list")
+    if document.get("format") != LIST_FORMAT:
+        raise FormatError("this is not a signed reviewer list (its format is not 'candour-reviewer-list')")
+    if document.get("version") != LIST_VERSION:
+        raise UnsupportedVersionError(
+            f"this reviewer list is version {document.get('version')!r}; this tool reads version {LIST_VERSION}"
+        )
+    if set(document) != {"format", "version", "org", "body", "signature"}:
+        raise FormatError("the reviewer list has missing or unexpected fields")
+    if not all(isinstance(document[k], str) for k in ("org", "body", "signature")):
+        raise FormatError("the reviewer list's org, body and signature must be text")
+    org = parse_org_identity(document["org"])
+    if expected_org_fingerprint is not None:
+        expected = normalise_fingerprint(expected_org_fingerprint)
+        if len(expected.split()) != 6 or any(w not in word_index() for w in expected.split()):
+            raise IdentityError("the expected organisation fingerprint must be six words from the word list")
+        if org.fingerprint != expected:
+            raise SignatureError(
+                f"the reviewer list is signed by an organisation key with fingerprint '{org.fingerprint}', "
+                f"not the expected '{expected}': do not use it"
+            )
+    try:
+        body = unb64url(document["body"])
+        signature = unb64url(document["signature"])
+    except ValueError as exc:
+        raise FormatError("the reviewer list's body or signature is not valid base64url") from exc
+    try:
+        VerifyKey(org.sign_public_key).verify(LIST_CONTEXT + body, signature)
+    except (BadSignatureError, CryptoError, ValueError) as exc:
+        raise SignatureError(
+            "the reviewer list's signature does not verify with its organisation key: it was altered"
+        ) from exc
+    return _parse_body(org, body, signature)
+
+
+def _parse_body(org: OrgIdentity, body: bytes, signature: bytes) -> SignedReviewerList:
+    content = _load_json_object(body, "reviewer list body")
+    if set(content) != {"organisation", "serial", "issued", "reviewers"}:
+        raise FormatError("the reviewer list body has missing or unexpected fields")
+    serial = content["serial"]
+    if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
+        raise FormatError("the reviewer list's serial number must be a whole number, 1 or more")
+    organisation = _check_text(content["organisation"], "organisation name", MAX_ORGANISATION_CHARS, allow_empty=False)
+    issued = _check_day(content["issued"])
+    raw_entries = content["reviewers"]
+    if not isinstance(raw_entries, list):
+        raise FormatError("the reviewer list's 'reviewers' must be a list")
+    if len(raw_entries) > MAX_REVIEWERS:
+        raise LimitError(f"a reviewer list holds at most {MAX_REVIEWERS} reviewers")
+    entries = []
+    for position, raw in enumerate(raw_entries, start=1):
+        if not isinstance(raw, dict) or set(raw) != {"identity", "display_name", "role", "required"}:
+            raise FormatError(f"reviewer {position} in the list has missing or unexpected fields")
+        if not isinstance(raw["identity"], str):
+            raise FormatError(f"reviewer {position} in the list has no identity line")
+        try:
+            identity = parse_public_identity(raw["identity"])
+        except IdentityError as exc:
+            raise IdentityError(f"reviewer {position} in the list: {exc}") from exc
+        entries.append(
+            ListedReviewer(
+                identity=identity,
+                display_name=raw["display_name"],
+                role=raw["role"],
+                required=raw["required"],
+            )
+        )
+    _check_entries(entries)
+    return SignedReviewerList(
+        org=org,
+        organisation=organisation,
+        serial=serial,
+        issued=issued,
+        reviewers=tuple(entries),
+        body=body,
+        signature=signature,
+    )
