@@ -1,0 +1,77 @@
+# Candour: `make run` to try it, `make test` to check it.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app wsgi
+# Re-installs only when a requirements file changes.
+STAMP := $(VENV)/.requirements-installed
+
+# The instance folder (settings, keys, database); CANDOUR_INSTANCE overrides it.
+INSTANCE ?= $(or $(CANDOUR_INSTANCE),instance)
+export CANDOUR_INSTANCE := $(abspath $(INSTANCE))
+DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
+
+.PHONY: venv init demo-reviewer run test lint typecheck bench messages
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+init: venv
+	@if [ -f "$(CANDOUR_INSTANCE)/candour.cfg" ]; then \
+	  echo "Instance already set up in $(CANDOUR_INSTANCE)."; \
+	else \
+	  $(FLASK) init && $(MAKE) --no-print-directory demo-reviewer; \
+	fi
+
+# ======================= FOR TRYING IT OUT ONLY =======================
+# Makes a demo reviewer so a fresh install has someone to report to. Its private
+# key sits on this server, so anything sealed to it can be read by whoever runs
+# the server. A real reviewer generates their key on their own offline machine and
+# hands over only the .pub file; remove the demo reviewer before real use:
+#   flask --app wsgi reviewer list ; flask --app wsgi reviewer remove KEY_ID
+# The passphrase is random, handed to keygen in CANDOUR_PASSPHRASE and printed once.
+demo-reviewer: venv
+	@passphrase="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(18))')"; \
+	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto keygen --name demo --dir "$(DEMO_DIR)" && \
+	$(FLASK) reviewer add "$(DEMO_DIR)/demo.pub" --name "Demo reviewer" \
+	  --role "For trying Candour out only" --required && \
+	echo && \
+	echo "!!!!!!!!!!!!!!!!!!!!!!!! FOR TRYING IT OUT ONLY !!!!!!!!!!!!!!!!!!!!!!!!" && \
+	echo "A demo reviewer key was made in $(DEMO_DIR)." && \
+	echo "Its passphrase (shown once, not stored anywhere):" && \
+	echo && \
+	echo "    $$passphrase" && \
+	echo && \
+	echo "Its private key is on this server: never use it for real reports." && \
+	echo "Remove it before real use: flask --app wsgi reviewer remove <key id>" && \
+	echo "!!!!!!!!!!!!!!!!!!!!!!!! FOR TRYING IT OUT ONLY !!!!!!!!!!!!!!!!!!!!!!!!"
+
+run: venv init
+	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py wsgi:app
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check portal tests config bench wsgi.py
+
+typecheck: venv
+	$(VENV)/bin/mypy portal
+
+test: venv
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+# One script per figure; each prints its own results.
+bench: venv
+	@shopt -s nullglob; scripts=(bench/*.py); \
+	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; exit 0; fi; \
+	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" || exit 1; done
+
+# Extract every translatable string into translations/messages.pot.
+messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _l -o translations/messages.pot .
