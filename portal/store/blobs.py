@@ -1,0 +1,198 @@
+"""Ciphertext blobs under instance/blobs/.
+
+A blob is written to a temporary file in blobs/tmp/, fsynced, then linked into
+blobs/<first 2 hex>/<32 hex> and the directories fsynced: after a crash a blob is
+either complete under its name or absent, never half-written. Names are random
+(never derived from content, which would let anyone holding a guess confirm it).
+
+File times are set to midnight UTC of the day written: the store keeps nothing
+about a submission finer than a day, and a file's mtime would otherwise record the
+second it arrived. (The inode change time cannot be set; see the README.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from portal.instance import BLOBS_DIRNAME
+
+_BLOB_NAME = re.compile(r"^[0-9a-f]{32}$")
+TEMP_PREFIX = "incoming-"
+
+
+class BlobError(Exception):
+    """Base class for blob store failures."""
+
+
+class BlobNameError(BlobError, ValueError):
+    """A blob name is not 32 lowercase hex digits."""
+
+
+class BlobNotFoundError(BlobError, FileNotFoundError):
+    """No blob exists under that name."""
+
+
+class BlobWriterClosedError(BlobError):
+    """The writer was used after commit() or abort()."""
+
+
+def blobs_dir(instance_path: str | os.PathLike[str]) -> Path:
+    return Path(instance_path) / BLOBS_DIRNAME
+
+
+def temp_dir(instance_path: str | os.PathLike[str]) -> Path:
+    return blobs_dir(instance_path) / "tmp"
+
+
+def blob_path(instance_path: str | os.PathLike[str], name: str) -> Path:
+    """Where the blob called `name` lives. Validates the name first, so a name
+    from the database or a request can never reach outside blobs/."""
+    if not isinstance(name, str) or not _BLOB_NAME.fullmatch(name):
+        raise BlobNameError(f"not a blob name (32 lowercase hex digits): {name!r}")
+    return blobs_dir(instance_path) / name[:2] / name
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _start_of_today() -> float:
+    today = datetime.now(UTC).date()
+    return datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp()
+
+
+class BlobWriter:
+    """Streams one blob to disk. Use as a context manager:
+
+        with BlobWriter(instance_path) as writer:
+            writer.write(chunk)
+            name = writer.commit()
+
+    Leaving the block without commit() (or by an exception) aborts: the temporary
+    file is removed and no blob exists.
+    """
+
+    def __init__(self, instance_path: str | os.PathLike[str]) -> None:
+        self._instance_path = Path(instance_path)
+        tmp = temp_dir(instance_path)
+        tmp.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=tmp)
+        self._temp_path: Path | None = Path(tmp_name)
+        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        self.size = 0
+
+    def _open_file(self) -> BinaryIO:
+        if self._file is None:
+            raise BlobWriterClosedError("this blob was already committed or aborted")
+        return self._file
+
+    def write(self, data: bytes) -> None:
+        self._open_file().write(data)
+        self.size += len(data)
+
+    def commit(self) -> str:
+        """Make the blob durable under a fresh random name and return the name."""
+        handle = self._open_file()
+        assert self._temp_path is not None  # noqa: S101 - set together with _file
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+        self._file = None
+        day = _start_of_today()
+        os.utime(self._temp_path, (day, day))
+        root = blobs_dir(self._instance_path)
+        while True:
+            name = secrets.token_hex(16)
+            final = blob_path(self._instance_path, name)
+            shard_created = not final.parent.exists()
+            final.parent.mkdir(mode=0o700, exist_ok=True)
+            try:
+                # link() refuses to replace an existing file, unlike rename().
+                os.link(self._temp_path, final)
+            except FileExistsError:  # 2**-128 odds; pick another name
+                continue
+            break
+        os.unlink(self._temp_path)
+        self._temp_path = None
+        for directory in (final.parent, temp_dir(self._instance_path)):
+            os.utime(directory, (day, day))
+            _fsync_dir(directory)
+        if shard_created:
+            os.utime(root, (day, day))
+            _fsync_dir(root)
+        return name
+
+    def abort(self) -> None:
+        """Discard what was written. Safe to call more than once."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._temp_path is not None:
+            self._temp_path.unlink(missing_ok=True)
+            self._temp_path = None
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+def open_blob(instance_path: str | os.PathLike[str], name: str) -> BinaryIO:
+    """The blob opened for reading in binary mode; the caller closes it."""
+    path = blob_path(instance_path, name)
+    try:
+        return open(path, "rb")  # noqa: SIM115 - returned to the caller to close
+    except FileNotFoundError:
+        raise BlobNotFoundError(f"no blob named {name} in {blobs_dir(instance_path)}") from None
+
+
+def delete_blob(instance_path: str | os.PathLike[str], name: str, *, missing_ok: bool = False) -> None:
+    """Remove a blob and make the removal durable. missing_ok lets retention
+    re-run after a crash between deleting the row and deleting the file."""
+    path = blob_path(instance_path, name)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise BlobNotFoundError(f"no blob named {name} in {blobs_dir(instance_path)}") from None
+    _fsync_dir(path.parent)
+
+
+def sweep_temp(instance_path: str | os.PathLike[str], older_than_seconds: float = 0) -> int:
+    """Remove temporary files left by writers that never finished (a crash, a killed
+    worker); returns how many. Run it at start-up, before any worker writes: with
+    workers running, pass older_than_seconds longer than the longest upload."""
+    tmp = temp_dir(instance_path)
+    if not tmp.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for entry in tmp.iterdir():
+        if not entry.name.startswith(TEMP_PREFIX) or not entry.is_file():
+            continue
+        if older_than_seconds and entry.stat().st_mtime > cutoff:
+            continue
+        entry.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        _fsync_dir(tmp)
+    return removed

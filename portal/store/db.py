@@ -1,0 +1,192 @@
+"""The SQLCipher database: opening it, migrating it, and one connection per request.
+
+Connections are in autocommit mode (isolation_level=None): nothing is grouped
+unless you ask. Group writes that belong together with `transaction(conn)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlcipher3
+from flask import Flask, current_app, g
+
+from portal.instance import DB_FILENAME, DB_KEY_FILENAME
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+Connection = sqlcipher3.Connection
+
+
+class DatabaseKeyError(Exception):
+    """db.key is missing, malformed, or does not open candour.db."""
+
+
+class MigrationError(Exception):
+    """A migration file is misnamed or failed to apply."""
+
+
+def read_db_key(instance_path: str | Path) -> str:
+    """The 64-hex-digit raw key from instance/db.key."""
+    key_file = Path(instance_path) / DB_KEY_FILENAME
+    try:
+        key = key_file.read_text(encoding="ascii").strip().lower()
+    except FileNotFoundError:
+        raise DatabaseKeyError(
+            f"{key_file} does not exist. Run `flask --app wsgi init` to create an "
+            "instance, or point CANDOUR_INSTANCE at an existing one."
+        ) from None
+    if not _HEX_KEY.fullmatch(key):
+        raise DatabaseKeyError(
+            f"{key_file} must hold exactly 64 hex digits (a 256-bit key); it does not. "
+            "Restore it from your backup: without it the database cannot be read."
+        )
+    return key
+
+
+def connect(instance_path: str | Path) -> Connection:
+    """Open instance/candour.db with the raw key from instance/db.key.
+
+    A raw key skips SQLCipher's PBKDF2 (about 100 ms per open), which matters for a
+    connection per request.
+    """
+    key = read_db_key(instance_path)
+    db_file = Path(instance_path) / DB_FILENAME
+    conn = sqlcipher3.connect(str(db_file), isolation_level=None, check_same_thread=True)
+    try:
+        # The key must be the first statement on the connection. The value is our
+        # own validated hex, never user input, so formatting it in is safe.
+        conn.execute(f"PRAGMA key = \"x'{key}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            raise DatabaseKeyError(
+                f"{db_file} cannot be opened with the key in {DB_KEY_FILENAME} "
+                f"({exc}). The key file does not belong to this database, or the "
+                "file is damaged: restore both from the same backup."
+            ) from None
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = FULL")
+        # Sorts and temporary tables stay in memory rather than in temp files.
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.row_factory = sqlcipher3.Row
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """BEGIN IMMEDIATE … COMMIT, rolled back if the block raises.
+
+    IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+    instead of one failing half-way with SQLITE_BUSY on upgrade.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def today() -> str:
+    """Today's date in UTC as 'YYYY-MM-DD': the finest time the store keeps."""
+    return datetime.now(UTC).date().isoformat()
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """(version, path) for every NNNN_name.sql, in order; refuses gaps and
+    duplicates, which would otherwise apply migrations in a surprising order."""
+    found: dict[int, Path] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_NAME.fullmatch(path.name)
+        if not match:
+            raise MigrationError(f"{path.name}: migration files must be named NNNN_lowercase_name.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(f"{path.name} and {found[version].name} share version {version}")
+        found[version] = path
+    versions = sorted(found)
+    if versions != list(range(1, len(versions) + 1)):
+        raise MigrationError(f"migration versions must run 1, 2, 3… without gaps: {versions}")
+    return [(version, found[version]) for version in versions]
+
+
+def _statements(sql: str) -> Iterator[str]:
+    # Split on statement boundaries as SQLite sees them (so a trigger body's inner
+    # semicolons do not end the statement early).
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlcipher3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""
+    if buffer.strip() and not _only_comments(buffer):
+        raise MigrationError(f"unterminated statement at the end of a migration: {buffer!r}")
+
+
+def _only_comments(sql: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in sql.splitlines())
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    rows = conn.execute("SELECT version FROM schema_version").fetchall()
+    return {row[0] for row in rows}
+
+
+def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[int]:
+    """Apply every migration not yet recorded in schema_version, each in its own
+    transaction; returns the versions applied now. Safe to run concurrently from
+    several processes: the check happens inside the write lock."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " applied_day TEXT NOT NULL)"
+    )
+    applied_now: list[int] = []
+    for version, path in migration_files(directory):
+        with transaction(conn):
+            if version in applied_versions(conn):
+                continue
+            try:
+                for statement in _statements(path.read_text(encoding="utf-8")):
+                    conn.execute(statement)
+            except sqlcipher3.Error as exc:
+                raise MigrationError(f"{path.name} failed: {exc}") from exc
+            conn.execute(
+                "INSERT INTO schema_version (version, name, applied_day) VALUES (?, ?, ?)",
+                (version, path.stem, today()),
+            )
+        applied_now.append(version)
+    return applied_now
+
+
+def get_db() -> Connection:
+    """The current request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.instance_path)
+    conn: Connection = g.db
+    return conn
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)

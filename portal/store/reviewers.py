@@ -1,0 +1,127 @@
+"""Queries on the reviewers table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from portal.store.db import Connection, today, transaction
+
+
+class ReviewerExistsError(Exception):
+    """A reviewer with that key is already active."""
+
+
+class ReviewerNotFoundError(Exception):
+    """No reviewer matches the key id or fingerprint given."""
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    id: int
+    key_id: str
+    identity: str
+    fingerprint: str
+    display_name: str
+    role: str
+    required: bool
+    active: bool
+    added_day: str
+
+
+_SELECT_BY_KEY_ID = (
+    "SELECT id, key_id, identity, fingerprint, display_name, role, required, active, added_day"
+    " FROM reviewers WHERE key_id = ?"
+)
+_SELECT_ALL = (
+    "SELECT id, key_id, identity, fingerprint, display_name, role, required, active, added_day"
+    " FROM reviewers ORDER BY required DESC, display_name COLLATE NOCASE, key_id"
+)
+
+
+def _from_row(row: tuple) -> Reviewer:  # type: ignore[type-arg]
+    return Reviewer(
+        id=row[0],
+        key_id=row[1],
+        identity=row[2],
+        fingerprint=row[3],
+        display_name=row[4],
+        role=row[5],
+        required=bool(row[6]),
+        active=bool(row[7]),
+        added_day=row[8],
+    )
+
+
+def normalise_fingerprint(text: str) -> str:
+    """Lowercase words separated by single spaces, so a fingerprint typed with
+    dashes, capitals or extra spaces still matches."""
+    return " ".join(re.split(r"[^0-9a-z]+", text.lower())).strip()
+
+
+def add_reviewer(
+    conn: Connection,
+    *,
+    key_id: str,
+    identity: str,
+    fingerprint: str,
+    display_name: str,
+    role: str,
+    required: bool,
+) -> Reviewer:
+    """Add a reviewer, or re-activate a removed one with the same key (its past
+    cases and replies point at the same row). Refuses an already active key."""
+    with transaction(conn):
+        row = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
+        if row is not None and row[7]:
+            raise ReviewerExistsError(
+                f"a reviewer with key id {key_id} is already active "
+                f"({row[4]}, {row[5]}). Remove it first to change its name or role."
+            )
+        if row is None:
+            conn.execute(
+                "INSERT INTO reviewers (key_id, identity, fingerprint, display_name, role,"
+                " required, active, added_day) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                (key_id, identity, fingerprint, display_name, role, int(required), today()),
+            )
+        else:
+            conn.execute(
+                "UPDATE reviewers SET identity = ?, fingerprint = ?, display_name = ?,"
+                " role = ?, required = ?, active = 1, added_day = ? WHERE key_id = ?",
+                (identity, fingerprint, display_name, role, int(required), today(), key_id),
+            )
+        added = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
+    return _from_row(added)
+
+
+def list_reviewers(conn: Connection, *, active_only: bool = True) -> list[Reviewer]:
+    """Reviewers, required ones first, then by name."""
+    reviewers = [_from_row(row) for row in conn.execute(_SELECT_ALL).fetchall()]
+    return [reviewer for reviewer in reviewers if reviewer.active or not active_only]
+
+
+def find_reviewer(conn: Connection, key_id_or_fingerprint: str) -> Reviewer:
+    """The reviewer whose key id (16 hex) or fingerprint matches, active or not."""
+    wanted = key_id_or_fingerprint.strip().lower()
+    row = conn.execute(_SELECT_BY_KEY_ID, (wanted,)).fetchone()
+    if row is not None:
+        return _from_row(row)
+    wanted_fingerprint = normalise_fingerprint(key_id_or_fingerprint)
+    for reviewer in list_reviewers(conn, active_only=False):
+        if wanted_fingerprint and normalise_fingerprint(reviewer.fingerprint) == wanted_fingerprint:
+            return reviewer
+    raise ReviewerNotFoundError(
+        f"no reviewer has key id or fingerprint {key_id_or_fingerprint!r}; "
+        "`flask --app wsgi reviewer list` shows them all"
+    )
+
+
+def deactivate_reviewer(conn: Connection, key_id_or_fingerprint: str) -> Reviewer:
+    """Stop offering a reviewer to reporters. The row stays: existing cases,
+    replies and the audit trail still name them."""
+    reviewer = find_reviewer(conn, key_id_or_fingerprint)
+    if not reviewer.active:
+        raise ReviewerNotFoundError(f"{reviewer.display_name} ({reviewer.key_id}) was already removed")
+    with transaction(conn):
+        conn.execute("UPDATE reviewers SET active = 0 WHERE id = ?", (reviewer.id,))
+    return find_reviewer(conn, reviewer.key_id)
