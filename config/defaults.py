@@ -1,0 +1,106 @@
+# Every setting Candour reads, with its default.
+#
+# Loaded first by portal.create_app(); instance/candour.cfg is loaded on top of it,
+# so an instance overrides a setting by assigning it there (see
+# config/instance.example.cfg). Only UPPERCASE names become settings.
+
+
+def N_(text: str) -> str:
+    # Marks a label for translation extraction (pybabel -k N_) without translating it
+    # here: labels are translated when a page is rendered, in the reader's language.
+    return text
+
+
+# --- Secrets and per-instance values -------------------------------------------
+# Written into candour.cfg by `flask --app wsgi init`; never set them here.
+SECRET_KEY = None  # signs the session cookie (and so the CSRF token)
+INSTANCE_SALT = None  # 16 bytes hex, public: salt for the codename Argon2id
+LOGIN_PEPPER = None  # 32 bytes hex, secret: keys the hash of codename login tokens
+
+# --- Organisation ------------------------------------------------------------------
+# Shown on the landing page ("Candour for <name>"); None shows no organisation name.
+ORGANISATION_NAME = None
+
+# --- What a report can be about -----------------------------------------------------
+# (stable key, label). The key goes into the sealed report; the label is what people
+# read. Keep keys stable once reports exist: reviewers' tools read them.
+CATEGORIES = [
+    ("bullying", N_("Bullying")),
+    ("sexual_harassment", N_("Sexual harassment")),
+    ("racism", N_("Racism (including antisemitism and Islamophobia)")),
+    ("other_discrimination", N_("Other discrimination")),
+    ("abuse_of_process", N_("Abuse of process")),
+    ("data_misuse", N_("Data misuse")),
+    ("other", N_("Other")),
+]
+
+# --- Case life cycle -----------------------------------------------------------------
+# Statuses a case moves through, in the order a reporter usually sees them.
+STATUSES = [
+    ("received", N_("Received")),
+    ("acknowledged", N_("Acknowledged")),
+    ("under_review", N_("Under review")),
+    ("waiting_for_reporter", N_("Waiting for more information from you")),
+    ("closed", N_("Closed")),
+]
+# Outcomes a closed case can have.
+OUTCOMES = [
+    ("upheld", N_("Upheld")),
+    ("partly_upheld", N_("Partly upheld")),
+    ("not_upheld", N_("Not upheld")),
+    ("resolved_informally", N_("Resolved informally")),
+    ("referred", N_("Referred to another body")),
+    ("no_further_action", N_("No further action possible")),
+    ("withdrawn", N_("Withdrawn by the reporter")),
+]
+
+# EU Whistleblowing Directive (2019/1937) art. 9: acknowledge within 7 days, give
+# feedback within 3 months. Counted in whole days from the day the report arrived.
+ACKNOWLEDGE_DAYS = 7
+FEEDBACK_DAYS = 90
+
+# Days after a case is closed before it and its blobs are destroyed. The audit trail
+# of who did what is kept in signed form; the reports and replies are not.
+RETENTION_DAYS = 365
+
+# --- Uploads ---------------------------------------------------------------------------
+# Largest total size of everything one submission may carry (text and attachments).
+MAX_TOTAL_UPLOAD_BYTES = 500 * 1024 * 1024
+# Largest request body Flask accepts at all (413 above it). Headroom over the
+# submission limit for form fields, multipart framing and the envelope overhead
+# (padding, per-chunk tags) of browser-sealed parts.
+MAX_CONTENT_LENGTH = MAX_TOTAL_UPLOAD_BYTES + 64 * 1024 * 1024
+# Most attachments one submission may carry (each becomes one sealed part).
+MAX_ATTACHMENTS = 20
+
+# --- Codename key derivation -------------------------------------------------------------
+# How many Argon2id derivations (64 MiB each) may run at once per worker process; the
+# rest wait. Bounds memory under a flood of logins.
+ARGON2_CONCURRENCY = 2
+
+# --- Cookies and CSRF ----------------------------------------------------------------------
+SESSION_COOKIE_NAME = "candour_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+# "auto": the session cookie gets the Secure flag when the request came over HTTPS.
+# True / False force it. An onion service is plain HTTP to the browser, so a fixed
+# True would break it; behind a TLS-terminating proxy set True.
+COOKIE_SECURE = "auto"
+# The CSRF token lives as long as the browser session: a frightened reporter may take
+# hours to write a report over Tor, and an expired token would lose what they wrote.
+WTF_CSRF_TIME_LIMIT = None
+# Flask-WTF's strict mode demands a Referer on HTTPS, but every page is served with
+# Referrer-Policy: no-referrer, so browsers send none. SameSite=Strict and the token
+# already bind the form to this origin.
+WTF_CSRF_SSL_STRICT = False
+
+# --- Languages ---------------------------------------------------------------------------------
+BABEL_DEFAULT_LOCALE = "en"
+BABEL_DEFAULT_TIMEZONE = "UTC"
+# Languages offered; the browser's Accept-Language picks among them (never stored).
+LANGUAGES = ["en"]
+
+# --- Logging -------------------------------------------------------------------------------------
+# Level of the application's own log (stderr). Nothing about a request is logged at
+# any level: no request lines, bodies, client addresses or exact times.
+LOG_LEVEL = "WARNING"

@@ -1,0 +1,51 @@
+# gunicorn settings for Candour: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
+# Anything here can be overridden on the command line (the tests pass --bind).
+
+# Loopback only: Tor's onion service, or a reverse proxy on the same host, forwards
+# to this. Never expose gunicorn directly.
+bind = "127.0.0.1:8000"
+
+# Threads, because uploads over Tor are slow and mostly waiting on the network; two
+# processes so one crash or timeout does not take the portal down.
+worker_class = "gthread"
+workers = 2
+threads = 8
+
+# A 500 MB upload over a slow onion circuit (~150 KB/s) takes about an hour.
+timeout = 3600
+graceful_timeout = 30
+keepalive = 5
+
+# No access log: it would record every request line with the client's address and
+# the exact second. The error log goes to stderr through PrivateGunicornLogger,
+# which stamps days only and redacts anything shaped like an IP address.
+accesslog = None
+errorlog = "-"
+loglevel = "warning"
+logger_class = "portal.logsafety.PrivateGunicornLogger"
+capture_output = False
+
+# Trust no proxy headers: X-Forwarded-For and friends would otherwise put a
+# client's address into the WSGI environ.
+forwarded_allow_ips = ""
+proxy_allow_ips = ""
+uwsgi_allow_ips = ""
+proxy_protocol = "off"
+
+# The control socket is not needed and is one more place that can report on workers
+# and connections.
+control_socket_disable = True
+
+# Not needed by anyone; keeps the process list free of anything but the name.
+proc_name = "candour"
+
+
+def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn hook signature
+    # Remove blob temp files left by workers that died mid-upload. Runs in the
+    # master before any worker starts, so no upload in progress can be swept.
+    from portal.instance import resolve_instance_path
+    from portal.store.blobs import sweep_temp
+
+    removed = sweep_temp(resolve_instance_path())
+    if removed:
+        server.log.warning("removed %d unfinished upload file(s) from blobs/tmp", removed)
