@@ -31,6 +31,7 @@ from .errors import (
     PayloadError,
     TrailingDataError,
     TruncatedError,
+    TruncatedPayloadError,
     UnsupportedVersionError,
 )
 from .kdf import derive_subkey, hash256, keyed_hash256
@@ -373,13 +374,13 @@ def _open_payload(source: BinaryIO, sink: BinaryIO, header: EnvelopeHeader, cont
     while True:
         sealed = source.read(SEALED_CHUNK_SIZE)
         if not sealed:
-            raise TruncatedError(
+            raise TruncatedPayloadError(
                 "the envelope ends without its final chunk: it was cut short in transfer"
                 if chunk_index
                 else "the envelope has a header but no content: it was cut short in transfer"
             )
         if len(sealed) <= CHUNK_OVERHEAD:
-            raise TruncatedError("the envelope ends inside a chunk: it was cut short in transfer")
+            raise TruncatedPayloadError("the envelope ends inside a chunk: it was cut short in transfer")
         try:
             plain, tag = bindings.crypto_secretstream_xchacha20poly1305_pull(state, sealed, ad)
         except CryptoError as exc:
@@ -395,7 +396,7 @@ def _open_payload(source: BinaryIO, sink: BinaryIO, header: EnvelopeHeader, cont
         if tag != TAG_MESSAGE:
             raise PayloadError(f"chunk {chunk_index - 1} carries an unknown tag {tag}")
         if len(sealed) != SEALED_CHUNK_SIZE:
-            raise TruncatedError("the envelope ends without its final chunk: it was cut short in transfer")
+            raise TruncatedPayloadError("the envelope ends without its final chunk: it was cut short in transfer")
         if chunk_index > max_chunks:
             raise LimitError("the envelope is larger than the format allows (16 GiB)")
     if source.read(1):

@@ -25,6 +25,14 @@ class TruncatedError(FormatError):
     """The input ended before the object was complete."""
 
 
+class TruncatedPayloadError(TruncatedError):
+    """An envelope ended inside its payload, after a header that verified.
+
+    A subclass so that callers catching `TruncatedError` still see it, while a reader
+    can tell a damaged transfer of verified content from a header that never parsed.
+    """
+
+
 class TrailingDataError(FormatError):
     """There are bytes after the end of the object."""
 
