@@ -26,7 +26,8 @@ init: venv
 	@if [ -f "$(CANDOUR_INSTANCE)/candour.cfg" ]; then \
 	  echo "Instance already set up in $(CANDOUR_INSTANCE)."; \
 	else \
-	  $(FLASK) init && $(MAKE) --no-print-directory demo-reviewer; \
+	  $(FLASK) init && { $(MAKE) --no-print-directory demo-reviewer || \
+	    { echo "The demo reviewer was not created; retry with: make demo-reviewer" >&2; exit 1; }; }; \
 	fi
 
 # ======================= FOR TRYING IT OUT ONLY =======================
@@ -62,9 +63,12 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy portal
 
+# Lint and tests both run, so a lint failure never hides the test results.
 test: venv
-	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=$$?; \
+	$(PY) -m pytest || status=$$?; \
+	exit $$status
 
 # One script per figure; each prints its own results.
 bench: venv
