@@ -6,9 +6,12 @@ padding is ISO/IEC 7816-4 (0x80 then zero bytes), the rule of libsodium's
 (measured ≤ 6.1 % on the sizes that matter, see docs/format.md).
 """
 
+from collections.abc import Iterator
+
 from .errors import PaddingError
 
 MIN_PADDED_SIZE = 16 * 1024
+RELEASE_PIECE_BYTES = 64 * 1024
 PAD_MARKER = 0x80
 
 
@@ -62,15 +65,27 @@ class StreamingUnpadder:
         self.total_size = 0
 
     def feed(self, data: bytes) -> bytes:
-        """Return the bytes that are certainly content."""
+        """Return the bytes that are certainly content (all at once: see `feed_pieces`)."""
+        return b"".join(self.feed_pieces(data))
+
+    def feed_pieces(self, data: bytes) -> Iterator[bytes]:
+        """Yield the bytes that are certainly content, in pieces of at most 64 KiB + len(data).
+
+        A long run of zeros held back as possible padding can turn out to be content
+        (a sparse disk image): releasing it in bounded pieces keeps memory flat.
+        Consume the iterator fully before the next call.
+        """
         if not data:
-            return b""
+            return
         self.total_size += len(data)
         last_nonzero = len(data.rstrip(b"\x00")) - 1
         if last_nonzero < 0:
             self._held_zeros += len(data)
-            return b""
-        released = self._release_held() + data[:last_nonzero]
+            return
+        for piece in self._release_held():
+            self.content_size += len(piece)
+            yield piece
+        released = data[:last_nonzero]
         tail_byte = data[last_nonzero]
         trailing_zeros = len(data) - last_nonzero - 1
         if tail_byte == PAD_MARKER:
@@ -79,13 +94,18 @@ class StreamingUnpadder:
         else:
             released += bytes([tail_byte]) + bytes(trailing_zeros)
         self.content_size += len(released)
-        return released
+        yield released
 
-    def _release_held(self) -> bytes:
-        held = (bytes([PAD_MARKER]) if self._held_marker else b"") + bytes(self._held_zeros)
+    def _release_held(self) -> Iterator[bytes]:
+        marker, zeros = self._held_marker, self._held_zeros
         self._held_marker = False
         self._held_zeros = 0
-        return held
+        if marker:
+            yield bytes([PAD_MARKER])
+        while zeros:
+            piece = min(zeros, RELEASE_PIECE_BYTES)
+            yield bytes(piece)
+            zeros -= piece
 
     def finish(self) -> None:
         if not self._held_marker:

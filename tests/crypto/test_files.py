@@ -3,6 +3,7 @@
 import io
 import os
 import stat
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,22 @@ def test_open_to_file_refuses_existing_output_before_decrypting(tmp_path: Path, 
     open_to_file(io.BytesIO(envelope), tmp_path / "x", alice, overwrite=True)
     assert (tmp_path / "x").read_bytes() == b"secret"
     assert leftover_temp_files(tmp_path) == []
+
+
+def test_long_zero_runs_are_released_in_bounded_pieces(tmp_path: Path, alice) -> None:
+    # 64 MiB of zeros then one byte: the zeros are held as possible padding until the
+    # byte arrives; they must not then be released as one 64 MiB bytes object.
+    source = tmp_path / "sparse.img"
+    with source.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)
+        handle.seek(0, os.SEEK_END)
+        handle.write(b"\x01")
+    seal_to_file(source, tmp_path / "sparse.cnd", [alice.public], new_submission_id(), 0)
+    tracemalloc.start()
+    try:
+        open_to_file(tmp_path / "sparse.cnd", tmp_path / "sparse.out", alice)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, f"opening allocated {peak:,} bytes at once"
+    assert (tmp_path / "sparse.out").stat().st_size == source.stat().st_size
