@@ -34,4 +34,4 @@ def init_app(app: Flask) -> None:
     def translate_label(label: str) -> str:
         # Labels from config (categories, statuses, outcomes) are marked with N_()
         # there and translated here, at render time.
-        return gettext(label)
+        return str(gettext(label))

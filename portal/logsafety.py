@@ -92,7 +92,7 @@ def make_private_handler(stream: Any = None, keep: Iterable[str] = ()) -> loggin
     return handler
 
 
-class PrivateGunicornLogger(GunicornLogger):
+class PrivateGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's logger with no access log at all, day-only timestamps and
     redacted addresses on the error log (gunicorn logs "Invalid request from
     ip=…" for malformed requests). Set as `logger_class` in config/gunicorn.conf.py.

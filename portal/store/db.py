@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlcipher3
 from flask import Flask, current_app, g
@@ -21,7 +22,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
 
-Connection = sqlcipher3.Connection
+if TYPE_CHECKING:
+    # sqlcipher3 ships no type information; its Connection has sqlite3's API.
+    from sqlite3 import Connection as Connection
+else:
+    Connection = sqlcipher3.Connection
 
 
 class DatabaseKeyError(Exception):
@@ -58,7 +63,7 @@ def connect(instance_path: str | Path) -> Connection:
     """
     key = read_db_key(instance_path)
     db_file = Path(instance_path) / DB_FILENAME
-    conn = sqlcipher3.connect(str(db_file), isolation_level=None, check_same_thread=True)
+    conn: Connection = sqlcipher3.connect(str(db_file), isolation_level=None, check_same_thread=True)
     try:
         # The key must be the first statement on the connection. The value is our
         # own validated hex, never user input, so formatting it in is safe.
