@@ -389,7 +389,9 @@ def _open_payload(source: BinaryIO, sink: BinaryIO, header: EnvelopeHeader, cont
             if len(sealed) != SEALED_CHUNK_SIZE:
                 damage = "cut short, extended with extra bytes, or altered"
             raise PayloadError(f"chunk {chunk_index} of the envelope failed authentication: it was {damage}") from exc
-        sink.write(unpadder.feed(plain))
+        # In bounded pieces: a long zero run held back as possible padding may be content.
+        for piece in unpadder.feed_pieces(plain):
+            sink.write(piece)
         chunk_index += 1
         if tag == TAG_FINAL:
             break
