@@ -78,4 +78,5 @@ bench: venv
 
 # Extract every translatable string into translations/messages.pot.
 messages: venv
+	mkdir -p translations
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _l -o translations/messages.pot .
