@@ -272,8 +272,28 @@ def seal_bytes(data: bytes, recipients: Sequence[Recipient], submission_id: byte
     return sink.getvalue()
 
 
-def _read_exact(source: BinaryIO, size: int, what: str) -> bytes:
+def _read_up_to(source: BinaryIO, size: int) -> bytes:
+    """`size` bytes, or fewer only at the end of the input.
+
+    A raw stream (a pipe, a socket, an unbuffered file) may return fewer bytes than
+    asked for before its end; taking that for the end would misparse a valid envelope.
+    """
     data = source.read(size)
+    if len(data) == size or not data:
+        return data
+    pieces = [data]
+    missing = size - len(data)
+    while missing:
+        more = source.read(missing)
+        if not more:
+            break
+        pieces.append(more)
+        missing -= len(more)
+    return b"".join(pieces)
+
+
+def _read_exact(source: BinaryIO, size: int, what: str) -> bytes:
+    data = _read_up_to(source, size)
     if len(data) != size:
         raise TruncatedError(f"the envelope ends inside its {what}: it was cut short in transfer")
     return data
@@ -301,7 +321,7 @@ def parse_header_prefix(prefix: bytes) -> tuple[bytes, int, int]:
 
 def read_header(source: BinaryIO) -> EnvelopeHeader:
     """Parse the header and check its structure and caps, with no keys."""
-    prefix = source.read(PREFIX_BYTES)
+    prefix = _read_up_to(source, PREFIX_BYTES)
     submission_id, part_index, stanza_count = parse_header_prefix(prefix)
     body = _read_exact(source, stanza_count * STANZA_BYTES + STREAM_HEADER_BYTES + MAC_BYTES, "header")
     stanzas = tuple(
@@ -372,7 +392,7 @@ def _open_payload(source: BinaryIO, sink: BinaryIO, header: EnvelopeHeader, cont
     chunk_index = 0
     max_chunks = MAX_PADDED_PART_SIZE // CHUNK_SIZE
     while True:
-        sealed = source.read(SEALED_CHUNK_SIZE)
+        sealed = _read_up_to(source, SEALED_CHUNK_SIZE)
         if not sealed:
             raise TruncatedPayloadError(
                 "the envelope ends without its final chunk: it was cut short in transfer"
