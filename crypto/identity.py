@@ -9,6 +9,7 @@ aloud to each other. The organisation root key is an Ed25519 key kept the same w
 import base64
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -53,9 +54,13 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def unb64url(text: str) -> bytes:
     text = text.strip()
-    if not text or any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in text):
+    # A compiled pattern, not a per-character loop: bundles decode hundreds of thousands of these.
+    if not _B64URL_TEXT.fullmatch(text):
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
