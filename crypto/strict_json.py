@@ -99,8 +99,8 @@ class JsonReader:
         missing = [key for key in required if key not in value]
         if missing:
             raise self.fail(f"{where} lacks '{missing[0]}'")
-        unknown = sorted(key for key in value if key not in allowed)
-        if unknown:
+        if len(value) != len(required) and not allowed.issuperset(value):
+            unknown = sorted(key for key in value if key not in allowed)
             raise self.fail(f"{where} has an unknown key '{unknown[0]}'")
         return value
 
