@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from contextlib import closing
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 
 from portal import cli, errors, i18n, security
 from portal.instance import CONFIG_FILENAME, REPO_ROOT, is_initialised, resolve_instance_path
@@ -17,6 +18,16 @@ from portal.store import db
 DEFAULTS_FILE = REPO_ROOT / "config" / "defaults.py"
 
 log = logging.getLogger(__name__)
+
+
+class CandourFlask(Flask):
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        # Flask's default names the request path, which can carry a case id or
+        # whatever was typed into the address bar. The endpoint is code, not data.
+        self.logger.error("Unhandled exception in %s [%s]", request.endpoint, request.method, exc_info=exc_info)
 
 
 def create_app(instance_path: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -30,7 +41,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     can run; every page then answers 503 until `init` has been run.
     """
     resolved = resolve_instance_path(instance_path)
-    app = Flask(
+    app = CandourFlask(
         __name__,
         instance_path=str(resolved),
         instance_relative_config=True,

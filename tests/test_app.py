@@ -210,6 +210,8 @@ def test_500_page_echoes_nothing_and_logs_no_message(instance_dir: Path, caplog:
     rendered = PrivateFormatter().format(records[0])
     assert "RuntimeError" in rendered
     assert "the-canary-4711" not in rendered
+    assert "/test-crash" not in rendered  # the endpoint is named, not the path
+    assert "test_crash" in rendered
 
 
 def test_error_pages_never_echo_the_request(client) -> None:  # type: ignore[no-untyped-def]
