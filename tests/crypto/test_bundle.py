@@ -518,3 +518,36 @@ def test_many_cases_read_in_one_pass(tmp_path, reviewers, reporter):
     with open_bundle(path, alice) as bundle:
         whats = [open_submission(bundle.part_sources(c.report), alice).fields["what"] for c in bundle]
     assert whats == [str(n) for n in range(500)]
+
+
+class NonSeekableSource(io.RawIOBase):
+    """A blob arriving from a pipe: size unknown in advance, so the member is written as ZIP64."""
+
+    def __init__(self, data):
+        self._stream = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def readinto(self, buffer):
+        data = self._stream.read(min(len(buffer), 1000))  # short reads, as a pipe gives
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def test_members_of_unknown_size_into_a_non_seekable_sink(tmp_path, reviewers, reporter, export):
+    alice = reviewers[0]
+    sink = NonSeekableSink()
+    writer = BundleWriter(sink, alice.public, DAY)
+    for name, blob in export["blobs"].items():
+        assert writer.add_member(name, NonSeekableSource(blob)) == len(blob)
+    writer.finish(manifest_for(alice, export))
+    path = tmp_path / "export.zip"
+    path.write_bytes(sink.data)
+    with open_bundle(path, alice) as bundle:
+        case1 = bundle.cases[0]
+        report = open_submission(bundle.part_sources(case1.report), alice, expected_case=case1.case)
+        assert report.attachments[0].location == b"%PDF-1.7 evidence" * 5000

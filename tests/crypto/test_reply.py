@@ -412,3 +412,15 @@ def test_classify_is_cheap_for_a_huge_signed_sequence_number(reviewers, reporter
     huge = reply(alice, case_id, reporter, [alice.public], seq=999_999_999)
     views = classify([copy(huge)], reporter, case_id, known)
     assert isinstance(views[0], MissingReplies) and views[0].count == 999_999_998
+
+
+def test_reporter_copy_too_short_to_be_a_sealed_box_is_refused(reviewers, reporter, case_id, known):
+    alice = reviewers[0]
+    signed = reply(alice, case_id, reporter, [alice.public])
+    statement = json.loads(signed.statement)
+    statement["for_reporter_hash"] = b64url(hash256(b"x"))
+    forged = resign(alice, statement, SignedReply(signed.statement, signed.signature, b"x", signed.for_reviewers))
+    with pytest.raises(NotARecipientError):
+        open_as_reporter(forged, reporter)
+    views = classify([forged], reporter, case_id, known)
+    assert [v.state for v in views] == ["rejected"]
