@@ -24,9 +24,18 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from .envelope import KEY_ID_BYTES, MAX_PARTS, MAX_STANZAS, SUBMISSION_ID_BYTES, Opener, new_submission_id, open_envelope, seal_bytes
+from .envelope import (
+    KEY_ID_BYTES,
+    MAX_PARTS,
+    MAX_STANZAS,
+    SUBMISSION_ID_BYTES,
+    Opener,
+    new_submission_id,
+    open_envelope,
+    seal_bytes,
+)
 from .errors import BundleError, CandourError, IdentityError
 from .identity import PublicIdentity, b64url, parse_public_identity
 from .reply import MAX_REASON_CHARS, MAX_SEQ, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES, parse_statement
@@ -331,11 +340,11 @@ def _parse_manifest(document: Any, present_members: Iterable[str]) -> BundleMani
         if identity.key_id != key_id:
             raise r.fail(f"{where}'s key_id does not belong to its identity")
         if key_id in seen_reviewers:
-            raise r.fail(f"reviewer {key_id.hex()} is listed twice")  # type: ignore[union-attr]
-        seen_reviewers.add(key_id)  # type: ignore[arg-type]
+            raise r.fail(f"reviewer {key_id.hex()} is listed twice")
+        seen_reviewers.add(key_id)
         reviewers.append(
             BundleReviewer(
-                key_id=key_id,  # type: ignore[arg-type]
+                key_id=key_id,
                 identity=identity,
                 display_name=r.text(entry["display_name"], f"{where}'s display_name", MAX_DISPLAY_CHARS),
                 role=r.text(entry["role"], f"{where}'s role", MAX_DISPLAY_CHARS),
@@ -374,8 +383,8 @@ def _parse_manifest(document: Any, present_members: Iterable[str]) -> BundleMani
     if unlisted:
         raise BundleError(f"the bundle holds {unlisted[0]}, which its manifest does not list: it was tampered with")
     return BundleManifest(
-        reviewer_key_id=reviewer_key_id,  # type: ignore[arg-type]
-        day=day,  # type: ignore[arg-type]
+        reviewer_key_id=reviewer_key_id,
+        day=day,
         since=since,
         until=until,
         reviewers=tuple(reviewers),
@@ -432,18 +441,20 @@ def _parse_case(
 
     timeline = []
     for item in r.list(entry["timeline"], f"{where}'s timeline", MAX_TIMELINE_PER_CASE):
-        item = r.obj(item, f"a timeline entry of {where}", ("day", "status", "outcome", "reason", "by", "statement", "signature"))
-        statement = r.b64u(item["statement"], f"a timeline statement of {where}", max_bytes=MAX_STATEMENT_BYTES, nullable=True)
-        signature = r.b64u(item["signature"], f"a timeline signature of {where}", byte_count=SIGNATURE_BYTES, nullable=True)
+        item = r.obj(
+            item, f"a timeline entry of {where}", ("day", "status", "outcome", "reason", "by", "statement", "signature")
+        )
+        statement = r.optional_raw(item["statement"], f"a timeline statement of {where}", max_bytes=MAX_STATEMENT_BYTES)
+        signature = r.optional_raw(item["signature"], f"a timeline signature of {where}", byte_count=SIGNATURE_BYTES)
         if (statement is None) != (signature is None):
             raise r.fail(f"a timeline entry of {where} has a statement without a signature, or the reverse")
         timeline.append(
             TimelineEntry(
-                day=r.day(item["day"], f"a timeline day of {where}"),  # type: ignore[arg-type]
+                day=r.day(item["day"], f"a timeline day of {where}"),
                 status=r.text(item["status"], f"a timeline status of {where}", MAX_STATUS_CHARS, non_empty=True),
-                outcome=r.string(item["outcome"], f"a timeline outcome of {where}", MAX_STATUS_CHARS, nullable=True),
+                outcome=r.optional_text(item["outcome"], f"a timeline outcome of {where}", MAX_STATUS_CHARS),
                 reason=r.text(item["reason"], f"a timeline reason of {where}", MAX_REASON_CHARS),
-                by=r.hex_bytes(item["by"], f"a timeline 'by' of {where}", KEY_ID_BYTES, nullable=True),
+                by=r.optional_hex_bytes(item["by"], f"a timeline 'by' of {where}", KEY_ID_BYTES),
                 statement=statement,
                 signature=signature,
             )
@@ -485,7 +496,7 @@ def _parse_case(
             BundleSubmission(
                 id=submission,
                 kind=kind,
-                day=r.day(item["day"], f"submission {submission}'s day"),  # type: ignore[arg-type]
+                day=r.day(item["day"], f"submission {submission}'s day"),
                 parts=tuple(sorted(parts, key=lambda p: p.index)),
             )
         )
@@ -506,13 +517,13 @@ def _parse_case(
 
     return BundleCase(
         case=case,
-        created=r.day(entry["created"], f"{where}'s created"),  # type: ignore[arg-type]
+        created=r.day(entry["created"], f"{where}'s created"),
         status=r.text(entry["status"], f"{where}'s status", MAX_STATUS_CHARS, non_empty=True),
-        outcome=r.string(entry["outcome"], f"{where}'s outcome", MAX_STATUS_CHARS, nullable=True),
+        outcome=r.optional_text(entry["outcome"], f"{where}'s outcome", MAX_STATUS_CHARS),
         sealed_on=sealed_on,
-        acknowledge_by=r.day(entry["acknowledge_by"], f"{where}'s acknowledge_by", nullable=True),
-        feedback_by=r.day(entry["feedback_by"], f"{where}'s feedback_by", nullable=True),
-        recipients=tuple(recipients),  # type: ignore[arg-type]
+        acknowledge_by=r.optional_day(entry["acknowledge_by"], f"{where}'s acknowledge_by"),
+        feedback_by=r.optional_day(entry["feedback_by"], f"{where}'s feedback_by"),
+        recipients=tuple(recipients),
         reporter=reporter,
         timeline=tuple(timeline),
         submissions=tuple(submissions),
@@ -690,7 +701,7 @@ class Bundle:
         if name not in self._manifest.members:
             raise BundleError(f"{name} is not a member listed in this bundle's manifest")
         try:
-            return self._zip.open(name)  # type: ignore[return-value]
+            return cast(BinaryIO, self._zip.open(name))
         except (zipfile.BadZipFile, OSError) as exc:
             raise BundleError(f"the bundle's member {name} is damaged: {exc}") from exc
 
@@ -718,7 +729,9 @@ def _check_archive_members(archive: zipfile.ZipFile) -> list[str]:
     for info in archive.infolist():
         name = info.filename
         if name not in (BUNDLE_JSON, MANIFEST_MEMBER) and not MEMBER_NAME.fullmatch(name):
-            raise BundleError(f"the bundle holds a member named {name!r}, which no bundle may hold: it was tampered with")
+            raise BundleError(
+                f"the bundle holds a member named {name!r}, which no bundle may hold: it was tampered with"
+            )
         if info.compress_type != zipfile.ZIP_STORED:
             raise BundleError(f"the bundle's member {name} is compressed; bundles store members uncompressed")
         if info.flag_bits & 0x1:
@@ -740,11 +753,13 @@ def _read_bundle_json(archive: zipfile.ZipFile) -> tuple[bytes, str]:
     with archive.open(info) as stream:
         data = stream.read(MAX_BUNDLE_JSON_BYTES + 1)
     r = _bundle_json
-    document = r.obj(r.loads(data, MAX_BUNDLE_JSON_BYTES), "bundle.json", ("format", "version", "reviewer_key_id", "day"))
+    document = r.obj(
+        r.loads(data, MAX_BUNDLE_JSON_BYTES), "bundle.json", ("format", "version", "reviewer_key_id", "day")
+    )
     r.header(document, "bundle.json", BUNDLE_FORMAT, BUNDLE_VERSION)
     key_id = r.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES)
     day = r.day(document["day"], "'day'")
-    return key_id, day  # type: ignore[return-value]
+    return key_id, day
 
 
 def open_bundle(path: str | os.PathLike[str] | BinaryIO, reviewer_keys: Opener) -> Bundle:
@@ -776,10 +791,12 @@ def open_bundle(path: str | os.PathLike[str] | BinaryIO, reviewer_keys: Opener) 
         info = archive.getinfo(MANIFEST_MEMBER)
         buffer = _BoundedBuffer(MAX_MANIFEST_BYTES, "the bundle's manifest")
         with archive.open(info) as stream:
-            open_envelope(stream, buffer, reviewer_keys)  # type: ignore[arg-type]
+            open_envelope(cast(BinaryIO, stream), cast(BinaryIO, buffer), reviewer_keys)
         manifest = _parse_manifest(_manifest_json.loads(buffer.getvalue()), members)
         if manifest.reviewer_key_id != key_id or manifest.day != day:
-            raise BundleError("the sealed manifest names another reviewer or day than bundle.json: it was tampered with")
+            raise BundleError(
+                "the sealed manifest names another reviewer or day than bundle.json: it was tampered with"
+            )
         return Bundle(archive, manifest)
     except zipfile.BadZipFile as exc:
         archive.close()

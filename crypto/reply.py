@@ -276,7 +276,7 @@ def parse_statement(statement_bytes: bytes) -> ReplyStatement:
         status_json = reader.obj(document["status"], "'status'", ("status", "outcome", "reason"))
         status = StatusChange(
             status=reader.text(status_json["status"], "'status.status'", MAX_STATUS_CHARS, non_empty=True),
-            outcome=reader.string(status_json["outcome"], "'status.outcome'", MAX_STATUS_CHARS, nullable=True),
+            outcome=reader.optional_text(status_json["outcome"], "'status.outcome'", MAX_STATUS_CHARS),
             reason=reader.text(status_json["reason"], "'status.reason'", MAX_REASON_CHARS),
         )
         if status.outcome == "":
@@ -285,9 +285,9 @@ def parse_statement(statement_bytes: bytes) -> ReplyStatement:
         case=reader.hex_id(document["case"], "'case'", SUBMISSION_ID_BYTES),
         reporter_reply_key=reader.raw(document["reporter_reply_key"], "'reporter_reply_key'", byte_count=KEY_BYTES),
         reviewer=reader.raw(document["reviewer"], "'reviewer'", byte_count=KEY_BYTES),
-        reviewer_key_id=reader.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES),  # type: ignore[arg-type]
+        reviewer_key_id=reader.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES),
         seq=reader.integer(document["seq"], "'seq'", 1, MAX_SEQ),
-        day=reader.day(document["day"], "'day'"),  # type: ignore[arg-type]
+        day=reader.day(document["day"], "'day'"),
         status=status,
         for_reporter_hash=reader.raw(document["for_reporter_hash"], "'for_reporter_hash'", byte_count=HASH_BYTES),
         for_reviewers_hash=reader.raw(document["for_reviewers_hash"], "'for_reviewers_hash'", byte_count=HASH_BYTES),
@@ -314,6 +314,12 @@ def verify_statement_signature(
     signature), `BindingError` (the `reviewer` key is not the one behind
     `reviewer_key_id`). Does not check the body hashes: see `verify_reply_signature`.
     """
+    return _verify_statement(statement_bytes, signature, known_reviewers)[0]
+
+
+def _verify_statement(
+    statement_bytes: bytes, signature: bytes, known_reviewers: Mapping[Any, PublicIdentity]
+) -> tuple[ReplyStatement, PublicIdentity]:
     statement = parse_statement(statement_bytes)
     identity = _find_reviewer(known_reviewers, statement.reviewer_key_id)
     if identity is None:
@@ -334,7 +340,7 @@ def verify_statement_signature(
             f"the reply's signature by {identity.name} ({identity.key_id.hex()}) does not verify: "
             "it was altered or forged"
         ) from exc
-    return statement
+    return statement, identity
 
 
 def _check_hash(data: bytes, expected: bytes, what: str) -> None:
@@ -404,7 +410,7 @@ def parse_body(body_bytes: bytes) -> ReplyBody:
     return ReplyBody(
         case=reader.hex_id(document["case"], "'case'", SUBMISSION_ID_BYTES),
         seq=reader.integer(document["seq"], "'seq'", 1, MAX_SEQ),
-        reviewer_key_id=reader.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES),  # type: ignore[arg-type]
+        reviewer_key_id=reader.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES),
         text=reader.text(document["text"], "'text'", MAX_TEXT_CHARS),
     )
 
@@ -541,15 +547,13 @@ def classify_replies(
     seen: set[tuple[bytes, int]] = set()
     for position, reply in enumerate(replies):
         try:
-            statement = verify_statement_signature(reply.statement, reply.signature, known_reviewers)
+            statement, identity = _verify_statement(reply.statement, reply.signature, known_reviewers)
             check_reply_binding(statement, case_id, reporter_reply_public_key)
             body = open_reply_for_reporter(reply, reporter_reply_secret_key, reporter_reply_public_key)
         except CandourError as exc:
             key_id, seq = _best_effort_identity(reply.statement)
             checked.append(RejectedReply(position=position, reason=str(exc), reviewer_key_id=key_id, seq=seq))
             continue
-        identity = _find_reviewer(known_reviewers, statement.reviewer_key_id)
-        assert identity is not None
         if (statement.reviewer_key_id, statement.seq) in seen:
             checked.append(
                 RejectedReply(

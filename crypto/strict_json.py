@@ -112,20 +112,10 @@ class JsonReader:
         if not isinstance(found, int) or isinstance(found, bool) or found != version:
             raise self.fail(f"{where} is version {found!r}; this tool reads version {version}: update the tool")
 
-    def string(
-        self,
-        value: Any,
-        where: str,
-        max_chars: int,
-        *,
-        nullable: bool = False,
-        non_empty: bool = False,
-    ) -> str | None:
+    def text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:
         """A string of at most `max_chars` Unicode code points (not UTF-16 units)."""
-        if value is None and nullable:
-            return None
         if not isinstance(value, str):
-            raise self.fail(f"{where} must be a string" + (" or null" if nullable else ""))
+            raise self.fail(f"{where} must be a string")
         if len(value) > max_chars:
             raise self.over_limit(f"{where} has {len(value):,} characters; at most {max_chars:,} are allowed")
         if non_empty and not value:
@@ -136,11 +126,9 @@ class JsonReader:
             raise self.fail(f"{where} contains an invalid Unicode escape") from exc
         return value
 
-    def text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:
-        """Like `string`, never null."""
-        result = self.string(value, where, max_chars, non_empty=non_empty)
-        assert result is not None
-        return result
+    def optional_text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str | None:
+        """Null, or `text`."""
+        return None if value is None else self.text(value, where, max_chars, non_empty=non_empty)
 
     def integer(self, value: Any, where: str, low: int, high: int) -> int:
         """An integer (not a boolean, not a float) in low..high inclusive."""
@@ -155,31 +143,22 @@ class JsonReader:
             raise self.fail(f"{where} must be true or false")
         return value
 
-    def hex_bytes(self, value: Any, where: str, byte_count: int, *, nullable: bool = False) -> bytes | None:
-        """Lowercase hex of exactly `byte_count` bytes."""
-        if value is None and nullable:
-            return None
-        if not is_hex(value, byte_count):
-            raise self.fail(f"{where} must be {byte_count} bytes in lowercase hex")
-        return bytes.fromhex(value)
-
     def hex_id(self, value: Any, where: str, byte_count: int) -> str:
         """Lowercase hex of exactly `byte_count` bytes, returned as the string."""
-        self.hex_bytes(value, where, byte_count)
-        return value
+        if not is_hex(value, byte_count):
+            raise self.fail(f"{where} must be {byte_count} bytes in lowercase hex")
+        text: str = value
+        return text
 
-    def b64u(
-        self,
-        value: Any,
-        where: str,
-        *,
-        byte_count: int | None = None,
-        max_bytes: int | None = None,
-        nullable: bool = False,
-    ) -> bytes | None:
-        """base64url without padding; an exact length or a cap on the decoded bytes."""
-        if value is None and nullable:
-            return None
+    def hex_bytes(self, value: Any, where: str, byte_count: int) -> bytes:
+        """Lowercase hex of exactly `byte_count` bytes, decoded."""
+        return bytes.fromhex(self.hex_id(value, where, byte_count))
+
+    def optional_hex_bytes(self, value: Any, where: str, byte_count: int) -> bytes | None:
+        return None if value is None else self.hex_bytes(value, where, byte_count)
+
+    def raw(self, value: Any, where: str, *, byte_count: int | None = None, max_bytes: int | None = None) -> bytes:
+        """base64url without padding, decoded; an exact length or a cap on the decoded bytes."""
         if not isinstance(value, str):
             raise self.fail(f"{where} must be a base64url string")
         if max_bytes is not None and len(value) > (max_bytes * 4 + 2) // 3:
@@ -195,18 +174,19 @@ class JsonReader:
             raise self.fail(f"{where} must be {byte_count} bytes, not {len(decoded)}")
         return decoded
 
-    def raw(self, value: Any, where: str, **kwargs: Any) -> bytes:
-        """Like `b64u`, never null."""
-        result = self.b64u(value, where, **kwargs)
-        assert result is not None
-        return result
+    def optional_raw(
+        self, value: Any, where: str, *, byte_count: int | None = None, max_bytes: int | None = None
+    ) -> bytes | None:
+        return None if value is None else self.raw(value, where, byte_count=byte_count, max_bytes=max_bytes)
 
-    def day(self, value: Any, where: str, *, nullable: bool = False) -> str | None:
-        if value is None and nullable:
-            return None
+    def day(self, value: Any, where: str) -> str:
         if not is_day(value):
             raise self.fail(f"{where} must be a day written YYYY-MM-DD")
-        return value
+        text: str = value
+        return text
+
+    def optional_day(self, value: Any, where: str) -> str | None:
+        return None if value is None else self.day(value, where)
 
     def list(self, value: Any, where: str, max_items: int, *, min_items: int = 0) -> list[Any]:
         if not isinstance(value, list):

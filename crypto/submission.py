@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
@@ -29,9 +29,9 @@ from .envelope import (
     MAX_PADDED_PART_SIZE,
     MAX_PARTS,
     SUBMISSION_ID_BYTES,
+    EnvelopeHeader,
     Opener,
     Recipient,
-    EnvelopeHeader,
     SealedPart,
     open_envelope,
     read_header,
@@ -192,7 +192,7 @@ class _VerifyOnlySink:
 AttachmentSinkFactory = Callable[[AttachmentInfo], AttachmentSink]
 """Given the signed description of an attachment, return a fresh sink for its plaintext."""
 
-PartSource = bytes | bytearray | os.PathLike | Callable[[], BinaryIO]
+PartSource = bytes | bytearray | os.PathLike[str] | Callable[[], BinaryIO]
 """An envelope: its bytes, a file path, or a callable returning a fresh readable stream."""
 
 
@@ -482,7 +482,9 @@ def _parse_manifest(signed: bytes, signature: bytes) -> SubmissionManifest:
     names = FIELDS_BY_KIND[kind]
     fields_json = reader.obj(document["fields"], "'fields'", names)
     fields = {
-        name: reader.text(fields_json[name], f"the field '{name}'", MAX_FIELD_CHARS, non_empty=name == REQUIRED_FIELD[kind])
+        name: reader.text(
+            fields_json[name], f"the field '{name}'", MAX_FIELD_CHARS, non_empty=name == REQUIRED_FIELD[kind]
+        )
         for name in names
     }
     attachments = []
@@ -539,8 +541,7 @@ def check_manifest_binding(
         raise BindingError("a follow-up can only be verified against its case: pass expected_case")
     if expected_case is not None and manifest.case != expected_case:
         raise BindingError(
-            f"this submission belongs to case {manifest.case}, not to case {expected_case}: "
-            "it was moved between cases"
+            f"this submission belongs to case {manifest.case}, not to case {expected_case}: it was moved between cases"
         )
     if expected_reporter is None and manifest.kind == KIND_FOLLOWUP:
         raise BindingError(
@@ -609,8 +610,8 @@ def open_submission(
         for info, sink in opened_sinks:
             committed.append(OpenedAttachment(info=info, location=sink.commit()))
     except BaseException:
-        # A commit failed (disk full…): do not leave half a submission behind.
-        for info, sink in opened_sinks[len(committed) :]:
+        # A commit failed (disk full…): drop what was not yet committed; the caller gets the error.
+        for _, sink in opened_sinks[len(committed) :]:
             sink.discard()
         raise
     return OpenedSubmission(
@@ -630,7 +631,8 @@ def _open_part0(source: PartSource, keys: Opener) -> tuple[SubmissionManifest, b
     stream = _open_source(source)
     buffer = _BoundedBuffer(MAX_PART0_BYTES)
     try:
-        opened = open_envelope(stream, buffer, keys)  # type: ignore[arg-type]
+        # open_envelope only calls write() on its sink and read() on its source.
+        opened = open_envelope(stream, cast(BinaryIO, buffer), keys)
     finally:
         stream.close()
     if opened.part_index != 0:
@@ -662,7 +664,7 @@ def _open_attachment(
                 "it was replaced or re-sealed"
             )
         counter = _CountingSink(sink, info)
-        open_envelope(_HeaderThenRest(header, stream), counter, keys)  # type: ignore[arg-type]
+        open_envelope(cast(BinaryIO, _HeaderThenRest(header, stream)), cast(BinaryIO, counter), keys)
     finally:
         stream.close()
     if counter.written != info.size:

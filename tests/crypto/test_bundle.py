@@ -70,7 +70,9 @@ def export(reviewers, reporter):
     sealer.write(b"%PDF-1.7 evidence" * 5000)
     info = attachment_info_from_sealed(sealer.finish(), "evidence.pdf", "application/pdf")
     part0 = io.BytesIO()
-    seal_submission_text_part(part0, recipients, case1, "report", None, "2026-11-20", reporter, {"what": "fraud"}, [info])
+    seal_submission_text_part(
+        part0, recipients, case1, "report", None, "2026-11-20", reporter, {"what": "fraud"}, [info]
+    )
     blobs[member_name_for_part(case1, case1, 0)] = part0.getvalue()
     blobs[member_name_for_part(case1, case1, 1)] = attachment.getvalue()
     followup = new_submission_id()
@@ -121,7 +123,9 @@ def export(reviewers, reporter):
     # Case 2: a report sealed to Alice only, on the server path.
     case2 = new_submission_id()
     part0 = io.BytesIO()
-    seal_submission_text_part(part0, [alice.public], case2, "report", None, "2026-11-25", reporter, {"what": "second"}, [])
+    seal_submission_text_part(
+        part0, [alice.public], case2, "report", None, "2026-11-25", reporter, {"what": "second"}, []
+    )
     blobs[member_name_for_part(case2, case2, 0)] = part0.getvalue()
     cases.append(
         case_entry(
@@ -180,7 +184,9 @@ def write_raw_bundle(path, reviewer, manifest, members, *, bundle_json=None, ext
             archive.writestr(name, blob)
         for name, blob, compress in extra:
             archive.writestr(name, blob, compress_type=compress)
-        archive.writestr(MANIFEST_MEMBER, seal_bytes(dumps_compact(manifest), [reviewer.public], new_submission_id(), 0))
+        archive.writestr(
+            MANIFEST_MEMBER, seal_bytes(dumps_compact(manifest), [reviewer.public], new_submission_id(), 0)
+        )
 
 
 # --- round trips ------------------------------------------------------------------------
@@ -251,7 +257,12 @@ def test_bundle_for_another_reviewer_is_refused_before_any_cryptography(tmp_path
     # With a manifest.cnd that is not even an envelope, the answer is the same: no crypto ran.
     garbage = tmp_path / "garbage.zip"
     with zipfile.ZipFile(garbage, "w") as archive:
-        archive.writestr(BUNDLE_JSON, dumps_compact({"format": "candour-bundle", "version": 1, "reviewer_key_id": alice.key_id.hex(), "day": DAY}))
+        archive.writestr(
+            BUNDLE_JSON,
+            dumps_compact(
+                {"format": "candour-bundle", "version": 1, "reviewer_key_id": alice.key_id.hex(), "day": DAY}
+            ),
+        )
         archive.writestr(MANIFEST_MEMBER, b"not an envelope")
     with pytest.raises(BundleError, match="not for you"):
         open_bundle(garbage, bob)
@@ -330,7 +341,9 @@ def test_duplicate_member_is_refused(tmp_path, reviewers, export):
     name = next(iter(export["blobs"]))
     path = tmp_path / "export.zip"
     with pytest.warns(UserWarning):  # zipfile warns about the duplicate it is asked to write
-        write_raw_bundle(path, alice, manifest_for(alice, export), export["blobs"], extra=[(name, b"second", zipfile.ZIP_STORED)])
+        write_raw_bundle(
+            path, alice, manifest_for(alice, export), export["blobs"], extra=[(name, b"second", zipfile.ZIP_STORED)]
+        )
     with pytest.raises(BundleError, match="twice"):
         open_bundle(path, alice)
 
@@ -391,7 +404,10 @@ def first_case(manifest):
         (lambda m: first_case(m)["submissions"][0].update(kind="appeal"), "'report' or 'followup'"),
         (lambda m: first_case(m)["submissions"][1].update(kind="report"), "report whose id is not the case id"),
         (lambda m: first_case(m)["submissions"][0]["parts"].pop(0), "no part 0"),
-        (lambda m: first_case(m)["submissions"][0]["parts"].append({"index": 2, "member": "x"}), "not a valid bundle member name"),
+        (
+            lambda m: first_case(m)["submissions"][0]["parts"].append({"index": 2, "member": "x"}),
+            "not a valid bundle member name",
+        ),
         (lambda m: m["reviewers"][0].update(key_id=m["reviewers"][1]["key_id"]), "does not belong to its identity"),
         (lambda m: m["reviewers"][0].update(identity="candour-reviewer-1:AAAA"), "identity is invalid"),
     ],
@@ -504,17 +520,30 @@ def test_many_cases_read_in_one_pass(tmp_path, reviewers, reporter):
         for number in range(500):
             case = new_submission_id()
             part0 = io.BytesIO()
-            seal_submission_text_part(part0, [alice.public], case, "report", None, DAY, reporter, {"what": str(number)}, [])
+            seal_submission_text_part(
+                part0, [alice.public], case, "report", None, DAY, reporter, {"what": str(number)}, []
+            )
             part0.seek(0)
             writer.add_member(member_name_for_part(case, case, 0), part0)
             cases.append(
                 case_entry(
-                    case=case, created=DAY, status="new", outcome=None, sealed_on="browser", acknowledge_by=None,
-                    feedback_by=None, recipients=[alice.key_id], reporter=ReporterPublic.from_keys(reporter),
-                    timeline=[], submissions=[submission_entry(case, case, "report", DAY, [0])], replies=[],
+                    case=case,
+                    created=DAY,
+                    status="new",
+                    outcome=None,
+                    sealed_on="browser",
+                    acknowledge_by=None,
+                    feedback_by=None,
+                    recipients=[alice.key_id],
+                    reporter=ReporterPublic.from_keys(reporter),
+                    timeline=[],
+                    submissions=[submission_entry(case, case, "report", DAY, [0])],
+                    replies=[],
                 )
             )
-        writer.finish(bundle_manifest(reviewer_key_id=alice.key_id, day=DAY, since=0, until=500, reviewers=[], cases=cases))
+        writer.finish(
+            bundle_manifest(reviewer_key_id=alice.key_id, day=DAY, since=0, until=500, reviewers=[], cases=cases)
+        )
     with open_bundle(path, alice) as bundle:
         whats = [open_submission(bundle.part_sources(c.report), alice).fields["what"] for c in bundle]
     assert whats == [str(n) for n in range(500)]

@@ -124,7 +124,9 @@ def test_tampered_statement_is_refused(reviewers, reporter, case_id, known):
     signed = reply(alice, case_id, reporter, [alice.public])
     tampered = signed.statement.replace(b'"seq":1', b'"seq":2')
     with pytest.raises(SignatureError, match="does not verify"):
-        verify_reply_signature(SignedReply(tampered, signed.signature, signed.for_reporter, signed.for_reviewers), known)
+        verify_reply_signature(
+            SignedReply(tampered, signed.signature, signed.for_reporter, signed.for_reviewers), known
+        )
 
 
 def test_signature_by_another_reviewer_is_refused(reviewers, reporter, case_id, known):
@@ -132,7 +134,9 @@ def test_signature_by_another_reviewer_is_refused(reviewers, reporter, case_id, 
     signed = reply(alice, case_id, reporter, [alice.public, bob.public])
     bobs_signature = bob.signing_key.sign(SIGNATURE_CONTEXT + signed.statement).signature
     with pytest.raises(SignatureError):
-        verify_reply_signature(SignedReply(signed.statement, bobs_signature, signed.for_reporter, signed.for_reviewers), known)
+        verify_reply_signature(
+            SignedReply(signed.statement, bobs_signature, signed.for_reporter, signed.for_reviewers), known
+        )
 
 
 def test_reviewer_key_and_key_id_mismatch_is_refused(reviewers, reporter, case_id, known):
