@@ -4,6 +4,7 @@ import io
 import os
 
 import pytest
+
 from portal.streaming_form import (
     FileChunk,
     FileEnd,
@@ -94,7 +95,8 @@ def test_oversized_body_is_refused_while_streaming_without_a_length() -> None:
 def test_field_cap_and_file_count_cap() -> None:
     body, content_type = _body([("what", "x" * 5000)])
     with pytest.raises(FormTooLargeError):
-        list(iter_form(io.BytesIO(body), content_type, len(body), FormLimits(max_body_bytes=10**6, max_field_bytes=4000)))
+        limits = FormLimits(max_body_bytes=10**6, max_field_bytes=4000)
+        list(iter_form(io.BytesIO(body), content_type, len(body), limits))
     body, content_type = _body([("f", ("a", b"1")), ("f", ("b", b"2")), ("f", ("c", b"3"))])
     with pytest.raises(FormTooLargeError):
         list(iter_form(io.BytesIO(body), content_type, len(body), FormLimits(max_body_bytes=10**6, max_files=2)))
@@ -130,7 +132,14 @@ def test_any_split_of_the_body_gives_the_same_events(monkeypatch) -> None:
     rng = random.Random(20261125)
     for _ in range(300):
         payload = os.urandom(rng.randint(0, 3000)) + b"\r\n\r\r\n" + rng.choice([b"", b"\r", b"\n", b"--"])
-        fields = [("what", "a\r\nb\r"), ("f", ("a", payload)), ("x", "y\r\n"), ("f", ("b", b"\r")), ("z", ""), ("f", ("c", b""))]
+        fields = [
+            ("what", "a\r\nb\r"),
+            ("f", ("a", payload)),
+            ("x", "y\r\n"),
+            ("f", ("b", b"\r")),
+            ("z", ""),
+            ("f", ("c", b"")),
+        ]
         body, content_type = _body(fields)
         monkeypatch.setattr(streaming_form, "READ_SIZE", rng.randint(1, 400))
         got_fields, got_files = _collect(iter_form(io.BytesIO(body), content_type, len(body), LIMITS))
