@@ -2,8 +2,8 @@
 
 The padded length is max(16 KiB, PADMÉ(n + 1)) where n is the plaintext length; the
 padding is ISO/IEC 7816-4 (0x80 then zero bytes), the rule of libsodium's
-`sodium_pad`. PADMÉ leaks O(log log n) bits of the length and costs at most ~12 %
-(measured ≤ 6.1 % on the sizes that matter, see docs/format.md).
+`sodium_pad`. PADMÉ leaks O(log log n) bits of the length; above the 16 KiB floor it
+adds at most 6.25 % (bench/padding_overhead.py, docs/format.md §3).
 """
 
 from collections.abc import Iterator
@@ -78,6 +78,12 @@ class StreamingUnpadder:
         if not data:
             return
         self.total_size += len(data)
+        if not self._held_marker and not self._held_zeros and data[-1] != 0 and data[-1] != PAD_MARKER:
+            # The common case inside a file: nothing held and no padding can start in this
+            # chunk's tail, so the chunk is content as it stands. No scan, no copy.
+            self.content_size += len(data)
+            yield data
+            return
         last_nonzero = len(data.rstrip(b"\x00")) - 1
         if last_nonzero < 0:
             self._held_zeros += len(data)
@@ -85,14 +91,13 @@ class StreamingUnpadder:
         for piece in self._release_held():
             self.content_size += len(piece)
             yield piece
-        released = data[:last_nonzero]
-        tail_byte = data[last_nonzero]
-        trailing_zeros = len(data) - last_nonzero - 1
-        if tail_byte == PAD_MARKER:
+        if data[last_nonzero] == PAD_MARKER:
+            released = data[:last_nonzero]
             self._held_marker = True
-            self._held_zeros = trailing_zeros
+            self._held_zeros = len(data) - last_nonzero - 1
         else:
-            released += bytes([tail_byte]) + bytes(trailing_zeros)
+            # The last non-zero byte is content, so the zeros after it are too: all of it goes.
+            released = data
         self.content_size += len(released)
         yield released
 
