@@ -242,12 +242,16 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class BundlePart:
+    """One part of a submission and the member holding it."""
+
     index: int
     member: str
 
 
 @dataclass(frozen=True)
 class BundleSubmission:
+    """A submission as the manifest lists it; open it with `open_submission(bundle.part_sources(s), …)`."""
+
     id: str
     kind: str
     day: str
@@ -255,6 +259,7 @@ class BundleSubmission:
 
     @property
     def members_by_index(self) -> dict[int, str]:
+        """`{part index: member name}`."""
         return {part.index: part.member for part in self.parts}
 
 
@@ -294,11 +299,14 @@ class BundleCase:
 
     @property
     def followups(self) -> tuple[BundleSubmission, ...]:
+        """The follow-ups this export holds, in manifest order."""
         return tuple(s for s in self.submissions if s.kind == KIND_FOLLOWUP)
 
 
 @dataclass(frozen=True)
 class BundleManifest:
+    """The checked manifest; `members` is every member it lists."""
+
     reviewer_key_id: bytes
     day: str
     since: int
@@ -690,6 +698,7 @@ class Bundle:
         self.close()
 
     def close(self) -> None:
+        """Close the ZIP; streams from `open_member` stop working."""
         self._zip.close()
 
     def known_reviewers(self) -> dict[bytes, PublicIdentity]:

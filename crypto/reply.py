@@ -70,6 +70,7 @@ class StatusChange:
     reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The `status` object of a statement."""
         return {"status": self.status, "outcome": self.outcome, "reason": self.reason}
 
 
@@ -93,6 +94,8 @@ class ReporterCopy:
 
 
 class HasReporterCopy(Protocol):
+    """Anything with the three fields the reporter checks (`SignedReply`, `ReporterCopy`)."""
+
     statement: bytes
     signature: bytes
     for_reporter: bytes
@@ -115,6 +118,7 @@ class ReplyStatement:
 
     @property
     def reviewer_key_id_hex(self) -> str:
+        """The signer's key id as lowercase hex (as statements and member names write it)."""
         return self.reviewer_key_id.hex()
 
 
@@ -515,6 +519,7 @@ class MissingReplies:
 
     @property
     def count(self) -> int:
+        """How many replies appear to be missing."""
         return self.last - self.first + 1
 
 

@@ -71,9 +71,11 @@ class JsonReader:
         self.limit_error = limit_error
 
     def fail(self, message: str) -> CandourError:
+        """The error to raise for a malformed value (the caller raises it)."""
         return self.error(f"{self.what}: {message}")
 
     def over_limit(self, message: str) -> CandourError:
+        """The error to raise for a count or length over its cap."""
         return self.limit_error(f"{self.what}: {message}")
 
     def loads(self, data: bytes, max_bytes: int | None = None) -> Any:
@@ -139,6 +141,7 @@ class JsonReader:
         return value
 
     def boolean(self, value: Any, where: str) -> bool:
+        """`true` or `false`, nothing else (not 0 or 1)."""
         if not isinstance(value, bool):
             raise self.fail(f"{where} must be true or false")
         return value
@@ -155,6 +158,7 @@ class JsonReader:
         return bytes.fromhex(self.hex_id(value, where, byte_count))
 
     def optional_hex_bytes(self, value: Any, where: str, byte_count: int) -> bytes | None:
+        """Null, or `hex_bytes`."""
         return None if value is None else self.hex_bytes(value, where, byte_count)
 
     def raw(self, value: Any, where: str, *, byte_count: int | None = None, max_bytes: int | None = None) -> bytes:
@@ -177,18 +181,22 @@ class JsonReader:
     def optional_raw(
         self, value: Any, where: str, *, byte_count: int | None = None, max_bytes: int | None = None
     ) -> bytes | None:
+        """Null, or `raw`."""
         return None if value is None else self.raw(value, where, byte_count=byte_count, max_bytes=max_bytes)
 
     def day(self, value: Any, where: str) -> str:
+        """A calendar day written `YYYY-MM-DD`."""
         if not is_day(value):
             raise self.fail(f"{where} must be a day written YYYY-MM-DD")
         text: str = value
         return text
 
     def optional_day(self, value: Any, where: str) -> str | None:
+        """Null, or `day`."""
         return None if value is None else self.day(value, where)
 
     def list(self, value: Any, where: str, max_items: int, *, min_items: int = 0) -> list[Any]:
+        """A JSON array with `min_items`..`max_items` entries (entries are checked by the caller)."""
         if not isinstance(value, list):
             raise self.fail(f"{where} must be a list")
         if len(value) > max_items:

@@ -134,10 +134,12 @@ class OpenedSubmission:
 
     @property
     def reply_key(self) -> bytes:
+        """The reporter's X25519 reply key, from the signed manifest."""
         return self.reporter.reply_key
 
     @property
     def sign_key(self) -> bytes:
+        """The reporter's Ed25519 key, from the signed manifest."""
         return self.reporter.sign_key
 
 
