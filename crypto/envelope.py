@@ -35,7 +35,7 @@ from .errors import (
     UnsupportedVersionError,
 )
 from .kdf import derive_subkey, hash256, keyed_hash256
-from .padding import StreamingUnpadder, padded_size, padding_for
+from .padding import PAD_MARKER, StreamingUnpadder, padded_size
 
 MAGIC = b"CANDOUR"
 VERSION = 1
@@ -230,16 +230,22 @@ class EnvelopeSealer:
         if self._finished:
             raise ValueError("this part is already sealed")
         self._finished = True
-        padding = padding_for(self._plaintext_size)
-        tail = self._pending + padding
+        # The padding (0x80 then zeros, up to ~3 % of the part) is pushed from one reused
+        # zero chunk rather than built whole: memory stays at one chunk for any size.
+        zeros_left = padded_size(self._plaintext_size) - self._plaintext_size - 1
+        first = self._pending
         self._pending = bytearray()
-        view = memoryview(tail)
-        offset = 0
-        while len(tail) - offset > CHUNK_SIZE:
-            self._push(view[offset : offset + CHUNK_SIZE], TAG_MESSAGE)
-            offset += CHUNK_SIZE
-        self._push(view[offset:], TAG_FINAL)
-        view.release()
+        first.append(PAD_MARKER)
+        fill = min(CHUNK_SIZE - len(first), zeros_left)
+        first += bytes(fill)
+        zeros_left -= fill
+        self._push(first, TAG_MESSAGE if zeros_left else TAG_FINAL)
+        zero_chunk = bytes(CHUNK_SIZE)
+        while zeros_left > CHUNK_SIZE:
+            self._push(zero_chunk, TAG_MESSAGE)
+            zeros_left -= CHUNK_SIZE
+        if zeros_left:
+            self._push(zero_chunk[:zeros_left], TAG_FINAL)
         return SealedPart(
             submission_id=self.submission_id,
             part_index=self.part_index,
