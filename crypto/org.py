@@ -34,8 +34,8 @@ LIST_VERSION = 1
 LIST_CONTEXT = b"candour/v1 reviewer list\x00"
 MAX_LIST_BYTES = 1 << 20
 MAX_REVIEWERS = 1000
-MAX_DISPLAY_NAME_CHARS = 100
-MAX_ROLE_CHARS = 100
+MAX_DISPLAY_NAME_CHARS = 200  # as in the export bundle (crypto.bundle)
+MAX_ROLE_CHARS = 200
 MAX_ORGANISATION_CHARS = 200
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 

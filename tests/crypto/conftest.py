@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_support import PASSPHRASE, REPO_ROOT
 
 from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename
 from crypto.identity import (
@@ -30,8 +31,6 @@ from crypto.identity import (
     parse_public_identity,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PASSPHRASE = "correct horse battery staple"
 INSTANCE_SALT = bytes(range(16))
 
 
@@ -117,13 +116,3 @@ def reviewer_kit(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> d
         assert parse_public_identity(pub.read_text()) == keys.public
         kit[name] = KitReviewer(name, key, pub, keys)
     return kit
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *, status: int = 1, contains: str = "") -> None:
-    """The CLI's contract for every failure: one `error:` line, no traceback, non-zero status."""
-    assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    assert contains.lower() in lines[0].lower(), lines[0]
