@@ -530,6 +530,28 @@ def _status_from_args(args: argparse.Namespace) -> StatusChange | None:
     return StatusChange(status=args.status, outcome=args.outcome or None, reason=reason)
 
 
+def _reply_copy_recipients(
+    listed: Sequence[bytes], sealed_to: Sequence[bytes], known: Mapping[bytes, PublicIdentity]
+) -> list[PublicIdentity]:
+    """The reviewers who get the reviewers' copy of a reply.
+
+    Only reviewers the report itself was sealed to (its header's key ids, which the
+    MAC authenticates): a server that listed an extra key of its own on the case would
+    otherwise receive a readable copy of every reply.
+    """
+    sealed = set(sealed_to)
+    extra = [key_id.hex() for key_id in listed if key_id not in sealed]
+    if extra:
+        raise BindingError(
+            f"the server lists reviewer {extra[0]} on this case, but the report was not sealed to that key: "
+            "no reply was written; tell your organisation"
+        )
+    missing = [key_id.hex() for key_id in sealed_to if key_id not in known]
+    if missing:
+        raise BundleError(f"the case's reviewer {missing[0]} is not in the export's reviewer list")
+    return [known[key_id] for key_id in sealed_to]
+
+
 def cmd_reply(args: argparse.Namespace) -> int:
     case_id = args.case.strip().lower()
     if len(case_id) != 32 or any(c not in "0123456789abcdef" for c in case_id):
@@ -562,10 +584,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
                 "report: the server may have swapped it to read replies. No reply was written; tell your organisation"
             )
         known = bundle.known_reviewers()
-        missing = [key_id.hex() for key_id in case.recipients if key_id not in known]
-        if missing:
-            raise BundleError(f"the case's reviewer {missing[0]} is not in the export's reviewer list")
-        recipients = [known[key_id] for key_id in case.recipients]
+        recipients = _reply_copy_recipients(case.recipients, opened.recipient_key_ids, known)
         history = [(r.statement, r.signature) for r in case.replies]
         history += [(t.statement, t.signature) for t in case.timeline if t.statement and t.signature]
     history += [(r.statement, r.signature) for r in existing]

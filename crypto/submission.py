@@ -131,6 +131,9 @@ class OpenedSubmission:
     attachments: tuple[OpenedAttachment, ...]
     manifest_bytes: bytes
     signature: bytes
+    # Key ids of part 0's recipient stanzas: authenticated by its header MAC, so these
+    # are the reviewers the reporter's device (or the sealing server) chose.
+    recipient_key_ids: tuple[bytes, ...] = ()
 
     @property
     def reply_key(self) -> bytes:
@@ -583,7 +586,7 @@ def open_submission(
     """
     if 0 not in parts:
         raise BindingError("the submission has no part 0 (its manifest): it is incomplete")
-    manifest, envelope_submission_id = _open_part0(parts[0], keys)
+    manifest, envelope_submission_id, recipient_key_ids = _open_part0(parts[0], keys)
     check_manifest_binding(manifest, envelope_submission_id, expected_case, expected_reporter)
     listed = {info.part for info in manifest.attachments}
     present = set(parts) - {0}
@@ -626,10 +629,11 @@ def open_submission(
         attachments=tuple(committed),
         manifest_bytes=manifest.signed_bytes,
         signature=manifest.signature,
+        recipient_key_ids=recipient_key_ids,
     )
 
 
-def _open_part0(source: PartSource, keys: Opener) -> tuple[SubmissionManifest, bytes]:
+def _open_part0(source: PartSource, keys: Opener) -> tuple[SubmissionManifest, bytes, tuple[bytes, ...]]:
     stream = _open_source(source)
     buffer = _BoundedBuffer(MAX_PART0_BYTES)
     try:
@@ -639,7 +643,7 @@ def _open_part0(source: PartSource, keys: Opener) -> tuple[SubmissionManifest, b
         stream.close()
     if opened.part_index != 0:
         raise BindingError(f"the envelope given as part 0 is part {opened.part_index}")
-    return parse_part0(buffer.getvalue()), opened.submission_id
+    return parse_part0(buffer.getvalue()), opened.submission_id, opened.recipient_key_ids
 
 
 def _open_attachment(

@@ -45,6 +45,7 @@ class CaseBuilder:
     replies: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     server_reporter: ReporterPublic | None = None  # what the server claims; None = the truth
+    server_recipients: list[PublicIdentity] | None = None  # who the server says is on the case; None = the truth
 
     @property
     def case(self) -> str:
@@ -113,7 +114,7 @@ class CaseBuilder:
             sealed_on=self.sealed_on,
             acknowledge_by=self.acknowledge_by,
             feedback_by=self.feedback_by,
-            recipients=[identity.key_id for identity in self.recipients],
+            recipients=[identity.key_id for identity in (self.server_recipients or self.recipients)],
             reporter=self.server_reporter or ReporterPublic.from_keys(self.reporter),
             timeline=self.timeline,
             submissions=self.submissions,

@@ -96,6 +96,23 @@ def test_reply_refuses_a_swapped_reply_key(tmp_path, run_cli, reviewer_kit, repo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.zip", "m.txt"]
 
 
+def test_reply_refuses_a_reviewer_the_report_was_not_sealed_to(tmp_path, run_cli, reviewer_kit, reporter):
+    """A server that adds its own key to a case must not get a readable copy of the replies."""
+    ana, ben = reviewer_kit["ana"], reviewer_kit["ben"]
+    case = CaseBuilder([ana.identity], reporter, {"what": "x"}).with_report()
+    case.server_recipients = [ana.identity, ben.identity]  # ben stands in for the server's own key
+    reviewers = [(ana.identity, "Ana", "", True), (ben.identity, "Ben", "", False)]
+    bundle = write_export(tmp_path / "e.zip", ana.identity, reviewers, [case])
+    (tmp_path / "m.txt").write_text("hello")
+    replies = tmp_path / "replies.json"
+    result = run_cli(
+        "reply", "--key", ana.key, "--bundle", bundle, "--case", case.case,
+        "--message-file", tmp_path / "m.txt", "-o", replies,
+    )  # fmt: skip
+    assert_one_line_error(result, contains="was not sealed to that key")
+    assert not replies.exists()
+
+
 def test_reply_errors(tmp_path, run_cli, reviewer_kit, two_cases):
     bundle, case_a, _ = two_cases
     ana, cat = reviewer_kit["ana"], reviewer_kit["cat"]
