@@ -1,6 +1,14 @@
 # gunicorn settings for Candour: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
 # Anything here can be overridden on the command line (the tests pass --bind).
 
+import os
+import secrets
+
+# The key for reporter session cookies (portal/reporter/session.py) is made here, in
+# the master, so every worker forked from it shares it (a visit's requests land on
+# any worker) and it exists only in memory: a restart ends every reporter session.
+os.environ.setdefault("CANDOUR_SESSION_KEY", secrets.token_hex(32))
+
 # Loopback only: Tor's onion service, or a reverse proxy on the same host, forwards
 # to this. Never expose gunicorn directly.
 bind = "127.0.0.1:8000"

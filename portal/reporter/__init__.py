@@ -6,3 +6,11 @@ from flask import Blueprint
 bp = Blueprint("reporter", __name__, url_prefix="")
 
 from portal.reporter import views  # noqa: E402,F401  - registers the routes on bp
+
+
+@bp.record_once
+def _init_session_key(state) -> None:  # type: ignore[no-untyped-def]
+    # The key that encrypts reporter session cookies (portal/reporter/session.py).
+    from portal.reporter.session import init_session_key
+
+    init_session_key(state.app)

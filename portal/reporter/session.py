@@ -15,9 +15,10 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from flask import Flask, Request, Response, current_app
+from flask import Flask, Request, current_app, request
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
+from werkzeug.wrappers import Response
 
 from crypto.codename import ReporterKeys
 from crypto.identity import b64url, unb64url
@@ -69,9 +70,19 @@ def set_reporter_session(response: Response, session: ReporterSession) -> None:
         b64url(bytes(_box().encrypt(payload))),
         httponly=True,
         samesite="Strict",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE", False)),
+        secure=_cookie_secure(),
         path="/",
     )
+
+
+def _cookie_secure() -> bool:
+    # Same rule as the Flask session cookie (portal.security): "auto" marks it Secure
+    # exactly when the request came over HTTPS, so one install serves an onion
+    # address (HTTP) and TLS alike.
+    setting = current_app.config.get("COOKIE_SECURE", "auto")
+    if setting == "auto":
+        return request.is_secure
+    return bool(setting)
 
 
 def clear_reporter_session(response: Response) -> None:
@@ -96,3 +107,31 @@ def load_reporter_session(request: Request) -> ReporterSession | None:
     except (CryptoError, ValueError, KeyError, TypeError):
         return None
     return ReporterSession(case_id=case_id, keys=keys)
+
+
+def seal_for_form(payload: dict[str, str], lifetime_seconds: int) -> str:
+    """`payload` encrypted under the in-memory session key, for a hidden form field.
+
+    Lets a page hand a secret back to the same visitor (the codename page re-shows
+    the codename after a mistyped confirmation) without the server keeping it
+    anywhere and without it ever being readable in the page, a cookie or a proxy.
+    Useless after `lifetime_seconds` or a server restart.
+    """
+    sealed = dict(payload, until=str(int(time.time()) + lifetime_seconds))
+    return b64url(bytes(_box().encrypt(json.dumps(sealed).encode("utf-8"))))
+
+
+def open_from_form(token: str) -> dict[str, str] | None:
+    """What `seal_for_form` sealed, or None if the token is forged, damaged, from
+    before a restart, or expired."""
+    if not token or len(token) > 8192:
+        return None
+    try:
+        payload = json.loads(_box().decrypt(unb64url(token)))
+        if not isinstance(payload, dict) or int(payload.pop("until")) < time.time():
+            return None
+    except (CryptoError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in payload.items()):
+        return None
+    return payload
