@@ -166,6 +166,13 @@ export function pySplit(text) {
   return text.split(PY_SPACE_RUN).filter((word) => word !== "");
 }
 
+/** Python's str.splitlines(). @param {string} text @returns {string[]} */
+export function pySplitLines(text) {
+  const lines = text.split(PY_LINE_BREAK);
+  if (lines.length && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
 /** Concatenate byte arrays. @param {...Uint8Array} parts @returns {Uint8Array} */
 export function concatBytes(...parts) {
   const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
@@ -1149,8 +1156,7 @@ function nameBytes(name) {
 }
 
 function publicLines(text) {
-  return text
-    .split(PY_LINE_BREAK)
+  return pySplitLines(text)
     .filter((line) => pyStrip(line) !== "" && !pyStrip(line).startsWith("#"))
     .map(pyStrip);
 }
@@ -1400,7 +1406,7 @@ function parseListBody(org, body) {
     }
     seen.set(entry.keyIdHex, entry.displayName);
   }
-  return { org, organisation, serial: Number(serial), issued, reviewers: entries, body, signature: null };
+  return { org, organisation, serial: Number(serial), issued, reviewers: entries, body };
 }
 
 /**
