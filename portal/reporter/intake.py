@@ -111,6 +111,9 @@ class PendingBlobs:
     def __init__(self, instance: Path) -> None:
         self.instance = instance
         self._parts: list[_Part] = []
+        # Every writer ever opened, finished or not: a file cut off mid-way (too
+        # large, connection dropped) has a temporary file but no _Part yet.
+        self._writers: list[BlobWriter] = []
         self._committed: list[str] = []
         self._kept = False
 
@@ -118,7 +121,9 @@ class PendingBlobs:
         self._parts.append(part)
 
     def new_writer(self) -> BlobWriter:
-        return BlobWriter(self.instance)
+        writer = BlobWriter(self.instance)
+        self._writers.append(writer)
+        return writer
 
     def commit_all(self) -> list[StoredPart]:
         """fsync and rename every sealed part into place, part 0 first."""
@@ -140,11 +145,12 @@ class PendingBlobs:
         self._kept = True
 
     def discard(self) -> None:
-        for part in self._parts:
-            part.writer.abort()
+        for writer in self._writers:
+            writer.abort()
         for name in self._committed:
             delete_blob(self.instance, name, missing_ok=True)
         self._parts.clear()
+        self._writers.clear()
         self._committed.clear()
 
     def __enter__(self) -> PendingBlobs:
