@@ -35,24 +35,34 @@ CATEGORIES = [
 ]
 
 # --- Case life cycle -----------------------------------------------------------------
-# Statuses a case moves through, in the order a reporter usually sees them.
+# Statuses a case moves through, in the order a reporter usually sees them. A new
+# case starts in the first one (STATUSES[0][0]).
 STATUSES = [
-    ("received", N_("Received")),
+    ("new", N_("New")),
     ("acknowledged", N_("Acknowledged")),
-    ("under_review", N_("Under review")),
-    ("waiting_for_reporter", N_("Waiting for more information from you")),
+    ("in_progress", N_("In progress")),
+    ("awaiting_reporter", N_("Waiting for more information from you")),
     ("closed", N_("Closed")),
 ]
-# Outcomes a closed case can have.
+# Outcomes a closed case can have; closing a case requires one.
 OUTCOMES = [
     ("upheld", N_("Upheld")),
     ("partly_upheld", N_("Partly upheld")),
     ("not_upheld", N_("Not upheld")),
-    ("resolved_informally", N_("Resolved informally")),
     ("referred", N_("Referred to another body")),
-    ("no_further_action", N_("No further action possible")),
     ("withdrawn", N_("Withdrawn by the reporter")),
 ]
+# Which status may follow which, for online changes and for signed replies alike.
+# A status missing from the keys cannot be left (a closed case stays closed).
+STATUS_TRANSITIONS = {
+    "new": ["acknowledged", "in_progress", "closed"],
+    "acknowledged": ["in_progress", "awaiting_reporter", "closed"],
+    "in_progress": ["awaiting_reporter", "closed"],
+    "awaiting_reporter": ["in_progress", "closed"],
+    "closed": [],
+}
+# The status whose name means "finished": it needs an outcome and has no deadlines.
+CLOSED_STATUS = "closed"
 
 # EU Whistleblowing Directive (2019/1937) art. 9: acknowledge within 7 days, give
 # feedback within 3 months. Counted in whole days from the day the report arrived.
@@ -93,6 +103,20 @@ WTF_CSRF_TIME_LIMIT = None
 # Referrer-Policy: no-referrer, so browsers send none. SameSite=Strict and the token
 # already bind the form to this origin.
 WTF_CSRF_SSL_STRICT = False
+
+# --- Reviewer and administrator accounts ---------------------------------------------------
+# A signed-in reviewer or administrator is signed out after this many idle minutes.
+REVIEWER_SESSION_IDLE_MINUTES = 30
+# After this many failed sign-ins in a row an account is locked; each further failure
+# doubles the lock, from LOCKOUT_BASE_SECONDS up to LOCKOUT_MAX_SECONDS.
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_BASE_SECONDS = 60
+LOCKOUT_MAX_SECONDS = 3600
+# Name shown in the reviewer's authenticator app next to their account.
+TOTP_ISSUER = "Candour"
+# The organisation's public key line (candour-org-1:…): only reviewer lists it signed
+# can be loaded on the admin pages. None disables loading signed lists.
+ORG_PUBLIC_KEY = None
 
 # --- Languages ---------------------------------------------------------------------------------
 BABEL_DEFAULT_LOCALE = "en"

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-from portal import cli, errors, i18n, security
+from portal import accounts, cli, errors, i18n, security, workspace_cli
 from portal.instance import CONFIG_FILENAME, REPO_ROOT, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
 from portal.store import db
@@ -63,10 +63,16 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     db.init_app(app)
     cli.init_app(app)
 
-    # The reviewer and admin blueprints are registered here once they have routes.
+    accounts.init_app(app)
+    workspace_cli.init_app(app)
+
+    from portal.admin import bp as admin_bp
     from portal.reporter import bp as reporter_bp
+    from portal.reviewer import bp as reviewer_bp
 
     app.register_blueprint(reporter_bp)
+    app.register_blueprint(reviewer_bp)
+    app.register_blueprint(admin_bp)
 
     if ready:
         with closing(db.connect(resolved)) as conn:

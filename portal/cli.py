@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from portal import audit
 from portal.instance import (
     CONFIG_FILENAME,
     DB_KEY_FILENAME,
@@ -116,6 +117,19 @@ def reviewer_add(pubfile: Path, name: str, role: str, required: bool) -> None:
             )
         except ReviewerExistsError as exc:
             raise click.ClickException(str(exc)) from None
+        audit.record(
+            conn,
+            _instance(),
+            actor=audit.SYSTEM,
+            action="reviewer_added",
+            details={
+                "key_id": reviewer.key_id,
+                "name": reviewer.display_name,
+                "role": reviewer.role,
+                "required": reviewer.required,
+                "via": "command line",
+            },
+        )
     click.echo(f"Added {reviewer.display_name} ({reviewer.role}).")
     click.echo(f"  key id:      {reviewer.key_id}")
     click.echo(f"  fingerprint: {reviewer.fingerprint}")
@@ -161,6 +175,13 @@ def reviewer_remove(key_id_or_fingerprint: str) -> None:
             reviewer = deactivate_reviewer(conn, key_id_or_fingerprint)
         except ReviewerNotFoundError as exc:
             raise click.ClickException(str(exc)) from None
+        audit.record(
+            conn,
+            _instance(),
+            actor=audit.SYSTEM,
+            action="reviewer_removed",
+            details={"key_id": reviewer.key_id, "name": reviewer.display_name, "via": "command line"},
+        )
     click.echo(f"Removed {reviewer.display_name} ({reviewer.key_id}); new reports will not reach them.")
 
 

@@ -78,20 +78,51 @@ def add_reviewer(
                 f"a reviewer with key id {key_id} is already active "
                 f"({row[4]}, {row[5]}). Remove it first to change its name or role."
             )
-        if row is None:
-            conn.execute(
-                "INSERT INTO reviewers (key_id, identity, fingerprint, display_name, role,"
-                " required, active, added_day) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                (key_id, identity, fingerprint, display_name, role, int(required), today()),
-            )
-        else:
-            conn.execute(
-                "UPDATE reviewers SET identity = ?, fingerprint = ?, display_name = ?,"
-                " role = ?, required = ?, active = 1, added_day = ? WHERE key_id = ?",
-                (identity, fingerprint, display_name, role, int(required), today(), key_id),
-            )
-        added = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
-    return _from_row(added)
+        return upsert_reviewer(
+            conn,
+            key_id=key_id,
+            identity=identity,
+            fingerprint=fingerprint,
+            display_name=display_name,
+            role=role,
+            required=required,
+        )
+
+
+def upsert_reviewer(
+    conn: Connection,
+    *,
+    key_id: str,
+    identity: str,
+    fingerprint: str,
+    display_name: str,
+    role: str,
+    required: bool,
+) -> Reviewer:
+    """Inside the caller's transaction: add the reviewer, re-activate a removed one,
+    or update an active one's name, role and required flag (the signed reviewer list
+    does all three in one go)."""
+    row = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO reviewers (key_id, identity, fingerprint, display_name, role,"
+            " required, active, added_day) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            (key_id, identity, fingerprint, display_name, role, int(required), today()),
+        )
+    else:
+        # A re-activated reviewer counts as added today; an active one keeps its day.
+        conn.execute(
+            "UPDATE reviewers SET identity = ?, fingerprint = ?, display_name = ?,"
+            " role = ?, required = ?, added_day = CASE WHEN active = 1 THEN added_day ELSE ? END,"
+            " active = 1 WHERE key_id = ?",
+            (identity, fingerprint, display_name, role, int(required), today(), key_id),
+        )
+    return _from_row(conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone())
+
+
+def set_required(conn: Connection, key_id: str, required: bool) -> None:
+    """Mark a reviewer as receiving every report, or not (caller's transaction)."""
+    conn.execute("UPDATE reviewers SET required = ? WHERE key_id = ?", (int(required), key_id))
 
 
 def list_reviewers(conn: Connection, *, active_only: bool = True) -> list[Reviewer]:

@@ -1,0 +1,93 @@
+"""The case workflow: which status may follow which, and recording a change.
+
+One set of rules for online changes and for status changes carried in signed
+replies. The statuses, outcomes and transitions come from the configuration
+(STATUSES, OUTCOMES, STATUS_TRANSITIONS, CLOSED_STATUS in config/defaults.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from portal import audit
+from portal.store.db import Connection, today
+
+MAX_REASON_CHARS = 2000  # as a signed reply's reason (docs/format.md §8)
+
+
+class TransitionError(Exception):
+    """The workflow does not allow this change; the message says what is allowed."""
+
+
+def status_keys() -> list[str]:
+    return [key for key, _label in current_app.config["STATUSES"]]
+
+
+def outcome_keys() -> list[str]:
+    return [key for key, _label in current_app.config["OUTCOMES"]]
+
+
+def closed_status() -> str:
+    return str(current_app.config.get("CLOSED_STATUS", "closed"))
+
+
+def initial_status() -> str:
+    return status_keys()[0]
+
+
+def allowed_next(current: str) -> list[str]:
+    transitions: dict[str, list[str]] = current_app.config["STATUS_TRANSITIONS"]
+    known = set(status_keys())
+    return [status for status in transitions.get(current, []) if status in known]
+
+
+def check_transition(current: str, new: str, outcome: str | None) -> None:
+    """Raise `TransitionError` unless `current` → `new` (with `outcome`) is allowed."""
+    if new not in status_keys():
+        raise TransitionError(f"'{new}' is not a status this portal knows ({', '.join(status_keys())})")
+    allowed = allowed_next(current)
+    if new not in allowed:
+        raise TransitionError(
+            f"a case that is '{current}' cannot move to '{new}'"
+            + (f"; it can move to: {', '.join(allowed)}" if allowed else "; it cannot change any more")
+        )
+    if new == closed_status():
+        if outcome not in outcome_keys():
+            raise TransitionError(f"closing a case needs an outcome: one of {', '.join(outcome_keys())}")
+    elif outcome is not None:
+        raise TransitionError(f"only closing a case gives it an outcome; '{new}' takes none")
+
+
+def record_status_change(
+    conn: Connection,
+    *,
+    case_id: str,
+    previous: str,
+    status: str,
+    outcome: str | None,
+    reason: str,
+    reviewer_id: int,
+    actor: str,
+    via: str,
+    statement: bytes | None = None,
+    signature: bytes | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write the change inside the caller's transaction: the status event (what the
+    reporter sees, signed when a reply carried it), the case's new status, and the
+    audit entry. The reason goes to status_events only, not into the trail."""
+    conn.execute(
+        "INSERT INTO status_events (case_id, day, status, outcome, reason, reviewer_id, statement, signature)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, today(), status, outcome, reason, reviewer_id, statement, signature),
+    )
+    conn.execute("UPDATE cases SET status = ?, outcome = ? WHERE id = ?", (status, outcome, case_id))
+    audit.append(
+        conn,
+        actor=actor,
+        action="status_changed",
+        case_id=case_id,
+        details={"from": previous, "to": status, "outcome": outcome, "via": via, **(extra or {})},
+    )
