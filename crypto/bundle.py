@@ -651,6 +651,62 @@ class BundleWriter:
 
 # --- reading ---------------------------------------------------------------------------------
 
+# zipfile reports a damaged archive with more than BadZipFile: a header offset before the
+# start of the file (ValueError), a "version needed" or feature flag it lacks
+# (NotImplementedError), a member cut short (EOFError), a name that is not UTF-8
+# (UnicodeDecodeError, a ValueError), an offset too large to seek to (OverflowError).
+_ZIP_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    NotImplementedError,
+    OSError,
+    OverflowError,
+    ValueError,
+)
+
+
+def _damaged(name: str, exc: BaseException) -> BundleError:
+    return BundleError(f"the bundle's member {name} is damaged ({exc}): download the export again")
+
+
+class _MemberReader:
+    """One member's bytes, with zipfile's damage exceptions reported as `BundleError`.
+
+    A member's CRC and length are only checked as it is read (by `open_envelope`, deep
+    inside `open_submission`), so the translation has to live in the stream itself.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self._stream = stream
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        if self._stream.closed:
+            raise ValueError(f"the stream of bundle member {self._name} is closed")
+        try:
+            return self._stream.read(size)
+        except _ZIP_DAMAGE as exc:
+            raise _damaged(self._name, exc) from exc
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> "_MemberReader":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _open_member(archive: zipfile.ZipFile, name: str) -> BinaryIO:
+    try:
+        stream = cast(BinaryIO, archive.open(name))
+    except _ZIP_DAMAGE as exc:
+        raise _damaged(name, exc) from exc
+    # Duck-typed: readers of members only call read() and close().
+    return cast(BinaryIO, _MemberReader(stream, name))
+
 
 class _BoundedBuffer:
     def __init__(self, limit: int, what: str) -> None:
@@ -709,18 +765,12 @@ class Bundle:
         """A readable stream of one listed member's bytes. Raises `BundleError` for an unlisted name."""
         if name not in self._manifest.members:
             raise BundleError(f"{name} is not a member listed in this bundle's manifest")
-        try:
-            return cast(BinaryIO, self._zip.open(name))
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise BundleError(f"the bundle's member {name} is damaged: {exc}") from exc
+        return _open_member(self._zip, name)
 
     def read_member(self, name: str) -> bytes:
         """All of one member's bytes (replies are small; stream parts with `open_member`)."""
         with self.open_member(name) as stream:
-            try:
-                return stream.read()
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise BundleError(f"the bundle's member {name} is damaged: {exc}") from exc
+            return stream.read()
 
     def member_opener(self, name: str) -> Callable[[], BinaryIO]:
         """A callable that opens `name`: what `crypto.submission.open_submission` takes per part."""
@@ -759,7 +809,7 @@ def _read_bundle_json(archive: zipfile.ZipFile) -> tuple[bytes, str]:
     info = archive.getinfo(BUNDLE_JSON)
     if info.file_size > MAX_BUNDLE_JSON_BYTES:
         raise BundleError("bundle.json is too large: this is not a Candour bundle")
-    with archive.open(info) as stream:
+    with _open_member(archive, BUNDLE_JSON) as stream:
         data = stream.read(MAX_BUNDLE_JSON_BYTES + 1)
     r = _bundle_json
     document = r.obj(
@@ -786,7 +836,7 @@ def open_bundle(path: str | os.PathLike[str] | BinaryIO, reviewer_keys: Opener) 
         archive = zipfile.ZipFile(path if not isinstance(path, (str, os.PathLike)) else Path(path), "r")
     except FileNotFoundError:
         raise BundleError(f"there is no bundle at {path}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+    except _ZIP_DAMAGE as exc:
         raise BundleError(f"{path} is not a readable bundle (not a ZIP archive: {exc})") from exc
     try:
         members = _check_archive_members(archive)
@@ -797,10 +847,9 @@ def open_bundle(path: str | os.PathLike[str] | BinaryIO, reviewer_keys: Opener) 
                 f"this bundle was exported for reviewer {key_id.hex()}, not for you ({mine.hex()}): "
                 "ask the server for an export made for your key"
             )
-        info = archive.getinfo(MANIFEST_MEMBER)
         buffer = _BoundedBuffer(MAX_MANIFEST_BYTES, "the bundle's manifest")
-        with archive.open(info) as stream:
-            open_envelope(cast(BinaryIO, stream), cast(BinaryIO, buffer), reviewer_keys)
+        with _open_member(archive, MANIFEST_MEMBER) as stream:
+            open_envelope(stream, cast(BinaryIO, buffer), reviewer_keys)
         manifest = _parse_manifest(_manifest_json.loads(buffer.getvalue()), members)
         if manifest.reviewer_key_id != key_id or manifest.day != day:
             raise BundleError(
