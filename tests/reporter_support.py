@@ -3,6 +3,7 @@ and reading back what the portal stored."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from contextlib import closing
@@ -139,3 +140,140 @@ def open_stored_submission(
 def reviewer_row_id(instance: Path, key_id_hex: str) -> int:
     with closing(connect(instance)) as conn:
         return find_reviewer(conn, key_id_hex).id
+
+
+# --- talking to a real gunicorn -------------------------------------------------------
+
+
+def http_get(base_url: str, path: str, cookies: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    """GET with http.client; returns (status, {cookie name: value} set, body text)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        headers = {"Cookie": cookie_header(cookies)} if cookies else {}
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, set_cookies(response.headers.get_all("Set-Cookie") or []), response.read().decode()
+    finally:
+        conn.close()
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def set_cookies(headers: list[str]) -> dict[str, str]:
+    found = {}
+    for header in headers:
+        name, _, rest = header.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def http_post_form(
+    base_url: str, path: str, fields: dict[str, str], cookies: dict[str, str]
+) -> tuple[int, dict[str, str], str, str]:
+    """POST application/x-www-form-urlencoded; returns (status, cookies set, Location, body)."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=urlencode(fields),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_header(cookies)},
+        )
+        response = conn.getresponse()
+        return (
+            response.status,
+            set_cookies(response.headers.get_all("Set-Cookie") or []),
+            response.headers.get("Location", ""),
+            response.read().decode(),
+        )
+    finally:
+        conn.close()
+
+
+def http_post_multipart(
+    base_url: str,
+    path: str,
+    fields: Sequence[Any],
+    cookies: dict[str, str],
+    *,
+    piece: int = 256 * 1024,
+    halfway: Any = None,
+) -> tuple[int, str, float]:
+    """Stream a multipart body with http.client in pieces, as a browser uploads.
+    `halfway()` runs once half the body is sent (the upload is then in flight).
+    Returns (status, body text, seconds taken)."""
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    body, content_type = multipart(fields)
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    started = time.monotonic()
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Type", content_type)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Cookie", cookie_header(cookies))
+        conn.endheaders()
+        view = memoryview(body)
+        half = len(body) // 2
+        called = False
+        for offset in range(0, len(body), piece):
+            conn.send(view[offset : offset + piece])
+            if halfway is not None and not called and offset + piece >= half:
+                called = True
+                halfway()
+        response = conn.getresponse()
+        text = response.read().decode()
+        return response.status, text, time.monotonic() - started
+    finally:
+        conn.close()
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """gunicorn's worker processes: the children of its master."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Field 4 is the parent pid; the command name (field 2) may contain spaces.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master_pid:
+            children.append(int(entry.name))
+    return children
+
+
+def open_file_targets(pid: int) -> list[str]:
+    targets = []
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        entries = list(fd_dir.iterdir())
+    except OSError:
+        return targets
+    for entry in entries:
+        try:
+            targets.append(os.readlink(entry))
+        except OSError:
+            continue
+    return targets
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for {pid}")
