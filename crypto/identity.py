@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import nacl.pwhash.argon2id as argon2id
 from nacl import bindings
@@ -48,6 +49,8 @@ KDF_PROFILES = {
 # A key file cannot make us spend more than this (a crafted file is a denial of service).
 MAX_OPSLIMIT = 10
 MAX_MEMLIMIT = 1 << 30
+# A key file is under 1 KiB; anything far larger is not one, and is not read whole.
+MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 def b64url(data: bytes) -> str:
@@ -254,7 +257,11 @@ def parse_org_identity(text: str) -> OrgIdentity:
 def _passphrase_key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
     if not passphrase:
         raise KeyFileError("the passphrase is empty")
-    return argon2id.kdf(SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt, opslimit=opslimit, memlimit=memlimit)
+    try:
+        secret = passphrase.encode("utf-8")
+    except UnicodeEncodeError as exc:  # undecodable bytes from the environment arrive as lone surrogates
+        raise KeyFileError("the passphrase is not valid UTF-8 text: type it again") from exc
+    return argon2id.kdf(SecretBox.KEY_SIZE, secret, salt, opslimit=opslimit, memlimit=memlimit)
 
 
 def save_private_key(keys: ReviewerKeys | OrgKeys, path: Path, passphrase: str, profile: str = "moderate") -> None:
@@ -285,12 +292,20 @@ def save_private_key(keys: ReviewerKeys | OrgKeys, path: Path, passphrase: str, 
         os.fsync(handle.fileno())
 
 
-def _read_key_document(path: Path) -> dict:
+def _read_key_document(path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_KEY_FILE_BYTES + 1)
     except FileNotFoundError as exc:
         raise KeyFileError(f"no key file at {path}") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise KeyFileError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"{path} is not a Candour private key file (it is far too large)")
+    try:
+        document = json.loads(data.decode("utf-8"))
+    # ValueError covers bad UTF-8, bad JSON and integers too long to convert.
+    except (ValueError, RecursionError) as exc:
         raise KeyFileError(f"{path} is not a Candour private key file") from exc
     if not isinstance(document, dict) or document.get("format") != KEY_FILE_FORMAT:
         raise KeyFileError(f"{path} is not a Candour private key file (did you give the .pub file?)")
@@ -301,14 +316,17 @@ def _read_key_document(path: Path) -> dict:
 
 def load_private_key(path: Path, passphrase: str) -> ReviewerKeys | OrgKeys:
     document = _read_key_document(path)
+    kdf = document.get("kdf")
+    if not isinstance(kdf, dict):
+        raise KeyFileError(f"{path} is damaged: its 'kdf' settings are missing")
+    opslimit, memlimit = _key_file_int(kdf, "opslimit", path), _key_file_int(kdf, "memlimit", path)
     try:
-        kdf = document["kdf"]
-        opslimit, memlimit = int(kdf["opslimit"]), int(kdf["memlimit"])
-        salt, nonce = unb64url(kdf["salt"]), unb64url(document["nonce"])
-        sealed_seed = unb64url(document["sealed_seed"])
-        kind, name, public_line = document["kind"], document["name"], document["public"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise KeyFileError(f"{path} is damaged: a field is missing or malformed") from exc
+        salt, nonce = unb64url(_key_file_text(kdf, "salt", path)), unb64url(_key_file_text(document, "nonce", path))
+        sealed_seed = unb64url(_key_file_text(document, "sealed_seed", path))
+    except ValueError as exc:
+        raise KeyFileError(f"{path} is damaged: its salt, nonce or sealed seed is not base64url") from exc
+    kind, name = _key_file_text(document, "kind", path), _key_file_text(document, "name", path)
+    public_line = _key_file_text(document, "public", path)
     if kdf.get("alg") != "argon2id13" or not (1 <= opslimit <= MAX_OPSLIMIT and 8192 <= memlimit <= MAX_MEMLIMIT):
         raise KeyFileError(f"{path} asks for key-derivation settings this tool refuses")
     if len(salt) != argon2id.SALTBYTES or len(nonce) != SecretBox.NONCE_SIZE:
@@ -325,9 +343,27 @@ def load_private_key(path: Path, passphrase: str) -> ReviewerKeys | OrgKeys:
         keys = OrgKeys(name=name, seed=seed)
     else:
         raise KeyFileError(f"{path} holds a key of unknown kind '{kind}'")
-    if keys.public.to_line() != public_line:
+    try:
+        derived_line = keys.public.to_line()
+    except IdentityError as exc:
+        raise KeyFileError(f"{path} is damaged: {exc}") from exc
+    if derived_line != public_line:
         raise KeyFileError(f"{path} is damaged: its private key does not match its public identity")
     return keys
+
+
+def _key_file_text(document: dict[str, Any], key: str, path: Path) -> str:
+    value = document.get(key)
+    if not isinstance(value, str):
+        raise KeyFileError(f"{path} is damaged: '{key}' is missing or is not text")
+    return value
+
+
+def _key_file_int(document: dict[str, Any], key: str, path: Path) -> int:
+    value = document.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise KeyFileError(f"{path} is damaged: '{key}' is missing or is not a whole number")
+    return value
 
 
 def load_reviewer_keys(path: Path, passphrase: str) -> ReviewerKeys:
