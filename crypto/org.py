@@ -173,7 +173,8 @@ def sign_reviewer_list(
 def _load_json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers bad UTF-8, bad JSON and integers too long to convert; RecursionError a depth bomb.
+    except (ValueError, RecursionError) as exc:
         raise FormatError(f"the {what} is not valid JSON") from exc
     if not isinstance(document, dict):
         raise FormatError(f"the {what} is not a JSON object")
