@@ -93,6 +93,9 @@ def _check_text(value: Any, what: str, max_chars: int, *, allow_empty: bool) -> 
         raise LimitError(f"the reviewer list's {what} is longer than {max_chars} characters")
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise FormatError(f"the reviewer list's {what} contains control characters")
+    # A lone surrogate (from a "\ud800" escape) parses but cannot be written out as UTF-8.
+    if any(unicodedata.category(c) == "Cs" for c in value):
+        raise FormatError(f"the reviewer list's {what} contains an invalid Unicode escape")
     return value
 
 

@@ -5,9 +5,10 @@ import json
 import pytest
 
 from crypto.errors import FormatError
-from crypto.identity import OrgKeys, b64url
-from crypto.org import LIST_CONTEXT, verify_reviewer_list
+from crypto.identity import OrgKeys, ReviewerKeys, b64url, unb64url
+from crypto.org import LIST_CONTEXT, ListedReviewer, sign_reviewer_list, verify_reviewer_list
 
+ALICE = ReviewerKeys("alice", bytes([1]) * 32)
 ORG = OrgKeys("Example Org", bytes([6]) * 32)
 
 
@@ -38,3 +39,12 @@ def _signed_list(body: bytes) -> bytes:
 def test_reviewer_list_that_json_cannot_take_is_a_format_error(data: bytes) -> None:
     with pytest.raises(FormatError, match="not valid JSON"):
         verify_reviewer_list(data)
+
+
+def test_reviewer_list_with_a_lone_surrogate_is_refused() -> None:
+    # "\ud800" parses to a string that cannot be encoded: the portal would fail rendering it.
+    valid = json.loads(sign_reviewer_list(ORG, [ListedReviewer(ALICE.public, "Alice", "", True)], 1, "2026-11-28"))
+    body = json.loads(unb64url(valid["body"]).decode("utf-8"))
+    text = json.dumps(body).replace('"Alice"', '"Al\\ud800ice"')
+    with pytest.raises(FormatError, match="invalid Unicode escape"):
+        verify_reviewer_list(_signed_list(text.encode()))
