@@ -18,7 +18,12 @@ async function readStdin() {
 async function seal(command) {
   const recipients = command.recipients.map((line) => c.parsePublicIdentity(line));
   const reporterKeys = c.deriveReporterKeys(command.codename, c.fromHex(command.salt));
-  const files = command.attachments.map((a) => new File([c.unb64u(a.data)], a.name, { type: a.type }));
+  // A File, as a page gets from <input type=file>; a named Blob where File is missing (Node < 20).
+  const files = command.attachments.map((a) =>
+    typeof File === "function"
+      ? new File([c.unb64u(a.data)], a.name, { type: a.type })
+      : Object.assign(new Blob([c.unb64u(a.data)], { type: a.type }), { name: a.name }),
+  );
   const progress = [];
   const sealed = await c.sealSubmission({
     recipients,
