@@ -474,7 +474,8 @@ def _parse_manifest(signed: bytes, signature: bytes) -> SubmissionManifest:
     )
     reader.header(document, "the manifest", SUBMISSION_FORMAT, SUBMISSION_VERSION)
     kind = document["kind"]
-    if kind not in FIELDS_BY_KIND:
+    # The type first: a list or object cannot be looked up in a dict (TypeError).
+    if not isinstance(kind, str) or kind not in FIELDS_BY_KIND:
         raise reader.fail(f"'kind' must be '{KIND_REPORT}' or '{KIND_FOLLOWUP}', not {kind!r}")
     case = reader.hex_id(document["case"], "'case'", SUBMISSION_ID_BYTES)
     submission = reader.hex_id(document["submission"], "'submission'", SUBMISSION_ID_BYTES)
