@@ -87,6 +87,9 @@ MAX_ATTACHMENTS = 20
 # How many Argon2id derivations (64 MiB each) may run at once per worker process; the
 # rest wait. Bounds memory under a flood of logins.
 ARGON2_CONCURRENCY = 2
+# Seconds a report or codename login waits for a free derivation before the reporter
+# is told "the portal is busy, your report was NOT sent" (nothing is kept).
+ARGON2_WAIT_SECONDS = 20
 
 # --- Cookies and CSRF ----------------------------------------------------------------------
 SESSION_COOKIE_NAME = "candour_session"
@@ -96,6 +99,9 @@ SESSION_COOKIE_SAMESITE = "Strict"
 # True / False force it. An onion service is plain HTTP to the browser, so a fixed
 # True would break it; behind a TLS-terminating proxy set True.
 COOKIE_SECURE = "auto"
+# A reporter's visit (the encrypted candour_case cookie) ends after this many minutes
+# without a request, or when the browser closes, or when gunicorn restarts.
+SESSION_IDLE_MINUTES = 30
 # The CSRF token lives as long as the browser session: a frightened reporter may take
 # hours to write a report over Tor, and an expired token would lose what they wrote.
 WTF_CSRF_TIME_LIMIT = None
