@@ -33,6 +33,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import Flask, Response, current_app, g, redirect, request, url_for
 from flask.cli import AppGroup
+from werkzeug.wrappers.response import Response as BaseResponse
 
 from portal import audit
 from portal.store.db import Connection, get_db, today, transaction
@@ -250,7 +251,7 @@ def lock_seconds(failed_logins: int) -> int:
     base = _config_int("LOCKOUT_BASE_SECONDS", 60)
     ceiling = _config_int("LOCKOUT_MAX_SECONDS", 3600)
     # Cap the exponent so a huge count cannot build a huge integer.
-    return min(ceiling, base * 2 ** min(failed_logins - threshold, 32))
+    return int(min(ceiling, base * 2 ** min(failed_logins - threshold, 32)))
 
 
 def _register_failure(conn: Connection, account: Account, now: float, reason: str) -> int:
@@ -360,6 +361,8 @@ def enrolment_secret(conn: Connection, account_id: int) -> str:
     """The authenticator secret being set up, made on first call and kept until enrolled."""
     with transaction(conn):
         row = conn.execute("SELECT totp_secret, totp_enrolled FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        if row is None:
+            raise AccountNotFoundError(f"there is no account with id {account_id}")
         if row[1]:
             raise AccountError("this account already has an authenticator; an administrator can reset it")
         if row[0]:
@@ -454,11 +457,11 @@ def _cookie_secure() -> bool:
     return request.is_secure if setting == "auto" else bool(setting)
 
 
-def set_session_cookie(response: Response, token: str) -> None:
+def set_session_cookie(response: BaseResponse, token: str) -> None:
     response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="Strict", secure=_cookie_secure(), path="/")
 
 
-def clear_session_cookie(response: Response) -> None:
+def clear_session_cookie(response: BaseResponse) -> None:
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict", secure=_cookie_secure())
 
 

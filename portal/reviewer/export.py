@@ -15,7 +15,6 @@ its report could not be read.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -333,7 +332,7 @@ def stream_bundle(plan: ExportPlan, instance_path: str, on_complete: Callable[[]
         thread.join(timeout=5)
 
 
-def record_export(instance_path: str | os.PathLike[str], plan: ExportPlan, actor: str) -> None:
+def record_export(instance_path: str, plan: ExportPlan, actor: str) -> None:
     """After the download: move the reviewer's mark (not for a chosen set, which may
     leave other changed cases out) and write the audit entry."""
     with closing(db.connect(instance_path)) as conn:
