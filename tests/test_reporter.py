@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlcipher3
 from flask import Flask
 from flask.testing import FlaskClient
 from reporter_support import (
@@ -643,3 +644,51 @@ def test_followup_refusals_keep_nothing(instance_dir: Path, app: Flask, reviewer
     no_session = anonymous.post("/case/followup", data=body, content_type=content_type)
     assert no_session.status_code == 403 and MARKER not in no_session.get_data(as_text=True)
     assert (db_counts(instance_dir), blob_files(instance_dir)) == before
+
+
+# --- schema guards (migration 0002) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql, params",
+    [
+        (
+            "INSERT INTO cases (id, created_day, status, sealed_on, login_hash, reporter_reply_key,"
+            " reporter_sign_key) VALUES (?, '2026-01-02', 'new', 'server', ?, ?, ?)",
+            ("a" * 32, b"\x01" * 31, b"\x02" * 32, b"\x03" * 32),
+        ),
+        (
+            "INSERT INTO cases (id, created_day, status, sealed_on, login_hash, reporter_reply_key,"
+            " reporter_sign_key) VALUES (?, '2026-01-02', 'new', 'server', ?, ?, ?)",
+            ("a" * 32, b"\x01" * 32, "not a blob" * 4, b"\x03" * 32),
+        ),
+    ],
+)
+def test_schema_refuses_malformed_case_rows(instance_dir: Path, sql: str, params: tuple[Any, ...]) -> None:
+    with closing(connect(instance_dir)) as conn:
+        with pytest.raises(sqlcipher3.IntegrityError, match="32-byte"):
+            conn.execute(sql, params)
+
+
+def test_schema_refuses_report_with_foreign_id_and_bad_parts(instance_dir: Path) -> None:
+    with closing(connect(instance_dir)) as conn:
+        conn.execute(
+            "INSERT INTO cases (id, created_day, status, sealed_on, login_hash, reporter_reply_key,"
+            " reporter_sign_key) VALUES (?, '2026-01-02', 'new', 'server', ?, ?, ?)",
+            ("a" * 32, b"\x01" * 32, b"\x02" * 32, b"\x03" * 32),
+        )
+        insert = (
+            "INSERT INTO submissions (id, case_id, kind, day, sealed_on, part_count)"
+            " VALUES (?, ?, ?, '2026-01-02', 'server', 1)"
+        )
+        with pytest.raises(sqlcipher3.IntegrityError, match="case id"):
+            conn.execute(insert, ("b" * 32, "a" * 32, "report"))
+        with pytest.raises(sqlcipher3.IntegrityError, match="case id"):
+            conn.execute(insert, ("a" * 32, "a" * 32, "followup"))
+        conn.execute(insert, ("a" * 32, "a" * 32, "report"))
+        part = "INSERT INTO parts (submission_id, part_index, blob, sealed_size, header_hash) VALUES (?, ?, ?, 10, ?)"
+        with pytest.raises(sqlcipher3.IntegrityError, match="header_hash"):
+            conn.execute(part, ("a" * 32, 0, "c" * 32, b"\x00" * 31))
+        with pytest.raises(sqlcipher3.IntegrityError, match="header_hash"):
+            conn.execute(part, ("a" * 32, 64, "c" * 32, b"\x00" * 32))
+        conn.execute(part, ("a" * 32, 0, "c" * 32, b"\x00" * 32))

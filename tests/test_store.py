@@ -162,8 +162,9 @@ def test_deleting_a_case_removes_everything_under_it(instance_dir: Path) -> None
     with closing(db.connect(instance_dir)) as conn, db.transaction(conn):
         _insert_case(conn)
         conn.execute(
+            # A follow-up: a report's id would have to be its case id (0002's trigger).
             "INSERT INTO submissions (id, case_id, kind, day, sealed_on, part_count)"
-            " VALUES (?, ?, 'report', '2026-01-02', 'server', 1)",
+            " VALUES (?, ?, 'followup', '2026-01-02', 'server', 1)",
             ("b" * 32, "a" * 32),
         )
         conn.execute(
