@@ -63,11 +63,13 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy portal
 
-# Lint and tests both run, so a lint failure never hides the test results.
+# Lint and tests all run, so a lint failure never hides the test results.
+# node --test runs the browser crypto (static/js) against the vectors and fixtures.
 test: venv
 	@status=0; \
 	$(VENV)/bin/ruff check . || status=$$?; \
 	$(PY) -m pytest || status=$$?; \
+	node --test tests/js/ || status=$$?; \
 	exit $$status
 
 # One script per figure; each prints its own results.
