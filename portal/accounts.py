@@ -453,8 +453,8 @@ def purge_expired_sessions(conn: Connection, now: float | None = None) -> None:
 
 
 def _cookie_secure() -> bool:
-    setting = current_app.config.get("COOKIE_SECURE", "auto")
-    return request.is_secure if setting == "auto" else bool(setting)
+    # The same rule as the Flask session cookie (COOKIE_SECURE, "auto" = over HTTPS).
+    return bool(current_app.session_interface.get_cookie_secure(current_app))
 
 
 def set_session_cookie(response: BaseResponse, token: str) -> None:
