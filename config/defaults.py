@@ -70,7 +70,9 @@ ACKNOWLEDGE_DAYS = 7
 FEEDBACK_DAYS = 90
 
 # Days after a case is closed before it and its blobs are destroyed. The audit trail
-# of who did what is kept in signed form; the reports and replies are not.
+# of who did what is kept (hash-chained, `flask --app wsgi audit verify`); the reports
+# and replies are not. `flask --app wsgi retention purge` destroys them, and every
+# successful workspace sign-in runs the same purge when a case is due.
 RETENTION_DAYS = 365
 
 # --- Uploads ---------------------------------------------------------------------------
