@@ -49,11 +49,17 @@ proc_name = "candour"
 
 
 def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn hook signature
-    # Remove blob temp files left by workers that died mid-upload. Runs in the
-    # master before any worker starts, so no upload in progress can be swept.
+    # Remove blob temp files left by workers that died mid-upload, and committed
+    # blobs no database row names (a process killed between the two commits). Runs
+    # in the master before any worker starts; a worker of an earlier master still
+    # storing an upload holds the writers' lock, and then nothing is swept.
     from portal.instance import resolve_instance_path
-    from portal.store.blobs import sweep_temp
+    from portal.store.recovery import startup_sweep
 
-    removed = sweep_temp(resolve_instance_path())
-    if removed:
-        server.log.warning("removed %d unfinished upload file(s) from blobs/tmp", removed)
+    result = startup_sweep(resolve_instance_path())
+    if result.temp_files:
+        server.log.warning("removed %d unfinished upload file(s) from blobs/tmp", result.temp_files)
+    if result.orphan_blobs:
+        server.log.warning("removed %d blob(s) that no database row names", result.orphan_blobs)
+    if result.skipped:
+        server.log.warning("start-up sweep skipped: %s", result.skipped)

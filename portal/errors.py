@@ -4,11 +4,15 @@ report's words show up again."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import sys
+
+import sqlcipher3
+from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.i18n import lazy_gettext as _l
+from portal.storage import is_storage_failure, log_storage_failure
 
 # status → (title, explanation). Lazy: translated when the page is rendered.
 ERROR_PAGES = {
@@ -61,6 +65,13 @@ CSRF_PAGE = (
 )
 
 
+# The disk is full, read-only or failing: nothing can be stored until it is fixed.
+STORAGE_PAGE = (
+    _l("The portal cannot save anything right now"),
+    _l("Its storage is full or unavailable. Nothing you send now could be kept. Please try again later."),
+)
+
+
 def render_error(status: int, page: tuple[str, str] | None = None) -> tuple[str, int]:
     title, explanation = page or ERROR_PAGES[status]
     return (
@@ -82,9 +93,21 @@ def _unexpected_error(_error: InternalServerError) -> tuple[str, int]:
     return render_error(500)
 
 
+def _storage_error(error: Exception) -> tuple[str, int]:
+    # Any page can hit a full or read-only disk (even opening the database writes
+    # its WAL index): a 503 that says so, not a 500 with a traceback.
+    if is_storage_failure(error):
+        log_storage_failure("a request was refused", error)
+        return render_error(503, STORAGE_PAGE)
+    current_app.log_exception(sys.exc_info())
+    return render_error(500)
+
+
 def init_app(app: Flask) -> None:
     for status in ERROR_PAGES:
         if status != 500:
             app.register_error_handler(status, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _unexpected_error)
+    app.register_error_handler(OSError, _storage_error)
+    app.register_error_handler(sqlcipher3.Error, _storage_error)

@@ -15,8 +15,10 @@ then all are committed and the caller writes the database rows in one transactio
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -40,12 +42,14 @@ from crypto.submission import (
     check_fields,
     seal_submission_text_part,
 )
-from portal.store.blobs import BlobWriter, delete_blob
+from portal.store.blobs import BlobWriter, committing_blobs, delete_blob
 from portal.store.cases import StoredPart
 from portal.store.reviewers import Reviewer
 from portal.streaming_form import FileChunk, FileEnd, FileStart, FormEvent, TextField
 
 CSRF_FIELD = "csrf_token"
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionRefused(Exception):
@@ -116,6 +120,7 @@ class PendingBlobs:
         self._writers: list[BlobWriter] = []
         self._committed: list[str] = []
         self._kept = False
+        self._lock = ExitStack()
 
     def add(self, part: _Part) -> None:
         self._parts.append(part)
@@ -148,19 +153,30 @@ class PendingBlobs:
         for writer in self._writers:
             writer.abort()
         for name in self._committed:
-            delete_blob(self.instance, name, missing_ok=True)
+            try:
+                delete_blob(self.instance, name, missing_ok=True)
+            except OSError:
+                # A read-only disk: the error that got us here is the one to report;
+                # the start-up sweep removes the orphan once the disk is writable.
+                log.warning("could not delete the blob of a submission that was not stored; swept at start-up")
         self._parts.clear()
         self._writers.clear()
         self._committed.clear()
 
     def __enter__(self) -> PendingBlobs:
+        # Until the rows are committed, these blobs look like orphans to the start-up
+        # sweep: hold the writers' lock so it cannot run meanwhile.
+        self._lock.enter_context(committing_blobs(self.instance))
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self._kept:
-            self.discard()
+        try:
+            if not self._kept:
+                self.discard()
+        finally:
+            self._lock.close()
 
 
 @dataclass

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+import sqlcipher3
 from flask import current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
@@ -58,6 +59,7 @@ from portal.reporter.session import (
     set_reporter_session,
 )
 from portal.security import csrf
+from portal.storage import is_storage_failure, log_storage_failure
 from portal.store import cases as case_store
 from portal.store.db import get_db, today
 from portal.store.reviewers import Reviewer, list_reviewers
@@ -158,6 +160,25 @@ def _refusal_page(reason: str, *, followup: bool) -> tuple[str, str]:
 
 def _refuse(reason: str, status: int, *, followup: bool) -> tuple[str, int]:
     return render_error(status, _refusal_page(reason, followup=followup))
+
+
+def _storage_page(exc: BaseException, *, followup: bool) -> tuple[str, int]:
+    """503 for a full, read-only or failing disk. Reached only after PendingBlobs has
+    removed every blob of the submission and the transaction was rolled back."""
+    log_storage_failure("a follow-up was refused" if followup else "a report was refused", exc)
+    if followup:
+        title = _("Your follow-up could not be saved")
+        explanation = _(
+            "The portal cannot store anything at the moment (its storage is full or unavailable), so your "
+            "follow-up could not be saved. Nothing was kept: it was NOT sent. Please try again later."
+        )
+    else:
+        title = _("Your report could not be saved")
+        explanation = _(
+            "The portal cannot store anything at the moment (its storage is full or unavailable), so your "
+            "report could not be saved. Nothing was kept: your report was NOT sent. Please try again later."
+        )
+    return render_error(503, (title, explanation))
 
 
 def _busy_page(*, followup: bool) -> tuple[str, int]:
@@ -273,6 +294,10 @@ def report_submit() -> Any:
         return _refuse("malformed", 400, followup=False)
     except Argon2BusyError:
         return _busy_page(followup=False)
+    except (OSError, sqlcipher3.Error) as exc:
+        if not is_storage_failure(exc):
+            raise
+        return _storage_page(exc, followup=False)
     # Only now, after the commit returned, does the reporter see their codename.
     token = _seal_codename(codename, case_id, keys)
     return _codename_page(codename, token, sealed_on="server", mismatch=False)
@@ -581,4 +606,8 @@ def case_followup() -> Any:
         return _refuse("too_large", 413, followup=True)
     except MalformedFormError:
         return _refuse("malformed", 400, followup=True)
+    except (OSError, sqlcipher3.Error) as exc:
+        if not is_storage_failure(exc):
+            raise
+        return _storage_page(exc, followup=True)
     return redirect(url_for("reporter.case_page", sent="1"), code=303)

@@ -12,11 +12,16 @@ second it arrived. (The inode change time cannot be set; see the README.)
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import logging
 import os
 import re
 import secrets
 import tempfile
 import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +31,12 @@ from portal.instance import BLOBS_DIRNAME
 
 _BLOB_NAME = re.compile(r"^[0-9a-f]{32}$")
 TEMP_PREFIX = "incoming-"
+# In the instance folder (not blobs/, which holds blobs only). Held shared by whoever
+# commits blobs before their database rows (see `committing_blobs`), exclusively by
+# the start-up sweeps.
+LOCK_FILENAME = ".blob-writers.lock"
+
+log = logging.getLogger(__name__)
 
 
 class BlobError(Exception):
@@ -135,13 +146,23 @@ class BlobWriter:
         return name
 
     def abort(self) -> None:
-        """Discard what was written. Safe to call more than once."""
+        """Discard what was written. Safe to call more than once, and on a full or
+        read-only disk: it never raises for that, so cleaning up after one storage
+        error cannot hide it behind another. What it cannot remove is swept at start-up."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            handle, self._file = self._file, None
+            try:
+                handle.close()  # flushes the buffer: ENOSPC on a full disk
+            except OSError:
+                pass
         if self._temp_path is not None:
-            self._temp_path.unlink(missing_ok=True)
-            self._temp_path = None
+            path, self._temp_path = self._temp_path, None
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning(
+                    "could not remove an unfinished upload file (%s); it is swept at start-up", _errno_name(exc)
+                )
 
     def __enter__(self) -> BlobWriter:
         return self
@@ -175,6 +196,76 @@ def delete_blob(instance_path: str | os.PathLike[str], name: str, *, missing_ok:
             return
         raise BlobNotFoundError(f"no blob named {name} in {blobs_dir(instance_path)}") from None
     _fsync_dir(path.parent)
+
+
+def _errno_name(exc: OSError) -> str:
+    return errno.errorcode.get(exc.errno or 0, "unknown error")
+
+
+def _open_lock(instance_path: str | os.PathLike[str]) -> int:
+    return os.open(Path(instance_path) / LOCK_FILENAME, os.O_RDONLY | os.O_CREAT, 0o600)
+
+
+@contextmanager
+def committing_blobs(instance_path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold this from the first blob of a submission until its rows are committed
+    (or its blobs deleted). A blob committed but not yet named by a row looks like
+    an orphan; the start-up sweep only runs when nobody holds this, so it can never
+    delete such a blob, even one written by a worker that outlived a killed master."""
+    fd = _open_lock(instance_path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def exclusive_sweep_lock(instance_path: str | os.PathLike[str]) -> Iterator[bool]:
+    """Yields True if no writer holds `committing_blobs` (they then wait until the
+    block ends), False if one does: then nothing may be swept."""
+    fd = _open_lock(instance_path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def committed_blob_names(instance_path: str | os.PathLike[str]) -> list[str]:
+    """Every committed blob's name (files under blobs/xx/ with a blob-shaped name)."""
+    root = blobs_dir(instance_path)
+    if not root.is_dir():
+        return []
+    names: list[str] = []
+    for shard in root.iterdir():
+        if len(shard.name) != 2 or not shard.is_dir():
+            continue
+        names.extend(entry.name for entry in shard.iterdir() if _BLOB_NAME.fullmatch(entry.name) and entry.is_file())
+    return sorted(names)
+
+
+def sweep_orphans(instance_path: str | os.PathLike[str], referenced: Collection[str]) -> int:
+    """Delete committed blobs that no database row names; returns how many.
+
+    They are left when a process dies between committing a submission's blobs and
+    committing its rows, or between a retention purge's commit and its deletions.
+    Only safe while no submission is in flight: call it under
+    `exclusive_sweep_lock`, with `referenced` read after taking the lock. Blob
+    modification times are set to midnight by design, so age cannot tell a blob
+    in flight from an orphan; the lock does.
+    """
+    keep = set(referenced)
+    removed = 0
+    for name in committed_blob_names(instance_path):
+        if name not in keep:
+            delete_blob(instance_path, name, missing_ok=True)
+            removed += 1
+    return removed
 
 
 def sweep_temp(instance_path: str | os.PathLike[str], older_than_seconds: float = 0) -> int:

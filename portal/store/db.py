@@ -21,6 +21,8 @@ from portal.instance import DB_FILENAME, DB_KEY_FILENAME
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
+# SQLite's "file is not a database": what a wrong key looks like.
+SQLITE_NOTADB = 26
 
 if TYPE_CHECKING:
     # sqlcipher3 ships no type information; its Connection has sqlite3's API.
@@ -71,6 +73,8 @@ def connect(instance_path: str | Path) -> Connection:
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as exc:
+            if _sqlite_code(exc) != SQLITE_NOTADB:
+                raise  # a full, read-only or failing disk, not a wrong key
             raise DatabaseKeyError(
                 f"{db_file} cannot be opened with the key in {DB_KEY_FILENAME} "
                 f"({exc}). The key file does not belong to this database, or the "
@@ -99,10 +103,27 @@ def transaction(conn: Connection) -> Iterator[Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback_quietly(conn)
         raise
-    conn.execute("COMMIT")
+
+
+def _rollback_quietly(conn: Connection) -> None:
+    # After SQLITE_FULL or an I/O error SQLite may already have rolled back, and on
+    # a failing disk ROLLBACK can fail too: either way the original error is the one
+    # the caller must see. Closing the connection discards anything left.
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlcipher3.Error:
+        pass
+
+
+def _sqlite_code(exc: BaseException) -> int:
+    """The primary SQLite result code of an exception (extended codes folded)."""
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
 
 
 def today() -> str:
