@@ -3,6 +3,7 @@
 import datetime
 import html.parser
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,41 @@ def test_numbered_names_ignore_case() -> None:
 
 def test_clean_text_defuses_terminal_escapes() -> None:
     assert clean_text("ok\n\ttab\x1b[2J\rbell\x07") == "ok\n\ttab\\x1b[2J\\x0dbell\\x07"
+
+
+def test_cases_are_published_in_batches(tmp_path, reviewer_kit, reporter, monkeypatch) -> None:
+    """Several batches, an unreadable case in the middle of one: every readable case is
+    written whole, the unreadable one leaves nothing, and no staging folder remains."""
+    import crypto.casefolder as casefolder
+    from crypto.bundle import open_bundle
+
+    monkeypatch.setattr(casefolder, "CASES_PER_BATCH", 2)
+    ana, ben = reviewer_kit["ana"], reviewer_kit["ben"]
+    cases = [CaseBuilder([ana.identity], reporter, {"what": f"case {n}"}).with_report() for n in range(5)]
+    not_mine = CaseBuilder([ben.identity], reporter, {"what": "for Ben only"}).with_report()
+    cases.insert(3, not_mine)
+    bundle_path = write_export(tmp_path / "e.zip", ana.identity, [(ana.identity, "Ana", "", True)], cases)
+    out = tmp_path / "out"
+    with open_bundle(bundle_path, ana.keys) as bundle:
+        summary = casefolder.write_case_folders(bundle, ana.keys, out, datetime.date(2026, 11, 28))
+    assert [r.case.case for r in summary.written] == [c.case for c in cases if c is not not_mine]
+    assert [u.case.case for u in summary.unreadable] == [not_mine.case]
+    for case in cases:
+        if case is not_mine:
+            assert not (out / case.case).exists()
+        else:
+            files = {p.name for p in (out / case.case).iterdir()}
+            assert files == {"case.html", "report.txt", "replies.txt", "timeline.txt"}
+            assert case.fields["what"] in (out / case.case / "report.txt").read_text()
+    assert not any(p.name.startswith(TEMP_PREFIX) for p in out.iterdir())
+
+
+def test_clean_text_table_matches_the_character_rule() -> None:
+    sample = "".join(chr(c) for c in range(0, 0x3000)) + "\u202e\u2028\u2029\ufeff\U0001f600"
+    expected = "".join(
+        c
+        if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp", "Cs")
+        else (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        for c in sample.replace("\r\n", "\n")
+    )
+    assert clean_text(sample) == expected
