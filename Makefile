@@ -13,7 +13,7 @@ INSTANCE ?= $(or $(CANDOUR_INSTANCE),instance)
 export CANDOUR_INSTANCE := $(abspath $(INSTANCE))
 DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 
-.PHONY: venv init demo-reviewer run test lint typecheck bench messages
+.PHONY: venv init demo-reviewer run test lint typecheck bench fuzz messages
 
 venv: $(STAMP)
 
@@ -61,7 +61,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check portal tests config bench wsgi.py
 
 typecheck: venv
-	$(VENV)/bin/mypy portal
+	$(VENV)/bin/mypy portal crypto
 
 # Lint and tests all run, so a lint failure never hides the test results.
 # node --test runs the browser crypto (static/js) against the vectors and fixtures.
@@ -77,6 +77,15 @@ bench: venv
 	@shopt -s nullglob; scripts=(bench/*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; exit 0; fi; \
 	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" || exit 1; done
+
+# Coverage-guided fuzzing of the parsers (tests/fuzz/atheris_*.py), FUZZ_SECONDS each;
+# crashing inputs land in bench/out/fuzz/. The hypothesis fuzzing runs in `make test`.
+FUZZ_SECONDS ?= 120
+fuzz: venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
+	@for harness in tests/fuzz/atheris_*.py; do \
+	  echo "== $$harness"; $(PY) "$$harness" -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 # Extract every translatable string into translations/messages.pot.
 messages: venv
