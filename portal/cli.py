@@ -186,5 +186,8 @@ def reviewer_remove(key_id_or_fingerprint: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal import backup_cli
+
     app.cli.add_command(init_command)
     app.cli.add_command(reviewer_cli)
+    backup_cli.init_app(app)
