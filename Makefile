@@ -60,14 +60,16 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check portal tests config bench wsgi.py
 
+# Strict (pyproject.toml: strict = true) on portal/ and crypto/; tests/ and bench/ are not checked.
 typecheck: venv
-	$(VENV)/bin/mypy portal crypto
+	$(VENV)/bin/mypy --strict portal crypto
 
-# Lint and tests all run, so a lint failure never hides the test results.
+# Lint, type checks and tests all run, so a lint failure never hides the test results.
 # node --test runs the browser crypto (static/js) against the vectors and fixtures.
 test: venv
 	@status=0; \
 	$(VENV)/bin/ruff check . || status=$$?; \
+	$(MAKE) --no-print-directory typecheck || status=$$?; \
 	$(PY) -m pytest || status=$$?; \
 	node --test tests/js/ || status=$$?; \
 	exit $$status

@@ -13,15 +13,25 @@ byte at the end of a field or file. python-multipart parses any split correctly;
 tests/test_streaming_form.py feeds bodies one byte at a time.)
 """
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState
 from werkzeug.http import parse_options_header
 
+if TYPE_CHECKING:
+    # Defined for type checkers only (python-multipart declares it under TYPE_CHECKING).
+    from python_multipart.multipart import MultipartCallbacks
+
 READ_SIZE = 64 * 1024
+
+# python-multipart logs each parse error with the offending byte of the body ("got
+# 203 at index 2"): a byte of what a reporter sent must not reach the log. Its errors
+# still arrive as exceptions, which iter_form turns into fixed-text MalformedFormError.
+logging.getLogger("python_multipart").setLevel(logging.CRITICAL)
 
 
 class FormError(Exception):
@@ -98,7 +108,7 @@ class _PartCollector:
         self._field_value = bytearray()
         self._file_size: int | None = None
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> "MultipartCallbacks":
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._header_name.extend(data[start:end]),
@@ -162,7 +172,6 @@ class _PartCollector:
             raise MalformedFormError(f"the field '{self._field_name}' is not valid UTF-8 text") from exc
         self._field_value.clear()
         self.events.append(TextField(str(self._field_name), value.replace("\r\n", "\n")))
-
 
 
 def iter_form(
