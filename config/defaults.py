@@ -125,6 +125,10 @@ TOTP_ISSUER = "Candour"
 # The organisation's public key line (candour-org-1:…): only reviewer lists it signed
 # can be loaded on the admin pages. None disables loading signed lists.
 ORG_PUBLIC_KEY = None
+# The organisation key's fingerprint (six words) reporters' browsers check the signed
+# reviewer list against before sealing to anyone or trusting a reply. None: the
+# fingerprint of ORG_PUBLIC_KEY. Set it to pin the key independently of that line.
+ORG_FINGERPRINT = None
 
 # --- Languages ---------------------------------------------------------------------------------
 BABEL_DEFAULT_LOCALE = "en"

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("reporter", __name__, url_prefix="")
 
-from portal.reporter import views  # noqa: E402,F401  - registers the routes on bp
+from portal.reporter import browser_views, views  # noqa: E402,F401  - registers the routes on bp
 
 
 @bp.record_once
@@ -14,3 +14,11 @@ def _init_session_key(state) -> None:  # type: ignore[no-untyped-def]
     from portal.reporter.session import init_session_key
 
     init_session_key(state.app)
+
+
+@bp.record_once
+def _init_script_integrity(state) -> None:  # type: ignore[no-untyped-def]
+    # `sri()` in templates: the reporter pages load their scripts with SRI hashes.
+    from portal.static_integrity import init_app
+
+    init_app(state.app)

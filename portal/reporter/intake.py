@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, cast
 
+from flask import current_app
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
@@ -42,8 +43,10 @@ from crypto.submission import (
     check_fields,
     seal_submission_text_part,
 )
+from portal.store import cases as case_store
 from portal.store.blobs import BlobWriter, committing_blobs, delete_blob
 from portal.store.cases import StoredPart
+from portal.store.db import get_db
 from portal.store.reviewers import Reviewer
 from portal.streaming_form import FileChunk, FileEnd, FileStart, FormEvent, TextField
 
@@ -102,7 +105,8 @@ return the recipients, or raise SubmissionRefused."""
 class _Part:
     index: int
     writer: BlobWriter
-    sealed: SealedPart
+    sealed_size: int
+    header_hash: bytes
 
 
 class PendingBlobs:
@@ -122,8 +126,13 @@ class PendingBlobs:
         self._kept = False
         self._lock = ExitStack()
 
-    def add(self, part: _Part) -> None:
-        self._parts.append(part)
+    def add_part(self, index: int, writer: BlobWriter, *, sealed_size: int, header_hash: bytes) -> None:
+        """A finished envelope in `writer`: sealed here (`add_sealed`) or, on the
+        browser path, received whole and checked by portal/reporter/sealed_intake.py."""
+        self._parts.append(_Part(index=index, writer=writer, sealed_size=sealed_size, header_hash=header_hash))
+
+    def add_sealed(self, writer: BlobWriter, sealed: SealedPart) -> None:
+        self.add_part(sealed.part_index, writer, sealed_size=sealed.sealed_size, header_hash=sealed.header_hash)
 
     def new_writer(self) -> BlobWriter:
         writer = BlobWriter(self.instance)
@@ -140,8 +149,8 @@ class PendingBlobs:
                 StoredPart(
                     index=part.index,
                     blob=name,
-                    sealed_size=part.sealed.sealed_size,
-                    header_hash=part.sealed.header_hash,
+                    sealed_size=part.sealed_size,
+                    header_hash=part.header_hash,
                 )
             )
         return stored
@@ -293,7 +302,7 @@ def receive_submission(
                 continue  # an empty file input: nothing to keep
             assert writer is not None and received is not None  # noqa: S101
             sealed = sealer.finish()
-            blobs.add(_Part(index=sealed.part_index, writer=writer, sealed=sealed))
+            blobs.add_sealed(writer, sealed)
             received.attachments.append(attachment_info_from_sealed(sealed, current_name, current_type))
             sealer, writer, awaiting_unnamed = None, None, False
 
@@ -362,5 +371,45 @@ def seal_and_commit(
     except BaseException:
         writer.abort()
         raise
-    blobs.add(_Part(index=0, writer=writer, sealed=sealed))
+    blobs.add_sealed(writer, sealed)
     return blobs.commit_all()
+
+
+# --- the database rows: one place for both paths (server-sealed and browser-sealed) ------
+
+
+def store_report(
+    *,
+    case_id: str,
+    day: str,
+    sealed_on: str,
+    login_hash: bytes,
+    reporter_reply_key: bytes,
+    reporter_sign_key: bytes,
+    reviewer_ids: Sequence[int],
+    parts: Sequence[StoredPart],
+) -> None:
+    """Write a new case's rows in one transaction, after its blobs were committed
+    (fsynced). The caller calls `blobs.keep()` only once this returned."""
+    config = current_app.config
+    case_store.create_case(
+        get_db(),
+        case_id=case_id,
+        day=day,
+        initial_status=config["STATUSES"][0][0],
+        acknowledge_by=case_store.add_days(day, int(config["ACKNOWLEDGE_DAYS"])),
+        feedback_by=case_store.add_days(day, int(config["FEEDBACK_DAYS"])),
+        sealed_on=sealed_on,
+        login_hash=login_hash,
+        reporter_reply_key=reporter_reply_key,
+        reporter_sign_key=reporter_sign_key,
+        reviewer_ids=reviewer_ids,
+        parts=parts,
+    )
+
+
+def store_followup(*, case_id: str, submission_id: str, day: str, sealed_on: str, parts: Sequence[StoredPart]) -> None:
+    """Write a follow-up's rows in one transaction, after its blobs were committed."""
+    case_store.add_followup(
+        get_db(), case_id=case_id, submission_id=submission_id, day=day, sealed_on=sealed_on, parts=parts
+    )

@@ -7,6 +7,11 @@ server's memory: gunicorn's master process makes it at start-up and its workers
 inherit it; nothing writes it to disk. Stealing the server's disk, database or
 backups gives no way to read such a cookie; restarting the server ends every session.
 Sessions end when the browser closes or after SESSION_IDLE_MINUTES without a request.
+
+A reporter whose browser derived the keys itself (JavaScript and WebAssembly: the
+browser path) gets a "browser" session: the case id and the login token the browser
+sent, and no reply or signing key. Their keys stay in that browser tab's
+sessionStorage; the server can neither read their replies nor sign for them.
 """
 
 import json
@@ -30,8 +35,15 @@ CONFIG_KEY = "REPORTER_SESSION_KEY"
 
 @dataclass(frozen=True)
 class ReporterSession:
+    """`keys` is None for a browser session: the keys never left the reporter's device."""
+
     case_id: str
-    keys: ReporterKeys = field(repr=False)
+    keys: ReporterKeys | None = field(repr=False)
+    login_token: bytes = field(default=b"", repr=False)
+
+    @property
+    def in_browser(self) -> bool:
+        return self.keys is None
 
 
 def init_session_key(app: Flask) -> None:
@@ -56,15 +68,17 @@ def _idle_seconds() -> int:
 
 def set_reporter_session(response: Response, session: ReporterSession) -> None:
     # The expiry lives inside the encrypted cookie, in the reporter's browser only.
-    payload = json.dumps(
-        {
-            "case": session.case_id,
-            "login": b64url(session.keys.login_token),
-            "reply": b64url(session.keys.reply_secret_key),
-            "sign": b64url(session.keys.signing_seed),
-            "until": int(time.time()) + _idle_seconds(),
-        }
-    ).encode("utf-8")
+    fields: dict[str, object] = {"case": session.case_id, "until": int(time.time()) + _idle_seconds()}
+    if session.keys is None:
+        fields.update(kind="browser", login=b64url(session.login_token))
+    else:
+        fields.update(
+            kind="server",
+            login=b64url(session.keys.login_token),
+            reply=b64url(session.keys.reply_secret_key),
+            sign=b64url(session.keys.signing_seed),
+        )
+    payload = json.dumps(fields).encode("utf-8")
     response.set_cookie(
         COOKIE_NAME,
         b64url(bytes(_box().encrypt(payload))),
@@ -98,15 +112,17 @@ def load_reporter_session(request: Request) -> ReporterSession | None:
         payload = json.loads(_box().decrypt(unb64url(raw)))
         if int(payload["until"]) < time.time():
             return None
+        case_id = str(payload["case"])
+        if payload.get("kind") == "browser":
+            return ReporterSession(case_id=case_id, keys=None, login_token=unb64url(payload["login"]))
         keys = ReporterKeys(
             login_token=unb64url(payload["login"]),
             reply_secret_key=unb64url(payload["reply"]),
             signing_seed=unb64url(payload["sign"]),
         )
-        case_id = str(payload["case"])
-    except (CryptoError, ValueError, KeyError, TypeError):
+    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return ReporterSession(case_id=case_id, keys=keys)
+    return ReporterSession(case_id=case_id, keys=keys, login_token=keys.login_token)
 
 
 def seal_for_form(payload: dict[str, str], lifetime_seconds: int) -> str:

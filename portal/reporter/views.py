@@ -49,6 +49,8 @@ from portal.reporter.intake import (
     SubmissionRefused,
     receive_submission,
     seal_and_commit,
+    store_followup,
+    store_report,
 )
 from portal.reporter.session import (
     ReporterSession,
@@ -271,13 +273,9 @@ def report_submit() -> Any:
             keys = _keys_for(codename)
             parts = seal_and_commit(received, blobs, keys=keys, kind=KIND_REPORT, case_id=None, day=day)
             case_id = received.submission_id.hex()
-            case_store.create_case(
-                get_db(),
+            store_report(
                 case_id=case_id,
                 day=day,
-                initial_status=config["STATUSES"][0][0],
-                acknowledge_by=case_store.add_days(day, int(config["ACKNOWLEDGE_DAYS"])),
-                feedback_by=case_store.add_days(day, int(config["FEEDBACK_DAYS"])),
                 sealed_on="server",
                 login_hash=_login_hash(keys),
                 reporter_reply_key=keys.reply_public_key,
@@ -452,15 +450,15 @@ def _timeline(case: case_store.CaseView, known: Mapping[bytes, PublicIdentity]) 
 
 
 def _reply_views(
-    case: case_store.CaseView, session: ReporterSession, known: Mapping[bytes, PublicIdentity]
+    case: case_store.CaseView, keys: ReporterKeys, known: Mapping[bytes, PublicIdentity]
 ) -> tuple[list[dict[str, Any]], int]:
     stored = case_store.list_replies(get_db(), case.id)
     reviewers = {reviewer.key_id: reviewer for reviewer in list_reviewers(get_db(), active_only=False)}
     views = classify_replies(
         cast(Sequence[HasReporterCopy], stored),
         case_id=case.id,
-        reporter_reply_secret_key=session.keys.reply_secret_key,
-        reporter_reply_public_key=session.keys.reply_public_key,
+        reporter_reply_secret_key=keys.reply_secret_key,
+        reporter_reply_public_key=keys.reply_public_key,
         known_reviewers=known,
     )
     shown: list[dict[str, Any]] = []
@@ -529,7 +527,12 @@ def case_page() -> Any:
     # Every reviewer ever registered, removed ones included: a reply written while
     # they were a reviewer stays genuine.
     known = _known_identities()
-    replies, reply_count = _reply_views(case, session, known)
+    if session.keys is None:
+        # A browser session: the replies are opened and verified on the reporter's
+        # device (static/js/case-page.js); the server holds no key to read them.
+        replies, reply_count = None, len(case_store.list_replies(get_db(), case.id))
+    else:
+        replies, reply_count = _reply_views(case, session.keys, known)
     timeline = _timeline(case, known)
     acknowledge, feedback = case_store.deadlines(
         case,
@@ -551,6 +554,7 @@ def case_page() -> Any:
         max_mb=config["MAX_TOTAL_UPLOAD_BYTES"] // (1024 * 1024),
         max_files=config["MAX_ATTACHMENTS"],
         sent=request.args.get("sent") == "1",
+        browser_session=session.in_browser,
     )
     response = make_response(html)
     # Sliding expiry: each visit to the case page starts the idle period again.
@@ -574,6 +578,21 @@ def case_followup() -> Any:
             ),
         )
     session, case = found
+    if session.keys is None:
+        # The codename was entered on the browser path: only that tab holds the key
+        # that signs a follow-up, so the server cannot seal one for this session.
+        return render_error(
+            403,
+            (
+                _("Your follow-up was not sent"),
+                _(
+                    "You opened your case with the sealing code running in your browser, so only that browser tab "
+                    "can sign and seal a follow-up. Nothing was kept. Enter your codename again on the follow-up "
+                    "page, then send your message."
+                ),
+            ),
+        )
+    keys = session.keys
     recipients = [ChosenReviewer(reviewer, _identity(reviewer)) for reviewer in case.reviewers if reviewer.active]
     if not recipients:
         return _refuse("no_recipients_left", 409, followup=True)
@@ -590,9 +609,8 @@ def case_followup() -> Any:
                 max_attachments=int(config["MAX_ATTACHMENTS"]),
                 max_total_bytes=int(config["MAX_TOTAL_UPLOAD_BYTES"]),
             )
-            parts = seal_and_commit(received, blobs, keys=session.keys, kind=KIND_FOLLOWUP, case_id=case.id, day=day)
-            case_store.add_followup(
-                get_db(),
+            parts = seal_and_commit(received, blobs, keys=keys, kind=KIND_FOLLOWUP, case_id=case.id, day=day)
+            store_followup(
                 case_id=case.id,
                 submission_id=received.submission_id.hex(),
                 day=day,
