@@ -1,0 +1,294 @@
+// What the reporter pages share on the browser path (sealing on the device): the values
+// and translated strings the template put in the page, the organisation-signed reviewer
+// list, the upload with progress, and the keys kept in this tab's sessionStorage.
+//
+// No user-facing English lives here: every sentence comes from the page
+// (templates/reporter/_browser.html, rendered with _()), so it can be translated.
+
+import * as c from "./candour-crypto.js";
+
+const KEYS_ITEM = "candour-reporter-keys";
+
+/**
+ * The page's values (data-* attributes of #candour-browser).
+ * @returns {{salt: string, orgFingerprint: string, listUrl: string, reportUrl: string,
+ *   followupUrl: string, tokenUrl: string, caseUrl: string, repliesUrl: string,
+ *   maxBytes: number, maxFiles: number}|null}
+ */
+export function pageValues() {
+  const element = document.getElementById("candour-browser");
+  if (!element) return null;
+  const d = element.dataset;
+  return {
+    salt: d.salt ?? "",
+    orgFingerprint: d.orgFingerprint ?? "",
+    listUrl: d.listUrl,
+    reportUrl: d.reportUrl,
+    followupUrl: d.followupUrl,
+    tokenUrl: d.tokenUrl,
+    caseUrl: d.caseUrl,
+    repliesUrl: d.repliesUrl,
+    maxBytes: Number(d.maxBytes),
+    maxFiles: Number(d.maxFiles),
+  };
+}
+
+/**
+ * A translated sentence from the page's <template id="candour-strings">.
+ * @param {string} key @returns {string}
+ */
+export function text(key) {
+  const template = document.getElementById("candour-strings");
+  const found = template?.content.querySelector(`[data-key="${key}"]`);
+  return found ? found.textContent.trim() : key;
+}
+
+/** A failure whose sentence may be shown as it is (from the page or the server's JSON). */
+export class ShownError extends Error {
+  /** @param {string} sentence */
+  constructor(sentence) {
+    super(sentence);
+    this.name = "ShownError";
+  }
+}
+
+/**
+ * Show a problem in an error box (role=alert) made by the `problem` macro, or hide it.
+ * @param {string} id @param {string|null} sentence
+ */
+export function showProblem(id, sentence) {
+  const box = document.getElementById(id);
+  if (!box) return;
+  const target = document.getElementById(`${id}-text`);
+  if (sentence === null) {
+    box.hidden = true;
+    if (target) target.textContent = "";
+    return;
+  }
+  box.hidden = false;
+  if (target) target.textContent = sentence;
+  box.scrollIntoView?.({ block: "center" });
+}
+
+/** The sentence to show for any failure: the page's own or a fixed fallback. */
+export function sentenceFor(error, fallbackKey = "seal-failed") {
+  if (error instanceof ShownError) return error.message;
+  return text(fallbackKey);
+}
+
+/** CSRF token of the page (first hidden csrf_token input). */
+export function csrfToken(root = document) {
+  const input = root.querySelector('input[name="csrf_token"]');
+  return input ? input.value : "";
+}
+
+/**
+ * The reviewer list the browser trusts: the organisation-signed list, verified here against
+ * the organisation fingerprint the page carries; or, when the portal has none, the server's
+ * own list, marked unsigned. Throws ShownError("list-unverified") if a signed list does not verify.
+ * @param {ReturnType<typeof pageValues>} values
+ * @returns {Promise<{signed: boolean, byKeyId: Map<string, {identity: object, displayName: string,
+ *   role: string, required: boolean, keyIdHex: string}>}>}
+ */
+export async function trustedReviewers(values) {
+  let document_;
+  try {
+    const response = await fetch(values.listUrl, { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    document_ = await response.json();
+  } catch {
+    throw new ShownError(text("list-unverified"));
+  }
+  const byKeyId = new Map();
+  if (document_.signed === true) {
+    let list;
+    try {
+      list = c.verifyReviewerList(c.utf8(String(document_.list)), values.orgFingerprint || null);
+    } catch {
+      throw new ShownError(text("list-unverified"));
+    }
+    for (const entry of list.reviewers) byKeyId.set(entry.keyIdHex, entry);
+    // Signed, but with no organisation fingerprint to check it against: as good as unsigned.
+    return { signed: Boolean(values.orgFingerprint), byKeyId };
+  }
+  try {
+    for (const raw of document_.reviewers ?? []) {
+      const identity = c.parsePublicIdentity(String(raw.identity));
+      byKeyId.set(identity.keyIdHex, {
+        identity,
+        displayName: String(raw.display_name),
+        role: String(raw.role),
+        required: raw.required === true,
+        keyIdHex: identity.keyIdHex,
+      });
+    }
+  } catch {
+    throw new ShownError(text("list-unverified"));
+  }
+  return { signed: false, byKeyId };
+}
+
+/** Key id (hex) → identity, for classifyReplies. */
+export function knownFrom(trusted) {
+  return new Map([...trusted.byKeyId].map(([keyIdHex, entry]) => [keyIdHex, entry.identity]));
+}
+
+/**
+ * Recipients for sealing, by key id, each taken from the trusted list (never from the page).
+ * @param {Iterable<string>} keyIds @returns {object[]} identities
+ */
+export function recipientsFor(trusted, keyIds) {
+  const out = [];
+  for (const keyId of new Set(keyIds)) {
+    const entry = trusted.byKeyId.get(keyId);
+    if (!entry) throw new ShownError(text("reviewer-not-listed"));
+    out.push(entry.identity);
+  }
+  if (out.length === 0) throw new ShownError(text("reviewer-not-listed"));
+  return out;
+}
+
+/** Progress bars of the `progress` macro. */
+export class Progress {
+  constructor() {
+    this.box = document.getElementById("seal-progress");
+    this.phase = document.getElementById("seal-phase");
+    this.bars = {
+      seal: [document.getElementById("seal-bar"), document.getElementById("seal-bar-text")],
+      upload: [document.getElementById("upload-bar"), document.getElementById("upload-bar-text")],
+    };
+  }
+
+  start() {
+    if (!this.box) return;
+    this.box.hidden = false;
+    this.set("seal", 0);
+    this.set("upload", 0);
+  }
+
+  /** @param {string} key a string key from the page */
+  say(key) {
+    if (this.phase) this.phase.textContent = text(key);
+  }
+
+  /** @param {"seal"|"upload"} which @param {number} fraction 0..1 */
+  set(which, fraction) {
+    const [bar, label] = this.bars[which] ?? [];
+    if (!bar) return;
+    const percent = Math.max(0, Math.min(100, Math.floor(fraction * 100)));
+    bar.value = percent;
+    bar.textContent = `${percent}%`;
+    if (label) label.textContent = `${percent}%`;
+  }
+}
+
+/**
+ * POST a FormData with XMLHttpRequest (upload progress events); resolve with the JSON answer.
+ * A network failure or an answer that is not the portal's JSON rejects with ShownError.
+ * @param {string} url @param {FormData|URLSearchParams} body
+ * @param {(fraction: number) => void} [onUpload]
+ * @returns {Promise<{status: number, json: {ok: boolean, error?: string, case?: string}}>}
+ */
+export function post(url, body, onUpload = undefined) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", url);
+    request.responseType = "text";
+    request.withCredentials = true;
+    if (onUpload) {
+      request.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable && event.total > 0) onUpload(event.loaded / event.total);
+      });
+      request.upload.addEventListener("load", () => onUpload(1));
+    }
+    request.addEventListener("load", () => {
+      let json = null;
+      try {
+        json = JSON.parse(request.responseText);
+      } catch {
+        json = null;
+      }
+      if (json === null || typeof json !== "object" || typeof json.ok !== "boolean") {
+        reject(new ShownError(text(request.status >= 500 ? "server-failed" : "upload-failed")));
+        return;
+      }
+      resolve({ status: request.status, json });
+    });
+    request.addEventListener("error", () => reject(new ShownError(text("upload-failed"))));
+    request.addEventListener("abort", () => reject(new ShownError(text("upload-failed"))));
+    request.send(body);
+  });
+}
+
+/** The server's refusal sentence (fixed wording from the portal), or a fallback. */
+export function refusal(json) {
+  return new ShownError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
+}
+
+// --- the reporter's keys, in this tab only ------------------------------------------------------
+
+/**
+ * Keep the reporter's keys for this tab (sessionStorage: gone when the tab closes).
+ * @param {string} caseId @param {object} keys from deriveReporterKeys
+ */
+export function saveKeys(caseId, keys) {
+  sessionStorage.setItem(
+    KEYS_ITEM,
+    JSON.stringify({
+      case: caseId,
+      replySecretKey: c.b64u(keys.replySecretKey),
+      signSeed: c.b64u(keys.signSeed),
+      loginToken: c.b64u(keys.loginToken),
+    }),
+  );
+}
+
+/** The keys saved for this tab, rebuilt, or null. */
+export function loadKeys() {
+  try {
+    const raw = JSON.parse(sessionStorage.getItem(KEYS_ITEM) ?? "null");
+    if (!raw || typeof raw.case !== "string") return null;
+    const s = globalThis.sodium;
+    const replySecretKey = c.unb64u(raw.replySecretKey);
+    const signSeed = c.unb64u(raw.signSeed);
+    const signing = s.crypto_sign_seed_keypair(signSeed);
+    return {
+      caseId: raw.case,
+      keys: {
+        loginToken: c.unb64u(raw.loginToken),
+        replySecretKey,
+        replyPublicKey: s.crypto_scalarmult_base(replySecretKey),
+        signSeed,
+        signPublicKey: signing.publicKey,
+        signSecretKey: signing.privateKey,
+      },
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function clearKeys() {
+  try {
+    sessionStorage.removeItem(KEYS_ITEM);
+  } catch {
+    // storage disabled: nothing was kept
+  }
+}
+
+/**
+ * Open a browser session with a login token (the codename never leaves the device).
+ * @returns {Promise<string>} the case id
+ */
+export async function logInWithToken(values, loginToken) {
+  const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
+  const { json } = await post(values.tokenUrl, body);
+  if (!json.ok || typeof json.case !== "string") throw refusal(json);
+  return json.case;
+}
+
+/** Disable or enable a form's submit buttons. */
+export function setBusy(form, busy) {
+  for (const button of form.querySelectorAll('button[type="submit"]')) button.disabled = busy;
+  form.setAttribute("aria-busy", busy ? "true" : "false");
+}

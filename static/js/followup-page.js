@@ -1,0 +1,69 @@
+// Coming back with a codename, on the browser path (docs/format.md §6).
+//
+// With WebAssembly the codename never leaves this device: the browser derives the login
+// token and the reporter's keys (Argon2id), posts only the token to /followup/token, keeps
+// the keys in this tab's sessionStorage for the case page, and opens the case. Without
+// WebAssembly a notice says what the server path means and the normal form is sent.
+
+import * as c from "./candour-crypto.js";
+import {
+  ShownError,
+  clearKeys,
+  logInWithToken,
+  pageValues,
+  saveKeys,
+  sentenceFor,
+  setBusy,
+  showProblem,
+  text,
+} from "./browser-common.js";
+
+const form = document.getElementById("followup-login-form");
+const values = pageValues();
+if (form && values) start(form, values);
+
+function start(loginForm, page) {
+  if (!c.browserSealingSupported()) {
+    document.getElementById("server-login-notice").hidden = false;
+    loginForm.dataset.sealing = "server";
+    return;
+  }
+  loginForm.dataset.sealing = "device";
+  document.getElementById("device-login-note").hidden = false;
+  const sodium = c.ready();
+  sodium.catch(() => {});
+  const status = document.getElementById("login-status");
+  let busy = false;
+  loginForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    setBusy(loginForm, true);
+    showProblem("login-problem", null);
+    status.textContent = text("checking-codename");
+    logIn(loginForm, page, sodium)
+      .then(() => window.location.assign(page.caseUrl))
+      .catch((error) => {
+        if (!(error instanceof ShownError)) console.error(error);
+        clearKeys();
+        status.textContent = "";
+        showProblem("login-problem", sentenceFor(error, "seal-failed"));
+        busy = false;
+        setBusy(loginForm, false);
+      });
+  });
+}
+
+async function logIn(loginForm, page, sodium) {
+  await sodium;
+  let codename;
+  try {
+    codename = c.normaliseCodename(String(loginForm.elements.namedItem("codename").value));
+  } catch {
+    throw new ShownError(text("codename-invalid"));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 30)); // paint the status first
+  const keys = c.deriveReporterKeys(codename, c.fromHex(page.salt));
+  const caseId = await logInWithToken(page, keys.loginToken);
+  saveKeys(caseId, keys);
+}
