@@ -148,8 +148,9 @@ def live_server(instance_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
             process.wait()
 
 
-def make_chromium(profile_dir: Path, javascript: bool = True) -> Any:
-    """Headless Debian Chromium driven by Debian's chromedriver; never a download."""
+def make_chromium(profile_dir: Path, javascript: bool = True, extra_args: tuple[str, ...] = ()) -> Any:
+    """Headless Debian Chromium driven by Debian's chromedriver; never a download.
+    `extra_args` are further command-line flags (e.g. --js-flags=--noexpose_wasm)."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -171,6 +172,7 @@ def make_chromium(profile_dir: Path, javascript: bool = True) -> Any:
         "--disable-sync",
         "--window-size=1280,900",
         f"--user-data-dir={profile_dir}",
+        *extra_args,
     ):
         options.add_argument(flag)
     if not javascript:
