@@ -150,7 +150,7 @@ def live_server(instance_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
 
 def make_chromium(profile_dir: Path, javascript: bool = True, extra_args: tuple[str, ...] = ()) -> Any:
     """Headless Debian Chromium driven by Debian's chromedriver; never a download.
-    `extra_args` are further command-line flags (e.g. --js-flags=--noexpose_wasm)."""
+    `extra_args` are further command-line flags (e.g. --js-flags=--jitless: no WebAssembly)."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
