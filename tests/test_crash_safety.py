@@ -53,7 +53,10 @@ pytestmark = pytest.mark.live
 
 # 6 rounds killing two workers each + 8 rounds killing the whole process group.
 ROUNDS = ["worker"] * 6 + ["group"] * 8
-REPORTS_PER_ROUND = 5
+REPORTS_PER_ROUND = 6
+# Submissions start this far apart, so a burst spans the kill window: some are in
+# flight at a kill, some start after it (on the worker gunicorn put in its place).
+STAGGER_SECONDS = 0.25
 ATTACHMENT_BYTES = 192 * 1024
 
 
@@ -93,7 +96,7 @@ def _burst(server: Gunicorn, round_no: int, log: CrashLog) -> list[threading.Thr
         thread = threading.Thread(target=_reporter, args=(server.url, marker, log.filed, lock), daemon=True)
         thread.start()
         threads.append(thread)
-        time.sleep(0.03)
+        time.sleep(STAGGER_SECONDS)
     return threads
 
 
@@ -116,11 +119,13 @@ def _run_round(kind: str, round_no: int, instance: Path, log_path: Path, log: Cr
     server = start_gunicorn(instance, log_path)
     try:
         started = time.monotonic()
-        threads = _burst(server, round_no, log)
         kills = 2 if kind == "worker" else 1
         # Random moments across the burst: GET, upload, sealing, Argon2id, blob
         # commit, database commit, response.
         moments = sorted(rng.uniform(0.05, 1.6) for _ in range(kills))
+        burst = threading.Thread(target=lambda: threads.extend(_burst(server, round_no, log)), daemon=True)
+        threads: list[threading.Thread] = []
+        burst.start()
         for moment in moments:
             time.sleep(max(0.0, started + moment - time.monotonic()))
             if kind == "worker":
@@ -129,6 +134,7 @@ def _run_round(kind: str, round_no: int, instance: Path, log_path: Path, log: Cr
             else:
                 server.kill_group()
                 log.kill_points.append(f"round {round_no}: master and workers at {moment:.2f}s")
+        burst.join(timeout=30)
         for thread in threads:
             thread.join(timeout=90)
             assert not thread.is_alive(), "a reporter thread hung"
@@ -220,6 +226,6 @@ def _check_instance(instance: Path, server: Gunicorn, reviewer: ReviewerKeys, lo
     assert lost == [], f"{summary}\n" + "\n".join(lost) + "\n" + context
     assert len(log.kill_points) >= 20, context
     # Not vacuous: reports got through, and kills did cut submissions off.
-    assert len(acknowledged) >= 20, context
+    assert len(acknowledged) >= 10, context
     assert interrupted, "no kill interrupted a submission: the kill points missed the bursts"
     assert re.fullmatch(r"crash test: \d+ kill points, \d+ acknowledged reports, 0 acknowledged reports lost", summary)
