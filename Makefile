@@ -13,7 +13,7 @@ INSTANCE ?= $(or $(CANDOUR_INSTANCE),instance)
 export CANDOUR_INSTANCE := $(abspath $(INSTANCE))
 DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 
-.PHONY: venv init demo-reviewer run test lint typecheck bench fuzz messages
+.PHONY: venv init demo-reviewer demo-org run test lint typecheck bench fuzz messages
 
 venv: $(STAMP)
 
@@ -27,7 +27,9 @@ init: venv
 	  echo "Instance already set up in $(CANDOUR_INSTANCE)."; \
 	else \
 	  $(FLASK) init && { $(MAKE) --no-print-directory demo-reviewer || \
-	    { echo "The demo reviewer was not created; retry with: make demo-reviewer" >&2; exit 1; }; }; \
+	    { echo "The demo reviewer was not created; retry with: make demo-reviewer" >&2; exit 1; }; } && \
+	  { $(MAKE) --no-print-directory demo-org || \
+	    { echo "The demo organisation key was not created; retry with: make demo-org" >&2; exit 1; }; }; \
 	fi
 
 # ======================= FOR TRYING IT OUT ONLY =======================
@@ -52,6 +54,20 @@ demo-reviewer: venv
 	echo "Its private key is on this server: never use it for real reports." && \
 	echo "Remove it before real use: flask --app wsgi reviewer remove <key id>" && \
 	echo "!!!!!!!!!!!!!!!!!!!!!!!! FOR TRYING IT OUT ONLY !!!!!!!!!!!!!!!!!!!!!!!!"
+
+# Also FOR TRYING IT OUT ONLY: a demo organisation key signs a reviewer list holding
+# the demo reviewer, so reporters' browsers verify the list as on a real install
+# (docs/operations.md). Its private key is on this server too; a real organisation
+# key stays offline. Re-running it needs a fresh instance (ORG_PUBLIC_KEY is appended).
+demo-org: venv
+	@passphrase="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(18))')"; \
+	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto org keygen --name "Demo organisation" --dir "$(DEMO_DIR)" && \
+	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto org sign --key "$(DEMO_DIR)/org.key" --serial 1 \
+	  --reviewer "$(DEMO_DIR)/demo.pub:Demo reviewer:For trying Candour out only:required" \
+	  -o "$(DEMO_DIR)/reviewers.signed.json" && \
+	printf "\n# Demo organisation key (make demo-org): FOR TRYING IT OUT ONLY\nORG_PUBLIC_KEY = '%s'\n" \
+	  "$$(grep '^candour-org-1:' "$(DEMO_DIR)/org.pub")" >> "$(CANDOUR_INSTANCE)/candour.cfg" && \
+	$(FLASK) reviewer load-list "$(DEMO_DIR)/reviewers.signed.json"
 
 run: venv init
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py wsgi:app

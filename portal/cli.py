@@ -185,6 +185,28 @@ def reviewer_remove(key_id_or_fingerprint: str) -> None:
     click.echo(f"Removed {reviewer.display_name} ({reviewer.key_id}); new reports will not reach them.")
 
 
+@reviewer_cli.command("load-list")
+@click.argument("list_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def reviewer_load_list(list_file: Path) -> None:
+    """Load an organisation-signed reviewer list (reviewers.signed.json), as the admin
+    page does: verified against ORG_PUBLIC_KEY, a newer serial only, applied at once.
+    Reporters' browsers then seal to and verify replies against this list."""
+    from portal.admin.views import MAX_LIST_UPLOAD_BYTES, ReviewerListRefused, load_signed_list
+
+    data = list_file.read_bytes()[: MAX_LIST_UPLOAD_BYTES + 1]
+    with closing(db.connect(_instance())) as conn:
+        try:
+            changes = load_signed_list(
+                conn, data, current_app.config.get("ORG_PUBLIC_KEY"), audit.SYSTEM, str(_instance())
+            )
+        except ReviewerListRefused as exc:
+            raise click.ClickException(f"the list was not loaded: {exc}") from None
+    click.echo(
+        f"Loaded the signed list: {len(changes['added'])} added, {len(changes['updated'])} updated, "
+        f"{len(changes['removed'])} removed."
+    )
+
+
 def init_app(app: Flask) -> None:
     from portal import backup_cli
 

@@ -585,3 +585,21 @@ def test_sealed_routes_refuse_what_is_not_sealed_to_the_chosen_reviewers(org: Or
     assert status == 409 and "already received" in answer["error"]
     assert db_counts(org.instance)["cases"] == 1
     assert re.fullmatch(r"[0-9a-f]{32}", answer.get("case", submission.hex()))
+
+
+def test_envelope_length_arithmetic_matches_the_sealer() -> None:
+    """padded_length_of accepts exactly the payload lengths an honest sealer makes."""
+    from crypto.envelope import header_size, sealed_size
+    from crypto.padding import padded_size
+    from portal.reporter.sealed_intake import padded_length_of, smallest_plaintext_for
+
+    sizes = [0, 1, 100, 16383, 16384, 65535, 65536, 65537, 10**6, 25 * 10**6, 100 * 1024 * 1024, 500 * 1024 * 1024]
+    sizes += [secrets.randbelow(600 * 1024 * 1024) for _ in range(300)]
+    for n in sizes:
+        payload = sealed_size(n, 3) - header_size(3)
+        assert padded_length_of(payload) == padded_size(n), n
+        assert smallest_plaintext_for(padded_size(n)) <= n
+        assert padded_size(smallest_plaintext_for(padded_size(n))) == padded_size(n)
+        for wrong in (payload - 1, payload + 1, payload + 17):
+            assert padded_length_of(wrong) is None, (n, wrong - payload)
+    assert padded_length_of(0) is None and padded_length_of(17) is None
