@@ -92,6 +92,10 @@ ARGON2_CONCURRENCY = 2
 # Seconds a report or codename login waits for a free derivation before the reporter
 # is told "the portal is busy, your report was NOT sent" (nothing is kept).
 ARGON2_WAIT_SECONDS = 20
+# How many requests per worker process may wait for a derivation slot at all; any
+# more are answered "busy" (503, nothing kept) at once instead of holding a server
+# thread for ARGON2_WAIT_SECONDS. Keeps pages answering under a flood of logins.
+ARGON2_MAX_WAITING = 2
 
 # --- Cookies and CSRF ----------------------------------------------------------------------
 SESSION_COOKIE_NAME = "candour_session"

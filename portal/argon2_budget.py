@@ -5,6 +5,11 @@ logins (or a flood) multiplies that by the number of gunicorn threads and can pu
 small server into swap or the OOM killer. Callers wait for a slot up to a timeout and
 then give up with `Argon2BusyError`, which the views turn into a 503 page saying
 plainly that nothing was sent.
+
+The wait itself is bounded too: at most ARGON2_MAX_WAITING requests per process wait
+for a slot. Beyond that a request is refused at once rather than holding a server
+thread for up to ARGON2_WAIT_SECONDS: under a flood of logins the excess is told
+"busy" within milliseconds and the threads stay free for everyone else's pages.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 DEFAULT_WAIT_SECONDS = 20.0
+DEFAULT_MAX_WAITING = 2
 
 
 class Argon2BusyError(Exception):
@@ -23,6 +29,7 @@ class Argon2BusyError(Exception):
 _lock = threading.Lock()
 _semaphore: threading.BoundedSemaphore | None = None
 _size = 0
+_waiting = 0
 
 
 def _slots(concurrency: int) -> threading.BoundedSemaphore:
@@ -39,17 +46,51 @@ def _slots(concurrency: int) -> threading.BoundedSemaphore:
         return _semaphore
 
 
+def _configured_max_waiting() -> int | None:
+    # The views pass concurrency and wait time; the queue bound comes from the same
+    # configuration when there is an app (None: unbounded, as outside a request).
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    value = current_app.config.get("ARGON2_MAX_WAITING", DEFAULT_MAX_WAITING)
+    return None if value is None else int(value)
+
+
+def _acquire(semaphore: threading.BoundedSemaphore, wait_seconds: float, max_waiting: int | None) -> bool:
+    """Take a slot: at once if one is free, else join the bounded queue of waiters."""
+    global _waiting
+    if semaphore.acquire(blocking=False):
+        return True
+    with _lock:
+        if max_waiting is not None and _waiting >= max_waiting:
+            return False
+        _waiting += 1
+    try:
+        return semaphore.acquire(timeout=wait_seconds)
+    finally:
+        with _lock:
+            _waiting -= 1
+
+
 @contextmanager
-def argon2_slot(concurrency: int, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[None]:
+def argon2_slot(
+    concurrency: int, wait_seconds: float = DEFAULT_WAIT_SECONDS, max_waiting: int | None = None
+) -> Iterator[None]:
     """Hold one of `concurrency` derivation slots for the block.
 
-    Raises Argon2BusyError if none frees up within `wait_seconds`.
+    Raises Argon2BusyError at once if `max_waiting` requests already wait for a slot
+    (default: ARGON2_MAX_WAITING from the app's configuration, unbounded outside an
+    app), or if none frees up within `wait_seconds`.
     """
     semaphore = _slots(concurrency)
-    if not semaphore.acquire(timeout=wait_seconds):
+    if max_waiting is None:
+        max_waiting = _configured_max_waiting()
+    if not _acquire(semaphore, wait_seconds, max_waiting):
         raise Argon2BusyError(
-            f"all {concurrency} key-derivation slots stayed busy for {wait_seconds:g} s; "
-            "raise ARGON2_CONCURRENCY if the server has memory to spare"
+            f"all {concurrency} key-derivation slots are busy and {max_waiting} requests already wait "
+            f"(or none freed up within {wait_seconds:g} s); raise ARGON2_CONCURRENCY if the server has "
+            "memory to spare"
         )
     try:
         yield
