@@ -201,7 +201,7 @@ def case_file_sizes(out_dir: Path) -> list[int]:
 
 def candour_in_process(bundle_path: Path, me: ReviewerKeys, out_dir: Path, profile: bool) -> tuple[float, float, int]:
     profiler = cProfile.Profile() if profile else None
-    cpu_start = time.process_time()
+    times_start = os.times()
     start = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -210,7 +210,10 @@ def candour_in_process(bundle_path: Path, me: ReviewerKeys, out_dir: Path, profi
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - start
-    cpu_seconds = time.process_time() - cpu_start
+    times_end = os.times()
+    user_seconds = times_end.user - times_start.user
+    cpu_seconds = user_seconds + times_end.system - times_start.system
+    print(f"in-process CPU: {user_seconds:.2f} s user, {cpu_seconds - user_seconds:.2f} s system (kernel)")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
