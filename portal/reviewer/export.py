@@ -126,10 +126,14 @@ def _plan(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str]) -
             raise ExportError("choose at least one case to export")
         case_ids = sorted(set(chosen))
     else:
+        # Walks the change-counter index over the changed cases only, checking each
+        # against the reviewer (joining from case_reviewers instead read every case the
+        # reviewer ever had: 0.5 s at 100,000 cases for an export of 100).
         rows = conn.execute(
-            "SELECT c.id FROM cases c JOIN case_reviewers cr ON cr.case_id = c.id"
-            " WHERE cr.reviewer_id = ? AND c.change_counter > ? AND c.change_counter <= ? ORDER BY c.change_counter",
-            (reviewer_id, since, until),
+            "SELECT c.id FROM cases c WHERE c.change_counter > ? AND c.change_counter <= ?"
+            " AND EXISTS (SELECT 1 FROM case_reviewers cr WHERE cr.case_id = c.id AND cr.reviewer_id = ?)"
+            " ORDER BY c.change_counter",
+            (since, until, reviewer_id),
         ).fetchall()
         case_ids = [row[0] for row in rows]
     if not case_ids:
