@@ -90,11 +90,15 @@ test: venv
 	node --test tests/js/ || status=$$?; \
 	exit $$status
 
-# One script per figure; each prints its own results.
+# One script per figure; each prints its figures, the ratio to a baseline measured in
+# the same run, the command that reproduces it and "goal met"/"goal missed" (a missed
+# goal still exits 0). A script that crashes does not stop the others; `make bench`
+# fails at the end if one did. Results: bench/out/*.json; see docs/performance.md.
 bench: venv
-	@shopt -s nullglob; scripts=(bench/*.py); \
+	@shopt -s nullglob; scripts=(bench/*.py); failed=(); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; exit 0; fi; \
-	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" || exit 1; done
+	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" || failed+=("$$script"); done; \
+	if [ $${#failed[@]} -gt 0 ]; then echo "crashed: $${failed[*]}"; exit 1; fi
 
 # Coverage-guided fuzzing of the parsers (tests/fuzz/atheris_*.py), FUZZ_SECONDS each;
 # crashing inputs land in bench/out/fuzz/. The hypothesis fuzzing runs in `make test`.
