@@ -148,9 +148,13 @@ def live_server(instance_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
             process.wait()
 
 
-def make_chromium(profile_dir: Path, javascript: bool = True, extra_args: tuple[str, ...] = ()) -> Any:
+def make_chromium(
+    profile_dir: Path, javascript: bool = True, extra_args: tuple[str, ...] = (), page_load_strategy: str = "normal"
+) -> Any:
     """Headless Debian Chromium driven by Debian's chromedriver; never a download.
-    `extra_args` are further command-line flags (e.g. --js-flags=--jitless: no WebAssembly)."""
+    `extra_args` are further command-line flags (e.g. --js-flags=--jitless: no WebAssembly).
+    `page_load_strategy="none"` returns from get() at once, so a test can act while the
+    page's scripts are still loading."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -177,6 +181,7 @@ def make_chromium(profile_dir: Path, javascript: bool = True, extra_args: tuple[
         options.add_argument(flag)
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    options.page_load_strategy = page_load_strategy
     service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
     return webdriver.Chrome(service=service, options=options)
 

@@ -464,6 +464,94 @@ def test_a_reviewer_list_that_does_not_verify_sends_nothing(
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
 
 
+
+# --- a form sent before the sealing module is ready ---------------------------------------------------------
+
+
+@pytest.fixture
+def early_browser(tmp_path: Path) -> Iterator[Any]:
+    profile = tmp_path / "chromium-early"
+    profile.mkdir()
+    driver = make_chromium(profile, page_load_strategy="none")
+    try:
+        driver.execute_cdp_cmd("Network.enable", {})
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _send_report_before_the_module_is_ready(driver: Any, url: str, marker: str) -> None:
+    By = _by()
+    driver.get(url + "/report")
+    wait_for(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "form.report-form button[type=submit]"))
+    form = driver.find_element(By.CSS_SELECTOR, "form.report-form")
+    assert form.get_attribute("data-sealing") is None, "the module was already ready: this test needs the early window"
+    driver.execute_script("arguments[0].value = arguments[1];", driver.find_element(By.ID, "what"), marker)
+    driver.find_element(By.CSS_SELECTOR, "form.report-form button[type=submit]").click()
+
+
+def test_a_report_sent_before_the_module_loads_is_held_and_never_posted_readable(
+    server: Any, early_browser: Any, tmp_path: Path
+) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    with RecordingProxy(port, tmp_path / "recorded") as proxy:
+        # The page module never arrives: without the guard the browser would post the form as it is.
+        early_browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*report-page.js*"]})
+        marker = f"Heron-early-{secrets.token_hex(5)}"
+        _send_report_before_the_module_is_ready(early_browser, proxy.url, marker)
+        By = _by()
+        wait_for(early_browser, lambda: early_browser.find_elements(By.CSS_SELECTOR, "form.report-form .seal-wait"))
+        note = early_browser.find_element(By.CSS_SELECTOR, "form.report-form .seal-wait")
+        assert "nothing has been sent yet" in note.text and note.get_attribute("role") == "status"
+        time.sleep(2)
+        assert not proxy.saw_request("POST", "/report")
+        assert not proxy.saw_request("POST", "/report/sealed")
+        assert not proxy.find(marker.encode())
+    with closing(db.connect(server.instance)) as conn:
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_a_codename_typed_before_the_module_loads_is_never_posted(
+    server: Any, early_browser: Any, tmp_path: Path
+) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    with RecordingProxy(port, tmp_path / "recorded") as proxy:
+        early_browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*followup-page.js*"]})
+        By = _by()
+        early_browser.get(proxy.url + "/followup")
+        wait_for(early_browser, lambda: early_browser.find_elements(By.CSS_SELECTOR, "#followup-login-form button"))
+        words = "zebra " * 7 + "zoo"
+        driver_field = early_browser.find_element(By.ID, "codename")
+        early_browser.execute_script("arguments[0].value = arguments[1];", driver_field, words)
+        early_browser.find_element(By.CSS_SELECTOR, "#followup-login-form button").click()
+        wait_for(early_browser, lambda: early_browser.find_elements(By.CSS_SELECTOR, "#followup-login-form .seal-wait"))
+        time.sleep(2)
+        assert not proxy.saw_request("POST", "/followup")
+        assert not proxy.find(b"zebra")
+
+
+def test_a_report_sent_while_the_libraries_load_is_sealed_once_they_are_ready(
+    server: Any, early_browser: Any, tmp_path: Path
+) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    with RecordingProxy(port, tmp_path / "recorded") as proxy:
+        # A slow link (about 1.3 MB of libsodium at 150 KB/s): the reporter sends before it has loaded.
+        early_browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 20, "downloadThroughput": 150 * 1024, "uploadThroughput": 50 * 1024 * 1024},
+        )
+        marker = f"Egret-early-{secrets.token_hex(5)}"
+        _send_report_before_the_module_is_ready(early_browser, proxy.url, marker)
+        By = _by()
+        wait_for(early_browser, lambda: early_browser.find_elements(By.CSS_SELECTOR, "ol.codename li"), timeout=120)
+        assert proxy.saw_request("POST", "/report/sealed")
+        assert not proxy.saw_request("POST", "/report")
+        assert not proxy.find(marker.encode())
+    with closing(db.connect(server.instance)) as conn:
+        assert [tuple(row) for row in conn.execute("SELECT sealed_on FROM cases")] == [("browser",)]
+
+
 # --- 100 MB ----------------------------------------------------------------------------------------------
 
 
