@@ -39,7 +39,7 @@ from browser_support import (
     run_crypto,
     wait_for,
 )
-from conftest import make_chromium
+from chromium_support import make_chromium
 from recording_proxy import RecordingProxy
 from reporter_support import open_stored_submission
 from workspace_support import create_account, csrf_token, sign_in_first_time
