@@ -97,6 +97,33 @@ ARGON2_WAIT_SECONDS = 20
 # thread for ARGON2_WAIT_SECONDS. Keeps pages answering under a flood of logins.
 ARGON2_MAX_WAITING = 2
 
+# --- Flood control (portal/flood.py; docs/threat-model.md "Flood control") -----------------
+# No IP address, user agent or time about a reporter is stored for any of these:
+# behind an onion service every client is 127.0.0.1 anyway.
+# Proof of work on browser-sealed reports and follow-ups: the browser finds a counter
+# giving a BLAKE2b hash with this many leading zero bits (16 ≈ 65,000 hashes, well
+# under a second in WebAssembly) before the portal accepts what it sealed.
+POW_BASE_BITS = 16
+# Added to the difficulty for each doubling of the recent rate of admitted stamps
+# (per worker, over the last minute) above POW_RATE_THRESHOLD per minute.
+POW_STEP_BITS = 2
+POW_RATE_THRESHOLD = 30
+# The difficulty never goes above this (24 ≈ 16 million hashes: a minute or more on a
+# slow phone): a flood slows honest reporters too, but never locks them out.
+POW_MAX_BITS = 24
+# A challenge is good for about this many seconds (rounded up to the minute).
+POW_TTL_SECONDS = 600
+# Server-side sealing uploads (the no-JavaScript path) at once per worker process;
+# beyond it "the portal is busy, your report was NOT sent" (503) at once.
+SERVER_SEALING_CONCURRENCY = 4
+# Reporter POSTs (reports, follow-ups, codename logins) at once per worker process.
+# Keep it below gunicorn's `threads` (config/gunicorn.conf.py: 8) so reviewers'
+# workspace requests always find a free thread however slow a flood of uploads is.
+REPORTER_POST_CONCURRENCY = 6
+# Follow-ups one case may receive per UTC day (per worker process: counted in memory
+# under a keyed hash of the case id, forgotten at the day's end or a restart).
+FOLLOWUPS_PER_CASE_PER_DAY = 20
+
 # --- Cookies and CSRF ----------------------------------------------------------------------
 SESSION_COOKIE_NAME = "candour_session"
 SESSION_COOKIE_HTTPONLY = True

@@ -623,6 +623,7 @@ def test_a_100_mb_attachment_sealed_on_the_device(
 def test_sealed_routes_refuse_what_is_not_sealed_to_the_chosen_reviewers(org: OrgInstance) -> None:
     """The server's structural checks, through Flask's client: a part sealed to the wrong
     reviewers, a bad part name and plain bytes are refused and leave nothing behind."""
+    from flood_support import stamp_fields
     from reporter_support import blob_files, db_counts, multipart
     from reporter_support import csrf_token as page_csrf
 
@@ -644,7 +645,8 @@ def test_sealed_routes_refuse_what_is_not_sealed_to_the_chosen_reviewers(org: Or
     ]
 
     def send(fields: list[Any]) -> tuple[int, dict[str, Any]]:
-        body, content_type = multipart(fields)
+        # Every submission carries a fresh proof-of-work stamp right after the CSRF token.
+        body, content_type = multipart([*fields[:1], *stamp_fields(client), *fields[1:]])
         response = client.post("/report/sealed", data=body, content_type=content_type)
         return response.status_code, json.loads(response.get_data(as_text=True))
 

@@ -10,7 +10,7 @@ readable byte of a report here: see portal/reporter/sealed_intake.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -24,6 +24,7 @@ from crypto.identity import b64url, parse_org_identity, unb64url
 from portal.i18n import gettext as _
 from portal.reporter import bp
 from portal.reporter.intake import PendingBlobs, SubmissionRefused, store_followup, store_report
+from portal.reporter.limits import followup_allowed, followup_sent, new_challenge, stamped_events
 from portal.reporter.sealed_intake import public_key_field, receive_sealed
 from portal.reporter.session import ReporterSession, load_reporter_session, set_reporter_session
 from portal.security import csrf
@@ -31,7 +32,7 @@ from portal.store import cases as case_store
 from portal.store.cases import CaseExistsError, CaseNotFoundError
 from portal.store.db import Connection, get_db, today
 from portal.store.reviewers import Reviewer, list_reviewers
-from portal.streaming_form import FormLimits, FormTooLargeError, MalformedFormError, iter_form
+from portal.streaming_form import FormEvent, FormLimits, FormTooLargeError, MalformedFormError, iter_form
 
 REPORT_PUBLIC_FIELDS = frozenset({"login_token", "reply_key", "sign_key", "reviewer"})
 REVIEWER_FIELD = "reviewer"
@@ -39,10 +40,14 @@ REVIEWER_FIELD = "reviewer"
 SIGNED_LIST_META = "org_reviewer_list"
 
 
-def admit_sealed_submission(kind: str) -> None:
-    """Hook for flood control (a later issue): raise SubmissionRefused(429, "busy")
-    here to turn a submission away before a byte of its body is read. Admits all."""
+def admit_sealed_submission(kind: str, events: Iterable[FormEvent]) -> Iterator[FormEvent]:
+    """Flood control for the browser path: the form's events, with the proof-of-work
+    stamp (portal/flood.py) checked right after the CSRF field and before any part is
+    stored; a missing, forged, expired, too easy or reused stamp raises
+    SubmissionRefused(403, "stamp"). `kind` is "report" or "followup" (the same rule
+    for both today)."""
     del kind
+    return stamped_events(events)
 
 
 # --- what the pages carry ------------------------------------------------------------------
@@ -77,6 +82,7 @@ def _browser_page_values() -> dict[str, Any]:
             "replies-url": url_for("reporter.case_replies_json"),
             "max-bytes": str(int(config["MAX_TOTAL_UPLOAD_BYTES"])),
             "max-files": str(int(config["MAX_ATTACHMENTS"])),
+            "challenge-url": url_for("reporter.report_challenge"),
         }
 
     return {"browser_values": browser_values}
@@ -93,6 +99,14 @@ def _json(payload: Mapping[str, Any], status: int = 200) -> Response:
     # Replies and case ids: no cache may keep them for the next person at this computer.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/report/challenge")
+def report_challenge() -> Response:
+    """A fresh proof-of-work challenge for the next sealed report or follow-up."""
+    challenge, difficulty = new_challenge()
+    ttl = int(current_app.config["POW_TTL_SECONDS"])
+    return _json({"challenge": challenge, "difficulty": difficulty, "ttl": ttl})
 
 
 @bp.get("/reviewer-list.json")
@@ -149,6 +163,14 @@ def _refusal_sentence(reason: str, *, followup: bool) -> str:
             "Enter your codename again, then send your message."
         ),
         "busy": _("The portal is busy. Please try again in a minute."),
+        "stamp": _(
+            "The page's check against floods of automated messages did not arrive complete or is out of date. "
+            "Send again; if it keeps failing, reload the page first."
+        ),
+        "followup_limit": _(
+            "This case has received as many follow-ups today as the portal accepts in one day. "
+            "Please send your message tomorrow."
+        ),
     }
     default = _("What arrived was not a complete, sealed submission (the connection may have dropped). Send it again.")
     kept = _("Nothing was kept.")
@@ -203,10 +225,9 @@ def report_sealed() -> Response:
         return frozenset(bytes.fromhex(key_id) for key_id in chosen)
 
     try:
-        admit_sealed_submission("report")
         with PendingBlobs(Path(current_app.instance_path)) as blobs:
             received = receive_sealed(
-                _events(_limits()),
+                admit_sealed_submission("report", _events(_limits())),
                 blobs=blobs,
                 public_fields=REPORT_PUBLIC_FIELDS,
                 repeatable=frozenset({REVIEWER_FIELD}),
@@ -267,10 +288,11 @@ def followup_sealed() -> Response:
     config = current_app.config
     day = today()
     try:
-        admit_sealed_submission("followup")
+        if not followup_allowed(case.id, day):
+            raise SubmissionRefused(429, "followup_limit")
         with PendingBlobs(Path(current_app.instance_path)) as blobs:
             received = receive_sealed(
-                _events(_limits()),
+                admit_sealed_submission("followup", _events(_limits())),
                 blobs=blobs,
                 public_fields=frozenset(),
                 repeatable=frozenset(),
@@ -285,6 +307,7 @@ def followup_sealed() -> Response:
                 case_id=case.id, submission_id=received.submission_id.hex(), day=day, sealed_on="browser", parts=parts
             )
             blobs.keep()
+            followup_sent(case.id, day)
     except SubmissionRefused as refused:
         return _refuse(refused.reason, refused.status, followup=True)
     except (FormTooLargeError, RequestEntityTooLarge):

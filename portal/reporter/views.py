@@ -38,6 +38,7 @@ from crypto.reply import (
 )
 from crypto.submission import FOLLOWUP_FIELDS, KIND_FOLLOWUP, KIND_REPORT, REPORT_FIELDS
 from crypto.wordlist import word_index
+from portal import flood
 from portal.argon2_budget import DEFAULT_WAIT_SECONDS, Argon2BusyError, argon2_slot
 from portal.errors import CSRF_PAGE, render_error
 from portal.i18n import gettext as _
@@ -52,6 +53,7 @@ from portal.reporter.intake import (
     store_followup,
     store_report,
 )
+from portal.reporter.limits import followup_allowed, followup_sent, refuse_without_reading
 from portal.reporter.session import (
     ReporterSession,
     clear_reporter_session,
@@ -156,6 +158,10 @@ def _refusal_page(reason: str, *, followup: bool) -> tuple[str, str]:
             "None of the reviewers on your case can receive messages any more. Nothing was kept. Please "
             "contact the organisation another way."
         ),
+        "followup_limit": _(
+            "This case has received as many follow-ups today as the portal accepts in one day. Nothing was "
+            "kept. Please send your message tomorrow."
+        ),
     }
     return title, explanations.get(reason, explanations["malformed"])
 
@@ -258,6 +264,17 @@ def report_submit() -> Any:
     config = current_app.config
     instance = Path(current_app.instance_path)
     day = today()
+    # The server seals this one: a process-wide budget, 503 at once beyond it.
+    if not flood.SERVER_SEALING.try_enter(int(config["SERVER_SEALING_CONCURRENCY"])):
+        refuse_without_reading()
+        return _busy_page(followup=False)
+    try:
+        return _report_submit(config, instance, day)
+    finally:
+        flood.SERVER_SEALING.leave()
+
+
+def _report_submit(config: Any, instance: Path, day: str) -> Any:
     try:
         with PendingBlobs(instance) as blobs:
             received = receive_submission(
@@ -598,6 +615,21 @@ def case_followup() -> Any:
         return _refuse("no_recipients_left", 409, followup=True)
     config = current_app.config
     day = today()
+    if not followup_allowed(case.id, day):
+        refuse_without_reading()
+        return _refuse("followup_limit", 429, followup=True)
+    if not flood.SERVER_SEALING.try_enter(int(config["SERVER_SEALING_CONCURRENCY"])):
+        refuse_without_reading()
+        return _busy_page(followup=True)
+    try:
+        return _case_followup(config, day, case, keys, recipients)
+    finally:
+        flood.SERVER_SEALING.leave()
+
+
+def _case_followup(
+    config: Any, day: str, case: case_store.CaseView, keys: ReporterKeys, recipients: Sequence[ChosenReviewer]
+) -> Any:
     try:
         with PendingBlobs(Path(current_app.instance_path)) as blobs:
             received = receive_submission(
@@ -618,6 +650,7 @@ def case_followup() -> Any:
                 parts=parts,
             )
             blobs.keep()
+            followup_sent(case.id, day)
     except SubmissionRefused as refused:
         return _refuse(refused.reason, refused.status, followup=True)
     except (FormTooLargeError, RequestEntityTooLarge):

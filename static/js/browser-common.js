@@ -13,7 +13,7 @@ const KEYS_ITEM = "candour-reporter-keys";
  * The page's values (data-* attributes of #candour-browser).
  * @returns {{salt: string, orgFingerprint: string, listUrl: string, reportUrl: string,
  *   followupUrl: string, tokenUrl: string, caseUrl: string, repliesUrl: string,
- *   maxBytes: number, maxFiles: number}|null}
+ *   challengeUrl: string, maxBytes: number, maxFiles: number}|null}
  */
 export function pageValues() {
   const element = document.getElementById("candour-browser");
@@ -28,6 +28,7 @@ export function pageValues() {
     tokenUrl: d.tokenUrl,
     caseUrl: d.caseUrl,
     repliesUrl: d.repliesUrl,
+    challengeUrl: d.challengeUrl,
     maxBytes: Number(d.maxBytes),
     maxFiles: Number(d.maxFiles),
   };

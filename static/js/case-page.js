@@ -26,6 +26,7 @@ import {
   text,
   trustedReviewers,
 } from "./browser-common.js";
+import { Stamper } from "./pow.js";
 
 const values = pageValues();
 if (values) start(values);
@@ -73,7 +74,10 @@ async function start(page) {
     sendFollowup = () => Promise.reject(new ShownError(sentence));
     return;
   }
-  sendFollowup = (form) => sealFollowup(form, page, stored.keys, trusted, data);
+  // The proof-of-work stamp is worked out while the reporter writes (portal/flood.py).
+  const stamper = new Stamper(page.challengeUrl);
+  stamper.prepare();
+  sendFollowup = (form) => sealFollowup(form, page, stored.keys, trusted, data, stamper);
   try {
     showReplies(data, stored.keys, trusted);
   } catch (error) {
@@ -167,7 +171,7 @@ function showReplies(data, keys, trusted) {
   device.dataset.state = "verified-on-device";
 }
 
-async function sealFollowup(form, page, keys, trusted, data) {
+async function sealFollowup(form, page, keys, trusted, data, stamper) {
   const message = String(form.elements.namedItem("message").value);
   const input = form.querySelector('input[type="file"]');
   const files = input ? [...input.files] : [];
@@ -192,8 +196,10 @@ async function sealFollowup(form, page, keys, trusted, data) {
     onProgress: (done, total) => progress.set("seal", total > 0 ? done / total : 1),
   });
   progress.set("seal", 1);
+  progress.say("phase-stamp");
   const body = new FormData();
   body.append("csrf_token", csrfToken(form));
+  await stamper.appendTo(body);
   for (const { index, blob } of sealed.parts) body.append(`part${index}`, blob, `part${index}.cnd`);
   progress.say("phase-upload");
   const { json } = await post(page.followupUrl, body, (fraction) => progress.set("upload", fraction));

@@ -29,6 +29,7 @@ import {
   text,
   trustedReviewers,
 } from "./browser-common.js";
+import { Stamper } from "./pow.js";
 
 const REPORT_FIELDS = ["category", "what", "when", "where", "who", "outcome"];
 
@@ -50,6 +51,12 @@ function start(reportForm, page) {
   const sodium = c.ready();
   sodium.catch(() => {}); // reported when the reporter sends, not before
   const trusted = sodium.then(() => trustedReviewers(page));
+  // The proof-of-work stamp is worked out while the reporter writes (portal/flood.py).
+  const stamper = new Stamper(page.challengeUrl);
+  sodium.then(
+    () => stamper.prepare(),
+    () => {},
+  );
   trusted.then(
     (list) => {
       if (!list.signed) document.getElementById("list-unsigned-notice").hidden = false;
@@ -64,7 +71,7 @@ function start(reportForm, page) {
     busy = true;
     setBusy(reportForm, true);
     showProblem("seal-problem", null);
-    sealAndSend(reportForm, page, sodium, trusted)
+    sealAndSend(reportForm, page, sodium, trusted, stamper)
       .catch((error) => {
         if (!(error instanceof ShownError)) console.error(error);
         showProblem("seal-problem", sentenceFor(error));
@@ -91,7 +98,7 @@ function chosenKeyIds(reportForm, trusted) {
   return [...ids];
 }
 
-async function sealAndSend(reportForm, page, sodium, trustedPromise) {
+async function sealAndSend(reportForm, page, sodium, trustedPromise, stamper) {
   await sodium;
   const trusted = await trustedPromise;
   if (fieldValue(reportForm, "website") !== "") throw new ShownError(text("form-refused"));
@@ -126,8 +133,10 @@ async function sealAndSend(reportForm, page, sodium, trustedPromise) {
   });
   progress.set("seal", 1);
 
+  progress.say("phase-stamp");
   const body = new FormData();
   body.append("csrf_token", csrfToken(reportForm));
+  await stamper.appendTo(body);
   body.append("login_token", c.b64u(keys.loginToken));
   body.append("reply_key", c.b64u(keys.replyPublicKey));
   body.append("sign_key", c.b64u(keys.signPublicKey));
