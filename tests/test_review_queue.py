@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 from contextlib import closing
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -178,3 +181,88 @@ def test_export_is_incremental(
     with closing(db.connect(instance_dir)) as conn:
         exports = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'export'").fetchone()[0]
     assert exports == 6
+
+
+def _bulk_cases(instance_dir: Path, reviewer_id: int, count: int, overdue: int, acknowledged: int) -> list[str]:
+    """Insert `count` cases sealed to `reviewer_id` the way bench/growth.py does (raw rows,
+    no blobs: the queue never reads them). The first `overdue` have an acknowledge
+    deadline long past; the next `acknowledged` have the same past deadline but a
+    reviewer's status change (so they are not overdue). Returns their ids in
+    insertion order; each has its own created_day so the expected order is exact."""
+    ids = []
+    with closing(db.connect(instance_dir)) as conn, db.transaction(conn):
+        for number in range(count):
+            case_id = os.urandom(16).hex()
+            created = (date(2020, 1, 1) + timedelta(days=number)).isoformat()
+            past = number < overdue + acknowledged
+            ack_by = "2020-01-05" if past else "2999-01-01"
+            conn.execute(
+                "INSERT INTO cases (id, created_day, status, outcome, sealed_on, login_hash, reporter_reply_key,"
+                " reporter_sign_key, acknowledge_by, feedback_by) VALUES (?, ?, 'new', NULL, 'browser', ?, ?, ?, ?, ?)",
+                (case_id, created, os.urandom(32), os.urandom(32), os.urandom(32), ack_by, "2999-06-01"),
+            )
+            conn.execute("INSERT INTO case_reviewers (case_id, reviewer_id) VALUES (?, ?)", (case_id, reviewer_id))
+            conn.execute("INSERT INTO status_events (case_id, day, status) VALUES (?, ?, 'new')", (case_id, created))
+            if overdue <= number < overdue + acknowledged:
+                conn.execute(
+                    "INSERT INTO status_events (case_id, day, status, reason, reviewer_id)"
+                    " VALUES (?, ?, 'acknowledged', 'seen', ?)",
+                    (case_id, created, reviewer_id),
+                )
+            ids.append(case_id)
+    return ids
+
+
+def _ids_on(html: str) -> list[str]:
+    return re.findall(r'name="case" value="([0-9a-f]{32})"', html)
+
+
+def test_the_queue_is_set_based_and_paged(
+    instance_dir: Path,
+    world: tuple[Flask, dict[str, ReviewerKeys], dict[str, FlaskClient]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, keys, clients = world
+    with closing(db.connect(instance_dir)) as conn:
+        ana_id = conn.execute("SELECT id FROM reviewers WHERE display_name = 'Ana Handler'").fetchone()[0]
+    ids = _bulk_cases(instance_dir, ana_id, 2000, overdue=150, acknowledged=30)
+    # Expected order: overdue (same deadline) newest first, then the rest by the
+    # nearest open deadline (the feedback day for the 30 acknowledged ones, which
+    # is later than 2999-01-01), newest first.
+    overdue = list(reversed(ids[:150]))
+    fresh = list(reversed(ids[180:]))
+    acknowledged = list(reversed(ids[150:180]))
+    expected = overdue + fresh + acknowledged
+
+    statements: list[str] = []
+    real_connect = db.connect
+
+    def traced(path: str | Path) -> db.Connection:
+        conn = real_connect(path)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(db, "connect", traced)
+    ana = clients["ana"]
+    first = ana.get("/review/")
+    assert first.status_code == 200
+    # Sign-in checks, the export mark and the listing: a handful, not thousands.
+    assert len(statements) <= 30, len(statements)
+    html = first.get_data(as_text=True)
+    assert "2000 cases" in html and "150 overdue" in html
+    assert _ids_on(html) == expected[:100]
+    assert html.count("OVERDUE") >= 100
+    assert 'href="/review/?page=2"' in html and "Page 1 of 20" in html
+    second = ana.get("/review/?page=2").get_data(as_text=True)
+    assert _ids_on(second) == expected[100:200]
+    assert 'href="/review/?page=1"' in second
+    last = ana.get("/review/?page=20").get_data(as_text=True)
+    assert _ids_on(last) == expected[1900:]
+    # Past the end or nonsense: the nearest real page, never an error.
+    assert _ids_on(ana.get("/review/?page=99").get_data(as_text=True)) == expected[1900:]
+    assert _ids_on(ana.get("/review/?page=x").get_data(as_text=True)) == expected[:100]
+    statements.clear()
+    overview = clients["root"].get("/admin/").get_data(as_text=True)
+    assert len(statements) <= 30, len(statements)
+    assert "150 cases are overdue." in overview and ids[149][:8] in overview
+    assert 'href="/admin/?page=2"' in overview

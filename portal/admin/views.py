@@ -13,7 +13,7 @@ from crypto.org import SignedReviewerList, verify_reviewer_list
 from portal import accounts, audit
 from portal.admin import bp
 from portal.i18n import gettext as _
-from portal.reviewer.queue import list_queue
+from portal.reviewer.queue import list_queue_page, requested_page
 from portal.store.db import Connection, get_db, today
 from portal.store.reviewers import (
     ReviewerExistsError,
@@ -55,8 +55,8 @@ def _clean_label(value: str, what: str) -> str:
 @bp.get("/")
 @accounts.signed_in("admin")
 def index() -> str:
-    items = list_queue(get_db(), today(), None)
-    return render_template("admin/index.html", items=items, overdue=[item for item in items if item.overdue])
+    listing = list_queue_page(get_db(), today(), None, requested_page())
+    return render_template("admin/index.html", listing=listing, items=listing.items)
 
 
 # --- accounts ---------------------------------------------------------------------------------

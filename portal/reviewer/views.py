@@ -55,9 +55,9 @@ def _visible_case(case_id: str) -> queue.QueueItem:
 @accounts.signed_in("reviewer")
 def queue_page() -> str:
     conn = get_db()
-    items = queue.list_queue(conn, today(), _reviewer_id())
+    listing = queue.list_queue_page(conn, today(), _reviewer_id(), queue.requested_page())
     mark = export.last_export_mark(conn, _reviewer_id())
-    return render_template("reviewer/queue.html", items=items, mark=mark)
+    return render_template("reviewer/queue.html", listing=listing, items=listing.items, mark=mark)
 
 
 @bp.get("/cases/<case_id>")
