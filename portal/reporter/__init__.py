@@ -23,4 +23,5 @@ def _init_script_integrity(state) -> None:  # type: ignore[no-untyped-def]
 
     init_app(state.app)
 
+
 from portal.reporter import limits  # noqa: E402,F401  - flood control hooks on bp
