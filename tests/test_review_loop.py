@@ -27,8 +27,10 @@ from crypto.identity import ReviewerKeys, load_reviewer_keys
 from crypto.reply import SignedReply, StatusChange, make_reply
 from crypto.replyfile import reply_file_bytes
 from portal import create_app
+from portal.reviewer import replies
 from portal.store import db
 from portal.store.blobs import blob_path
+from portal.store.recovery import SweepResult, startup_sweep
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "correct horse battery staple"
@@ -321,3 +323,28 @@ def test_reviewers_copy_is_stored_as_a_blob(
         blob, for_reporter = conn.execute("SELECT reviewers_blob, for_reporter FROM replies").fetchone()
     assert blob_path(instance_dir, blob).read_bytes() == reply.for_reviewers
     assert bytes(for_reporter) == reply.for_reporter
+
+
+def test_a_start_up_sweep_during_a_reply_upload_leaves_its_blob(
+    instance_dir: Path,
+    setup: tuple[Flask, dict[str, ReviewerKeys], FlaskClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A restarted master sweeps while a worker of the old one is between the
+    # reviewers' copy's blob commit and its row's commit: that blob is not yet named
+    # by any row, so only the blob writers' lock keeps the sweep off it.
+    app, keys, client = setup
+    case = file_case(instance_dir, app, [keys["ana"].public])
+    real_insert = replies._check_and_insert
+    sweeps: list[SweepResult] = []
+
+    def sweep_then_insert(conn: db.Connection, *args: object) -> None:
+        sweeps.append(startup_sweep(instance_dir))
+        real_insert(conn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replies, "_check_and_insert", sweep_then_insert)
+    upload(client, reply_file_bytes([_reply(keys["ana"], case, 1)]))
+    assert len(sweeps) == 1 and sweeps[0].skipped and sweeps[0].orphan_blobs == 0
+    with closing(db.connect(instance_dir)) as conn:
+        (blob,) = conn.execute("SELECT reviewers_blob FROM replies").fetchone()
+    assert blob_path(instance_dir, blob).exists()

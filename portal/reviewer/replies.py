@@ -9,7 +9,11 @@ recipients; it is bound to the case and its reporter's reply key
 case (`check_sequence`); and its status change, if any, is allowed by the workflow.
 
 The reviewers' copy becomes a blob before the transaction (disk writes stay out of
-the write lock); if the reply is then refused the blob is removed again.
+the database write lock); if the reply is then refused the blob is removed again.
+From the blob's commit until its row is committed (or the blob removed) the upload
+holds the blob writers' lock (`committing_blobs`, as the reporter intake's
+`PendingBlobs` does): until then the blob looks like an orphan, and a start-up sweep
+of a restarted master must not delete it under a worker that outlived the old one.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from crypto.identity import PublicIdentity, parse_public_identity
 from crypto.reply import ReplyStatement, SignedReply, check_reply_binding, check_sequence, verify_reply_signature
 from portal import audit
 from portal.reviewer.workflow import TransitionError, check_transition, record_status_change
-from portal.store.blobs import BlobWriter, delete_blob
+from portal.store.blobs import BlobWriter, committing_blobs, delete_blob
 from portal.store.db import Connection, today, transaction
 
 
@@ -105,23 +109,25 @@ def _store_one(
         "reviewer_key_id": statement.reviewer_key_id_hex,
         "status": statement.status.status if statement.status else None,
     }
-    with BlobWriter(instance_path) as writer:
-        writer.write(reply.for_reviewers)
-        blob = writer.commit()
-    try:
-        with transaction(conn):
-            _check_and_insert(conn, reply, statement, reviewer_id, blob, actor)
-        audit.anchor_head(conn, instance_path)
-    except (CandourError, TransitionError) as exc:
-        delete_blob(instance_path, blob, missing_ok=True)
-        return ReplyResult(position, False, f"not accepted: {exc}", **label)
-    except sqlcipher3.IntegrityError:
-        # Another upload stored the same reply between our check and our insert.
-        delete_blob(instance_path, blob, missing_ok=True)
-        return ReplyResult(position, False, "not accepted: this reply was already accepted (a replay)", **label)
-    except BaseException:
-        delete_blob(instance_path, blob, missing_ok=True)
-        raise
+    with committing_blobs(instance_path):
+        with BlobWriter(instance_path) as writer:
+            writer.write(reply.for_reviewers)
+            blob = writer.commit()
+        try:
+            with transaction(conn):
+                _check_and_insert(conn, reply, statement, reviewer_id, blob, actor)
+        except (CandourError, TransitionError) as exc:
+            delete_blob(instance_path, blob, missing_ok=True)
+            return ReplyResult(position, False, f"not accepted: {exc}", **label)
+        except sqlcipher3.IntegrityError:
+            # Another upload stored the same reply between our check and our insert.
+            delete_blob(instance_path, blob, missing_ok=True)
+            return ReplyResult(position, False, "not accepted: this reply was already accepted (a replay)", **label)
+        except BaseException:
+            delete_blob(instance_path, blob, missing_ok=True)
+            raise
+    # The row names the blob now: the lock is no longer needed for the audit anchor.
+    audit.anchor_head(conn, instance_path)
     message = f"accepted: reply {statement.seq} on case {statement.case}"
     if statement.status:
         message += f", status now {statement.status.status}"
