@@ -54,6 +54,8 @@ ACTIONS = frozenset(
         "sessions_revoked",
         "org_reviewer_list_loaded",
         "retention_purge",
+        "backup_made",
+        "instance_restored",
     }
 )
 

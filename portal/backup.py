@@ -175,6 +175,17 @@ def make_backup(instance: Path, dest: Path, *, include_keys: bool) -> BackupResu
             for filename in KEY_FILES:
                 _copy_private(instance / filename, staging / filename)
         (staging / MANIFEST_FILENAME).write_text(_manifest(len(names), cases, include_keys), encoding="utf-8")
+    # In the live trail, once the backup exists: a copy with the keys opens every
+    # case, so who can read the data depends on where copies went. The folder's name
+    # only: a full path could say whose disk or which machine holds it.
+    with closing(connect(instance)) as conn:
+        audit.record(
+            conn,
+            instance,
+            actor=audit.SYSTEM,
+            action="backup_made",
+            details={"destination": dest.name, "keys_included": include_keys},
+        )
     return BackupResult(dest, len(names), cases, include_keys, audit_problem)
 
 
@@ -228,7 +239,19 @@ def restore_backup(source: Path, instance: Path, *, config: Path | None, db_key:
                     raise BackupError(f"the backup is incomplete: blob {name} is missing from {source}")
                 _copy_private(source_blob, blob_path(staging, name))
             cases = _case_count(conn)
+            # The backup's own trail is checked before anything is added to it.
             _count, problem = audit.verify_chain(conn, staging)
+            # Recorded in the staging folder, so the instance never appears without
+            # it. A damaged trail stays damaged (the head never moves backwards, the
+            # break is still found); the entry says whether it verified.
+            audit.record(
+                conn,
+                staging,
+                actor=audit.SYSTEM,
+                action="instance_restored",
+                details={"from": source.name, "trail_verified": problem is None},
+            )
+        (staging / (audit.HEAD_FILENAME + ".lock")).unlink(missing_ok=True)
         os.chmod(staging, 0o700)
     return RestoreResult(instance, len(names), cases, None if problem is None else problem.message)
 

@@ -173,3 +173,27 @@ def test_backup_with_keys_restores_on_its_own_and_never_overwrites(instance_dir:
     assert verify.exit_code == 0, verify.output
     over = runner.invoke(args=["restore", str(dest), str(instance_dir)])
     assert over.exit_code != 0 and "already exists" in over.output
+
+
+def test_backup_and_restore_are_in_the_audit_trail(instance_dir: Path, tmp_path: Path) -> None:
+    runner = create_app(str(instance_dir)).test_cli_runner()
+    dest = tmp_path / "nightly-copy"
+    assert runner.invoke(args=["backup", str(dest), "--include-keys"]).exit_code == 0
+    verify = runner.invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    with closing(connect(instance_dir)) as conn:
+        made = conn.execute("SELECT actor, details FROM audit_log WHERE action = 'backup_made'").fetchall()
+    assert [tuple(row) for row in made] == [("system", '{"destination":"nightly-copy","keys_included":true}')]
+    assert str(tmp_path) not in made[0][1]  # the folder's name, never where it is
+
+    restored = tmp_path / "restored"
+    assert runner.invoke(args=["restore", str(dest), str(restored)]).exit_code == 0
+    verify = create_app(str(restored)).test_cli_runner().invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    assert not (restored / "audit-head.lock").exists()
+    with closing(connect(restored)) as conn:
+        actions = [row[0] for row in conn.execute("SELECT action FROM audit_log ORDER BY seq")]
+        details = conn.execute("SELECT details FROM audit_log WHERE action = 'instance_restored'").fetchone()[0]
+    # The backup was taken before its own entry was written; the restore adds its own.
+    assert "backup_made" not in actions and actions[-1] == "instance_restored"
+    assert details == '{"from":"nightly-copy","trail_verified":true}'
