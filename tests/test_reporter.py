@@ -32,7 +32,7 @@ from reporter_support import (
 
 from crypto.codename import derive_reporter_keys
 from crypto.errors import NotARecipientError
-from crypto.identity import ReviewerKeys
+from crypto.identity import ReviewerKeys, b64url
 from crypto.reply import StatusChange, make_reply
 from crypto.submission import ReporterPublic
 from portal import create_app
@@ -696,3 +696,32 @@ def test_schema_refuses_report_with_foreign_id_and_bad_parts(instance_dir: Path)
         with pytest.raises(sqlcipher3.IntegrityError, match="header_hash"):
             conn.execute(part, ("a" * 32, 64, "c" * 32, b"\x00" * 32))
         conn.execute(part, ("a" * 32, 0, "c" * 32, b"\x00" * 32))
+
+
+def _csrf_cookie(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie("candour_session")
+    return None if cookie is None else cookie.value
+
+
+@pytest.mark.parametrize("path", ["/followup", "/followup/token"])
+def test_codename_login_renews_the_csrf_session(app: Flask, reviewers: dict[str, ReviewerKeys], path: str) -> None:
+    # Someone who saw or planted the session cookie before the login (a shared
+    # computer, a fixation) must not hold a CSRF token valid for the case.
+    codename, _case_id = _file_a_report(app.test_client(), reviewers)
+    client = app.test_client()
+    old_token = csrf_token(client.get("/followup").get_data(as_text=True))
+    before = _csrf_cookie(client)
+    assert before is not None
+    if path == "/followup":
+        data = {"csrf_token": old_token, "codename": codename}
+    else:
+        keys = derive_reporter_keys(codename, bytes.fromhex(app.config["INSTANCE_SALT"]))
+        data = {"csrf_token": old_token, "login_token": b64url(keys.login_token)}
+    login = client.post(path, data=data)
+    assert login.status_code in (200, 303), login.get_data(as_text=True)
+    after = _csrf_cookie(client)
+    assert after is not None and after != before
+    # The token from before the login no longer passes; the case page's does.
+    assert client.post("/logout", data={"csrf_token": old_token}).status_code == 400
+    fresh = csrf_token(client.get("/case").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": fresh}).status_code == 303

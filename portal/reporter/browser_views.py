@@ -26,7 +26,7 @@ from portal.reporter import bp
 from portal.reporter.intake import PendingBlobs, SubmissionRefused, store_followup, store_report
 from portal.reporter.limits import followup_allowed, followup_sent, new_challenge, stamped_events
 from portal.reporter.sealed_intake import public_key_field, receive_sealed
-from portal.reporter.session import ReporterSession, load_reporter_session, set_reporter_session
+from portal.reporter.session import ReporterSession, load_reporter_session, renew_csrf_session, set_reporter_session
 from portal.security import csrf
 from portal.store import cases as case_store
 from portal.store.cases import CaseExistsError, CaseNotFoundError
@@ -336,6 +336,7 @@ def followup_token() -> Response:
     )
     if case_id is None:
         return _json({"ok": False, "error": no_match}, 400)
+    renew_csrf_session()
     response = _json({"ok": True, "case": case_id})
     set_reporter_session(response, ReporterSession(case_id=case_id, keys=None, login_token=token))
     return response

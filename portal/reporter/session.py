@@ -20,7 +20,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from werkzeug.wrappers import Response
@@ -97,6 +98,20 @@ def _cookie_secure() -> bool:
     if setting == "auto":
         return request.is_secure
     return bool(setting)
+
+
+def renew_csrf_session() -> None:
+    """Start a new Flask session (cookie SESSION_COOKIE_NAME, which holds only the
+    CSRF secret) at codename login, with a new CSRF secret in it.
+
+    Whoever could read or plant the session cookie before the login (the person at
+    the same computer, a fixation through a shared link) must not hold a valid CSRF
+    token for the reporter's case: the old token dies with the old secret.
+    """
+    session.clear()
+    # generate_csrf caches the request's token in g; drop it so a new secret is made.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
 
 
 def clear_reporter_session(response: Response) -> None:

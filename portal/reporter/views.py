@@ -59,6 +59,7 @@ from portal.reporter.session import (
     clear_reporter_session,
     load_reporter_session,
     open_from_form,
+    renew_csrf_session,
     seal_for_form,
     set_reporter_session,
 )
@@ -424,6 +425,7 @@ def followup_login() -> Any:
     case_id = case_store.find_case_by_login_hash(get_db(), _login_hash(keys))
     if case_id is None:
         return _login_form(_("No case matches that codename. Check each word and try again."), 400)
+    renew_csrf_session()
     response = redirect(url_for("reporter.case_page"), code=303)
     set_reporter_session(response, ReporterSession(case_id=case_id, keys=keys))
     return response
