@@ -79,6 +79,21 @@ def _name_bytes(name: str) -> bytes:
     return encoded
 
 
+def _refuse_padded_name(name: str, what: str) -> None:
+    """A parsed name must be exactly the name that was signed.
+
+    The self-signature covers the stripped name (`_name_bytes`), so a line whose
+    name carries white space at either end would verify too: one key with two valid
+    lines, and a reviewer list or an audit entry could name the same key two ways.
+    Generation strips its input, so honest lines never have such a name.
+    """
+    if name != name.strip():
+        raise IdentityError(
+            f"the name in the {what} starts or ends with white space, which no honest key has: "
+            "it was altered; ask its owner for the line again"
+        )
+
+
 @dataclass(frozen=True)
 class PublicIdentity:
     """A reviewer's public keys and the name they chose when generating them."""
@@ -165,6 +180,7 @@ def parse_public_identity(text: str) -> PublicIdentity:
         name = blob[65:name_end].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IdentityError("the name in the public identity is not UTF-8") from exc
+    _refuse_padded_name(name, "public identity")
     identity = PublicIdentity(name, box_pk, sign_pk, blob[name_end:])
     try:
         VerifyKey(sign_pk).verify(identity.signed_bytes(), identity.signature)
@@ -243,6 +259,7 @@ def parse_org_identity(text: str) -> OrgIdentity:
         name = blob[33:name_end].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IdentityError("the name in the organisation key is not UTF-8") from exc
+    _refuse_padded_name(name, "organisation key")
     org = OrgIdentity(name, blob[:32], blob[name_end:])
     try:
         VerifyKey(org.sign_public_key).verify(org.signed_bytes(), org.signature)

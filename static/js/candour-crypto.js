@@ -1155,6 +1155,17 @@ function nameBytes(name) {
   return encoded;
 }
 
+// identity._refuse_padded_name: the signature covers the stripped name, so a name with
+// white space at either end would verify too (one key, two valid lines). Refused.
+function refusePaddedName(name, what) {
+  if (name !== pyStrip(name)) {
+    throw new IdentityError(
+      `the name in the ${what} starts or ends with white space, which no honest key has: ` +
+        "it was altered; ask its owner for the line again",
+    );
+  }
+}
+
 function publicLines(text) {
   return pySplitLines(text)
     .filter((line) => pyStrip(line) !== "" && !pyStrip(line).startsWith("#"))
@@ -1224,6 +1235,7 @@ export function parsePublicIdentity(text) {
   } catch {
     throw new IdentityError("the name in the public identity is not UTF-8");
   }
+  refusePaddedName(name, "public identity");
   const boxPublicKey = blob.slice(0, 32);
   const signPublicKey = blob.slice(32, 64);
   const signature = blob.slice(nameEnd);
@@ -1273,6 +1285,7 @@ export function parseOrgIdentity(text) {
   } catch {
     throw new IdentityError("the name in the organisation key is not UTF-8");
   }
+  refusePaddedName(name, "organisation key");
   const signPublicKey = blob.slice(0, 32);
   const signature = blob.slice(nameEnd);
   const encoded = nameBytes(name);

@@ -23,10 +23,12 @@ from crypto.codename import derive_reporter_keys, normalise_codename  # noqa: E4
 from crypto.errors import CandourError  # noqa: E402
 from crypto.identity import (  # noqa: E402
     IDENTITY_CONTEXT,
+    ORG_PREFIX,
     REVIEWER_PREFIX,
     OrgKeys,
     ReviewerKeys,
     b64url,
+    parse_org_identity,
     parse_public_identity,
 )
 from crypto.kdf import hash256  # noqa: E402
@@ -138,7 +140,8 @@ def identity_cases(reviewers: list[ReviewerKeys]) -> list[dict[str, Any]]:
     low_line = identity_line(
         low_order, alice.public.sign_public_key, b"low", alice.signing_key.sign(low_signed).signature
     )
-    # The signature covers the stripped name: a line carrying " alice " still verifies in Python.
+    # The signature covers the stripped name, so a line carrying " alice " would verify:
+    # both implementations refuse a name with white space at either end.
     padded_name = identity_line(
         alice.public.box_public_key, alice.public.sign_public_key, b" alice ", alice.public.signature
     )
@@ -152,13 +155,28 @@ def identity_cases(reviewers: list[ReviewerKeys]) -> list[dict[str, Any]]:
         "bad-base64": line[:-1] + "!",
         "length-4k+1": line + "A" if len(line[len(REVIEWER_PREFIX) :]) % 4 == 0 else line[:-1],
         "low-order-box-key": low_line,
-        "stripped-name-quirk": padded_name,
+        "padded-name-refused": padded_name,
         "unicode-name": ReviewerKeys("Zoë Ωmega 名前", seed("unicode")).public.to_line(),
     }
 
     def parsed(text: str) -> dict[str, str]:
         identity = parse_public_identity(text)
         return {"key_id": identity.key_id.hex(), "fingerprint": identity.fingerprint, "name": identity.name}
+
+    return [{"name": name, "text": text, **outcome(lambda text=text: parsed(text))} for name, text in texts.items()]
+
+
+def org_identity_cases() -> list[dict[str, Any]]:
+    org = OrgKeys("Acme Ltd", seed("org"))
+    line = org.public.to_line()
+    # An ideographic space (U+3000): white space to Python's str.strip and to pyStrip.
+    name = "Acme Ltd\u3000".encode()
+    padded = ORG_PREFIX + b64url(org.public.sign_public_key + bytes([len(name)]) + name + org.public.signature)
+    texts = {"honest": line, "padded-name-refused": padded}
+
+    def parsed(text: str) -> dict[str, str]:
+        identity = parse_org_identity(text)
+        return {"fingerprint": identity.fingerprint, "name": identity.name}
 
     return [{"name": name, "text": text, **outcome(lambda text=text: parsed(text))} for name, text in texts.items()]
 
@@ -299,6 +317,7 @@ def build() -> dict[str, Any]:
         ],
         "bits_to_words": [[data.hex(), count, bits_to_words(data, count)] for data in samples for count in (1, 6, 23)],
         "identities": identity_cases(reviewers),
+        "org_identities": org_identity_cases(),
         "reviewer_list": reviewer_list_cases(reviewers),
         "json": json_cases(),
     }

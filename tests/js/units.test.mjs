@@ -216,6 +216,17 @@ describe("identities", () => {
     }
   });
 
+  test("organisation lines parse or fail as in Python (a padded name is refused)", () => {
+    assert.ok(fixtures.org_identities.some((entry) => entry.error === "IdentityError"));
+    for (const entry of fixtures.org_identities) {
+      const got = outcome(() => {
+        const org = c.parseOrgIdentity(entry.text);
+        return { fingerprint: org.fingerprint, name: org.name };
+      });
+      assert.deepEqual(got, expected(entry), entry.name);
+    }
+  });
+
   test("signed reviewer lists verify or fail as in Python", () => {
     const rl = fixtures.reviewer_list;
     assert.equal(c.parseOrgIdentity(rl.org_line).fingerprint, rl.org_fingerprint);
