@@ -25,8 +25,8 @@ from .identity import (
     b64url,
     parse_org_identity,
     parse_public_identity,
-    unb64url,
 )
+from .strict_json import JsonReader
 from .wordlist import word_index
 
 LIST_FORMAT = "candour-reviewer-list"
@@ -136,6 +136,8 @@ def sign_reviewer_list(
     """Return the signed list file (JSON bytes). `organisation` defaults to the org key's name."""
     if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
         raise FormatError("the list's serial number must be a whole number, 1 or more")
+    if serial > MAX_SERIAL:
+        raise LimitError(f"the list's serial number is at most {MAX_SERIAL} (browsers could not compare it)")
     day = issued_day.isoformat() if isinstance(issued_day, datetime.date) else _check_day(issued_day)
     name = _check_text(
         org_keys.name if organisation is None else organisation,
@@ -173,15 +175,20 @@ def sign_reviewer_list(
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
 
-def _load_json_object(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        document = json.loads(data.decode("utf-8"))
-    # ValueError covers bad UTF-8, bad JSON and integers too long to convert; RecursionError a depth bomb.
-    except (ValueError, RecursionError) as exc:
-        raise FormatError(f"the {what} is not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise FormatError(f"the {what} is not a JSON object")
-    return document
+# The file and its body are read like every other signed document (§7–§10): no
+# duplicate keys (Python's json keeps the last, a browser parser might keep the first:
+# two readers must never see two lists in one signed file), no NaN, exact key sets,
+# integers only where the format says integer.
+_LIST_READER = JsonReader("the reviewer list")
+_BODY_READER = JsonReader("the reviewer list body")
+_LIST_KEYS = ("format", "version", "org", "body", "signature")
+_BODY_KEYS = ("organisation", "serial", "issued", "reviewers")
+_ENTRY_KEYS = ("identity", "display_name", "role", "required")
+# An org or reviewer line is under 300 characters; this only bounds the work.
+MAX_LINE_CHARS = 1000
+# The browser holds the serial as a JavaScript number: above 2^53 - 1 two serials
+# could compare equal there and differently here.
+MAX_SERIAL = 2**53 - 1
 
 
 def is_reviewer_list(document: Any) -> bool:
@@ -195,19 +202,20 @@ def verify_reviewer_list(data: bytes, expected_org_fingerprint: str | None = Non
     org fingerprint (when given), the list signature, then the body: serial ≥ 1,
     issue day, every identity's self-signature, no key id twice.
     """
-    if len(data) > MAX_LIST_BYTES:
-        raise LimitError(f"a reviewer list is at most {MAX_LIST_BYTES} bytes")
-    document = _load_json_object(data, "reviewer list")
+    document = _LIST_READER.loads(data, MAX_LIST_BYTES)
+    if not isinstance(document, dict):
+        raise FormatError("the reviewer list is not a JSON object")
     if document.get("format") != LIST_FORMAT:
         raise FormatError("this is not a signed reviewer list (its format is not 'candour-reviewer-list')")
-    if document.get("version") != LIST_VERSION:
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise FormatError(f"the reviewer list's version must be an integer, not {version!r}")
+    if version != LIST_VERSION:
         raise UnsupportedVersionError(
-            f"this reviewer list is version {document.get('version')!r}; this tool reads version {LIST_VERSION}"
+            f"this reviewer list is version {version}; this tool reads version {LIST_VERSION}"
         )
-    if set(document) != {"format", "version", "org", "body", "signature"}:
-        raise FormatError("the reviewer list has missing or unexpected fields")
-    if not all(isinstance(document[k], str) for k in ("org", "body", "signature")):
-        raise FormatError("the reviewer list's org, body and signature must be text")
+    _LIST_READER.obj(document, "the file", _LIST_KEYS)
+    _LIST_READER.text(document["org"], "'org'", MAX_LINE_CHARS)
     org = parse_org_identity(document["org"])
     if expected_org_fingerprint is not None:
         expected = normalise_fingerprint(expected_org_fingerprint)
@@ -218,11 +226,8 @@ def verify_reviewer_list(data: bytes, expected_org_fingerprint: str | None = Non
                 f"the reviewer list is signed by an organisation key with fingerprint '{org.fingerprint}', "
                 f"not the expected '{expected}': do not use it"
             )
-    try:
-        body = unb64url(document["body"])
-        signature = unb64url(document["signature"])
-    except ValueError as exc:
-        raise FormatError("the reviewer list's body or signature is not valid base64url") from exc
+    body = _LIST_READER.raw(document["body"], "'body'", max_bytes=MAX_LIST_BYTES)
+    signature = _LIST_READER.raw(document["signature"], "'signature'", byte_count=64)
     try:
         VerifyKey(org.sign_public_key).verify(LIST_CONTEXT + body, signature)
     except (BadSignatureError, CryptoError, ValueError) as exc:
@@ -233,11 +238,10 @@ def verify_reviewer_list(data: bytes, expected_org_fingerprint: str | None = Non
 
 
 def _parse_body(org: OrgIdentity, body: bytes, signature: bytes) -> SignedReviewerList:
-    content = _load_json_object(body, "reviewer list body")
-    if set(content) != {"organisation", "serial", "issued", "reviewers"}:
-        raise FormatError("the reviewer list body has missing or unexpected fields")
-    serial = content["serial"]
-    if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
+    content = _BODY_READER.loads(body)
+    _BODY_READER.obj(content, "the body", _BODY_KEYS)
+    serial = _BODY_READER.integer(content["serial"], "the serial number", -MAX_SERIAL, MAX_SERIAL)
+    if serial < 1:
         raise FormatError("the reviewer list's serial number must be a whole number, 1 or more")
     organisation = _check_text(content["organisation"], "organisation name", MAX_ORGANISATION_CHARS, allow_empty=False)
     issued = _check_day(content["issued"])
@@ -248,10 +252,8 @@ def _parse_body(org: OrgIdentity, body: bytes, signature: bytes) -> SignedReview
         raise LimitError(f"a reviewer list holds at most {MAX_REVIEWERS} reviewers")
     entries = []
     for position, raw in enumerate(raw_entries, start=1):
-        if not isinstance(raw, dict) or set(raw) != {"identity", "display_name", "role", "required"}:
-            raise FormatError(f"reviewer {position} in the list has missing or unexpected fields")
-        if not isinstance(raw["identity"], str):
-            raise FormatError(f"reviewer {position} in the list has no identity line")
+        _BODY_READER.obj(raw, f"reviewer {position} in the list", _ENTRY_KEYS)
+        _BODY_READER.text(raw["identity"], f"reviewer {position}'s identity line", MAX_LINE_CHARS)
         try:
             identity = parse_public_identity(raw["identity"])
         except IdentityError as exc:

@@ -1307,34 +1307,28 @@ export function parseOrgIdentity(text) {
 const LIST_CONTEXT = ascii("candour/v1 reviewer list\0");
 const MAX_LIST_BYTES = 1 << 20;
 const MAX_REVIEWERS = 1000;
-const MAX_DISPLAY_NAME_CHARS = 100;
-const MAX_ROLE_CHARS = 100;
+const MAX_DISPLAY_NAME_CHARS = 200; // crypto/org.py: as in the export bundle
+const MAX_ROLE_CHARS = 200;
+const MAX_LINE_CHARS = 1000;
+const MAX_SERIAL = 2 ** 53 - 1; // above it two serials could compare equal here
+const LIST_KEYS = ["format", "version", "org", "body", "signature"];
+const BODY_KEYS = ["organisation", "serial", "issued", "reviewers"];
+const ENTRY_KEYS = ["identity", "display_name", "role", "required"];
+// Read like §7–§10 (crypto/org.py): duplicate keys, NaN, floats for integers and
+// unknown keys are refused, so this reader and Python's never see two different lists.
+const LIST_READER = new JsonReader("the reviewer list");
+const BODY_READER = new JsonReader("the reviewer list body");
 const MAX_ORGANISATION_CHARS = 200;
 const CONTROL_CHARACTER = /\p{Cc}/u;
-
-function pyEqualsOne(value) {
-  // Python's `value != 1` is False for 1, 1.0 and True.
-  return value === 1 || value === true || (value instanceof JsonFloat && value.value === 1);
-}
 
 function listText(value, what, maxChars, allowEmpty) {
   if (typeof value !== "string") throw new FormatError(`the reviewer list's ${what} must be text`);
   if (!allowEmpty && pyStrip(value) === "") throw new FormatError(`the reviewer list's ${what} is empty`);
   if (codePointLength(value) > maxChars) throw new LimitError(`the reviewer list's ${what} is longer than ${maxChars} characters`);
   if (CONTROL_CHARACTER.test(value)) throw new FormatError(`the reviewer list's ${what} contains control characters`);
+  // A lone surrogate (a "\ud800" escape): Python refuses it (it cannot be UTF-8), so must we.
+  if (!isWellFormed(value)) throw new FormatError(`the reviewer list's ${what} contains an invalid Unicode escape`);
   return value;
-}
-
-function loadListJson(data, what) {
-  let text;
-  try {
-    text = strictDecoder.decode(data);
-    const document = parseJson(text, { duplicates: "last" });
-    if (document instanceof Map) return document;
-  } catch {
-    throw new FormatError(`the ${what} is not valid JSON`);
-  }
-  throw new FormatError(`the ${what} is not a JSON object`);
 }
 
 /**
@@ -1346,19 +1340,16 @@ function loadListJson(data, what) {
  * @throws {FormatError|LimitError|UnsupportedVersionError|IdentityError|SignatureError}
  */
 export function verifyReviewerList(data, expectedOrgFingerprint = null) {
-  if (data.length > MAX_LIST_BYTES) throw new LimitError(`a reviewer list is at most ${MAX_LIST_BYTES} bytes`);
-  const document = loadListJson(data, "reviewer list");
+  const document = LIST_READER.loads(data, MAX_LIST_BYTES);
+  if (!(document instanceof Map)) throw new FormatError("the reviewer list is not a JSON object");
   if (document.get("format") !== "candour-reviewer-list") {
     throw new FormatError("this is not a signed reviewer list (its format is not 'candour-reviewer-list')");
   }
-  if (!pyEqualsOne(document.get("version"))) throw new UnsupportedVersionError("this reviewer list is another version; this tool reads version 1");
-  const keys = ["format", "version", "org", "body", "signature"];
-  if (document.size !== keys.length || !keys.every((key) => document.has(key))) {
-    throw new FormatError("the reviewer list has missing or unexpected fields");
-  }
-  if (!["org", "body", "signature"].every((key) => typeof document.get(key) === "string")) {
-    throw new FormatError("the reviewer list's org, body and signature must be text");
-  }
+  const version = document.get("version");
+  if (!isJsonInteger(version)) throw new FormatError(`the reviewer list's version must be an integer, not ${String(version)}`);
+  if (Number(version) !== 1) throw new UnsupportedVersionError(`this reviewer list is version ${String(version)}; this tool reads version 1`);
+  LIST_READER.obj(document, "the file", LIST_KEYS);
+  LIST_READER.text(document.get("org"), "'org'", MAX_LINE_CHARS);
   const org = parseOrgIdentity(document.get("org"));
   if (expectedOrgFingerprint !== null && expectedOrgFingerprint !== undefined) {
     const expected = normaliseFingerprint(expectedOrgFingerprint);
@@ -1370,9 +1361,8 @@ export function verifyReviewerList(data, expectedOrgFingerprint = null) {
       throw new SignatureError(`the reviewer list is signed by an organisation key with fingerprint '${org.fingerprint}', not the expected '${expected}': do not use it`);
     }
   }
-  const body = unb64uPython(document.get("body"));
-  const signature = unb64uPython(document.get("signature"));
-  if (body === null || signature === null) throw new FormatError("the reviewer list's body or signature is not valid base64url");
+  const body = LIST_READER.raw(document.get("body"), "'body'", { maxBytes: MAX_LIST_BYTES });
+  const signature = LIST_READER.raw(document.get("signature"), "'signature'", { byteCount: 64 });
   if (!verifySignature(signature, concatBytes(LIST_CONTEXT, body), org.signPublicKey)) {
     throw new SignatureError("the reviewer list's signature does not verify with its organisation key: it was altered");
   }
@@ -1380,26 +1370,20 @@ export function verifyReviewerList(data, expectedOrgFingerprint = null) {
 }
 
 function parseListBody(org, body) {
-  const content = loadListJson(body, "reviewer list body");
-  const keys = ["organisation", "serial", "issued", "reviewers"];
-  if (content.size !== keys.length || !keys.every((key) => content.has(key))) {
-    throw new FormatError("the reviewer list body has missing or unexpected fields");
-  }
-  const serial = content.get("serial");
-  if (!isJsonInteger(serial) || serial < 1) throw new FormatError("the reviewer list's serial number must be a whole number, 1 or more");
+  const content = BODY_READER.loads(body);
+  BODY_READER.obj(content, "the body", BODY_KEYS);
+  const serial = BODY_READER.integer(content.get("serial"), "the serial number", -MAX_SERIAL, MAX_SERIAL);
+  if (serial < 1) throw new FormatError("the reviewer list's serial number must be a whole number, 1 or more");
   const organisation = listText(content.get("organisation"), "organisation name", MAX_ORGANISATION_CHARS, false);
   const issued = content.get("issued");
   if (!isDay(issued)) throw new FormatError("the reviewer list's issue day is not a YYYY-MM-DD date");
   const rawEntries = content.get("reviewers");
   if (!Array.isArray(rawEntries)) throw new FormatError("the reviewer list's 'reviewers' must be a list");
   if (rawEntries.length > MAX_REVIEWERS) throw new LimitError(`a reviewer list holds at most ${MAX_REVIEWERS} reviewers`);
-  const entryKeys = ["identity", "display_name", "role", "required"];
   const entries = rawEntries.map((raw, index) => {
     const position = index + 1;
-    if (!(raw instanceof Map) || raw.size !== entryKeys.length || !entryKeys.every((key) => raw.has(key))) {
-      throw new FormatError(`reviewer ${position} in the list has missing or unexpected fields`);
-    }
-    if (typeof raw.get("identity") !== "string") throw new FormatError(`reviewer ${position} in the list has no identity line`);
+    BODY_READER.obj(raw, `reviewer ${position} in the list`, ENTRY_KEYS);
+    BODY_READER.text(raw.get("identity"), `reviewer ${position}'s identity line`, MAX_LINE_CHARS);
     let identity;
     try {
       identity = parsePublicIdentity(raw.get("identity"));

@@ -37,7 +37,7 @@ def _signed_list(body: bytes) -> bytes:
     ids=["depth-bomb", "huge-integer", "signed-huge-integer", "signed-depth-bomb"],
 )
 def test_reviewer_list_that_json_cannot_take_is_a_format_error(data: bytes) -> None:
-    with pytest.raises(FormatError, match="not valid JSON"):
+    with pytest.raises(FormatError, match="not valid JSON|nested too deeply"):
         verify_reviewer_list(data)
 
 
@@ -48,3 +48,32 @@ def test_reviewer_list_with_a_lone_surrogate_is_refused() -> None:
     text = json.dumps(body).replace('"Alice"', '"Al\\ud800ice"')
     with pytest.raises(FormatError, match="invalid Unicode escape"):
         verify_reviewer_list(_signed_list(text.encode()))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"organisation": "Example Org", "serial": 1, "serial": 2, "issued": "2026-11-28", "reviewers": []}',
+        b'{"organisation": "Example Org", "serial": 1.0, "issued": "2026-11-28", "reviewers": []}',
+        b'{"organisation": "Example Org", "serial": 9007199254740992, "issued": "2026-11-28", "reviewers": []}',
+    ],
+    ids=["duplicate-key", "float-serial", "serial-beyond-javascript"],
+)
+def test_reviewer_list_body_is_read_strictly(body: bytes) -> None:
+    # Python's json keeps the last of two equal keys, a browser might keep the first:
+    # a signed list must mean one thing to both, so both refuse it.
+    with pytest.raises(FormatError):
+        verify_reviewer_list(_signed_list(body))
+
+
+def test_reviewer_list_file_is_read_strictly() -> None:
+    valid = json.loads(sign_reviewer_list(ORG, [ListedReviewer(ALICE.public, "Alice", "", True)], 1, "2026-11-28"))
+    assert verify_reviewer_list(json.dumps(valid).encode()).serial == 1
+    for version in (1.0, True):
+        with pytest.raises(FormatError, match="version must be an integer"):
+            verify_reviewer_list(json.dumps(dict(valid, version=version)).encode())
+    duplicated = json.dumps(valid)[:-1] + ', "org": ' + json.dumps(valid["org"]) + "}"
+    with pytest.raises(FormatError, match="appears twice"):
+        verify_reviewer_list(duplicated.encode())
+    with pytest.raises(FormatError, match="canonical base64url|not valid base64url"):
+        verify_reviewer_list(json.dumps(dict(valid, signature=valid["signature"] + " ")).encode())

@@ -99,7 +99,7 @@ def test_serial_and_duplicates_checked_when_signing(org, reviewers) -> None:
         (lambda b: b["reviewers"][0].update(identity="candour-reviewer-1:AAAA"), IdentityError, "reviewer 1"),
         (lambda b: b["reviewers"][0].update(required="yes"), FormatError, "required"),
         (lambda b: b["reviewers"][0].update(display_name="a\x1b[2Jb"), FormatError, "control"),
-        (lambda b: b.update(extra=1), FormatError, "unexpected"),
+        (lambda b: b.update(extra=1), FormatError, "unknown key"),
     ],
 )
 def test_signed_but_invalid_body_refused(org, reviewers, change, error, message) -> None:

@@ -211,6 +211,31 @@ def reviewer_list_cases(reviewers: list[ReviewerKeys]) -> dict[str, Any]:
         "version-2": (json.dumps(dict(document, version=2)).encode(), None),
         "extra-field": (json.dumps(dict(document, extra=1)).encode(), None),
         "not-json": (b"{", None),
+        # §5 read strictly, as §7–§10: these differed between a lenient reader and a strict one.
+        "duplicate-key-in-file": (honest[:-2] + b',\n  "version": 1\n}\n', None),
+        "duplicate-key-in-body": (resigned(json.dumps(body)[:-1].encode() + b', "serial": 9}'), None),
+        "version-float": (json.dumps(dict(document, version=1.0)).encode(), None),
+        "version-true": (json.dumps(dict(document, version=True)).encode(), None),
+        "serial-exponent": (resigned(json.dumps(body).replace('"serial": 3', '"serial": 3e0').encode()), None),
+        "serial-over-2^53": (resigned(json.dumps(dict(body, serial=2**53)).encode()), None),
+        "serial-2^53-1": (resigned(json.dumps(dict(body, serial=2**53 - 1)).encode()), None),
+        "body-padded-base64": (json.dumps(dict(document, body=document["body"] + "=")).encode(), None),
+        "lone-surrogate-display-name": (
+            resigned(json.dumps(body).replace('"Alice"', '"Al\\ud800ice"').encode()),
+            None,
+        ),
+        "lone-surrogate-organisation": (
+            resigned(json.dumps(dict(body, organisation="Acme \ud800")).encode()),
+            None,
+        ),
+        "display-name-150-chars": (
+            resigned(json.dumps(dict(body, reviewers=[dict(body["reviewers"][0], display_name="x" * 150)])).encode()),
+            None,
+        ),
+        "missing-entry-key": (
+            resigned(json.dumps(dict(body, reviewers=[{"identity": body["reviewers"][0]["identity"]}])).encode()),
+            None,
+        ),
     }
 
     def summary(data: bytes, expected: str | None) -> dict[str, Any]:
