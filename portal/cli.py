@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from contextlib import closing
 from pathlib import Path
 
@@ -18,16 +17,14 @@ from portal.instance import (
     create_instance,
     is_initialised,
 )
+from portal.reviewer_admin import LabelError, add_reviewer_audited, clean_label
 from portal.store import db
 from portal.store.reviewers import (
     ReviewerExistsError,
     ReviewerNotFoundError,
-    add_reviewer,
     deactivate_reviewer,
     list_reviewers,
 )
-
-MAX_LABEL_LENGTH = 120
 
 reviewer_cli = AppGroup("reviewer", help="Add, list and remove the people who receive reports.")
 
@@ -47,18 +44,6 @@ def _instance() -> Path:
             "or set CANDOUR_INSTANCE to the instance folder."
         )
     return path
-
-
-def _clean_label(value: str, what: str) -> str:
-    # Shown to reporters on the landing page: one line, printable, not empty.
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        raise click.BadParameter(f"the {what} must not be empty")
-    if len(cleaned) > MAX_LABEL_LENGTH:
-        raise click.BadParameter(f"the {what} must be at most {MAX_LABEL_LENGTH} characters")
-    if any(unicodedata.category(char).startswith("C") for char in cleaned):
-        raise click.BadParameter(f"the {what} must not contain control characters")
-    return cleaned
 
 
 @click.command("init", help="Create the instance folder: keys, settings and an empty database.")
@@ -94,8 +79,11 @@ def reviewer_add(pubfile: Path, name: str, role: str, required: bool) -> None:
     from crypto.errors import IdentityError
     from crypto.identity import parse_public_identity
 
-    display_name = _clean_label(name, "name")
-    role_label = _clean_label(role, "role")
+    try:
+        display_name = clean_label(name, "name")
+        role_label = clean_label(role, "role")
+    except LabelError as exc:
+        raise click.BadParameter(str(exc)) from None
     try:
         text = pubfile.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -106,30 +94,18 @@ def reviewer_add(pubfile: Path, name: str, role: str, required: bool) -> None:
         raise click.ClickException(f"{pubfile}: {exc}") from None
     with closing(db.connect(_instance())) as conn:
         try:
-            reviewer = add_reviewer(
+            reviewer = add_reviewer_audited(
                 conn,
-                key_id=identity.key_id.hex(),
-                identity=identity.to_line(),
-                fingerprint=identity.fingerprint,
+                _instance(),
+                identity,
                 display_name=display_name,
                 role=role_label,
                 required=required,
+                actor=audit.SYSTEM,
+                via="command line",
             )
         except ReviewerExistsError as exc:
             raise click.ClickException(str(exc)) from None
-        audit.record(
-            conn,
-            _instance(),
-            actor=audit.SYSTEM,
-            action="reviewer_added",
-            details={
-                "key_id": reviewer.key_id,
-                "name": reviewer.display_name,
-                "role": reviewer.role,
-                "required": reviewer.required,
-                "via": "command line",
-            },
-        )
     click.echo(f"Added {reviewer.display_name} ({reviewer.role}).")
     click.echo(f"  key id:      {reviewer.key_id}")
     click.echo(f"  fingerprint: {reviewer.fingerprint}")

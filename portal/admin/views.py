@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response as BaseResponse
 
@@ -14,11 +12,11 @@ from portal import accounts, audit
 from portal.admin import bp
 from portal.i18n import gettext as _
 from portal.reviewer.queue import list_queue_page, requested_page
+from portal.reviewer_admin import MAX_LABEL_CHARS, LabelError, add_reviewer_audited, clean_label
 from portal.store.db import Connection, get_db, today
 from portal.store.reviewers import (
     ReviewerExistsError,
     ReviewerNotFoundError,
-    add_reviewer,
     deactivate_reviewer,
     find_reviewer,
     list_reviewers,
@@ -28,7 +26,6 @@ from portal.store.reviewers import (
 
 MAX_PUB_BYTES = 8 * 1024
 MAX_LIST_UPLOAD_BYTES = 1 << 20
-MAX_LABEL_CHARS = 120
 LIST_SERIAL_META = "org_reviewer_list_serial"
 LIST_META = "org_reviewer_list"
 
@@ -39,14 +36,16 @@ def _actor() -> str:
 
 
 def _clean_label(value: str, what: str) -> str:
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        raise ValueError(_("The %(what)s must not be empty.", what=what))
-    if len(cleaned) > MAX_LABEL_CHARS:
-        raise ValueError(_("The %(what)s is at most %(count)d characters.", what=what, count=MAX_LABEL_CHARS))
-    if any(unicodedata.category(char).startswith("C") for char in cleaned):
-        raise ValueError(_("The %(what)s must not contain control characters.", what=what))
-    return cleaned
+    """`reviewer_admin.clean_label` with the page's translated messages."""
+    try:
+        return clean_label(value, what)
+    except LabelError as exc:
+        messages = {
+            "empty": _("The %(what)s must not be empty.", what=what),
+            "too_long": _("The %(what)s is at most %(count)d characters.", what=what, count=MAX_LABEL_CHARS),
+            "control": _("The %(what)s must not contain control characters.", what=what),
+        }
+        raise ValueError(messages[exc.problem]) from None
 
 
 # --- overview ---------------------------------------------------------------------------------
@@ -202,30 +201,18 @@ def add_reviewer_view() -> tuple[str, int] | BaseResponse:
     required = request.form.get("required") == "yes"
     conn = get_db()
     try:
-        reviewer = add_reviewer(
+        reviewer = add_reviewer_audited(
             conn,
-            key_id=identity.key_id.hex(),
-            identity=identity.to_line(),
-            fingerprint=identity.fingerprint,
+            current_app.instance_path,
+            identity,
             display_name=name,
             role=role,
             required=required,
+            actor=_actor(),
         )
     except ReviewerExistsError as exc:
         flash(str(exc), "error")
         return _reviewers_page(400)
-    audit.record(
-        conn,
-        current_app.instance_path,
-        actor=_actor(),
-        action="reviewer_added",
-        details={
-            "key_id": reviewer.key_id,
-            "name": reviewer.display_name,
-            "role": reviewer.role,
-            "required": reviewer.required,
-        },
-    )
     flash(
         _(
             "Added %(name)s. Check the fingerprint with them in person or by phone: %(fingerprint)s",

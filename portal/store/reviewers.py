@@ -72,13 +72,7 @@ def add_reviewer(
     """Add a reviewer, or re-activate a removed one with the same key (its past
     cases and replies point at the same row). Refuses an already active key."""
     with transaction(conn):
-        row = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
-        if row is not None and row[7]:
-            raise ReviewerExistsError(
-                f"a reviewer with key id {key_id} is already active "
-                f"({row[4]}, {row[5]}). Remove it first to change its name or role."
-            )
-        return upsert_reviewer(
+        return add_reviewer_in_transaction(
             conn,
             key_id=key_id,
             identity=identity,
@@ -87,6 +81,34 @@ def add_reviewer(
             role=role,
             required=required,
         )
+
+
+def add_reviewer_in_transaction(
+    conn: Connection,
+    *,
+    key_id: str,
+    identity: str,
+    fingerprint: str,
+    display_name: str,
+    role: str,
+    required: bool,
+) -> Reviewer:
+    """`add_reviewer` inside the caller's transaction (so its audit entry commits with it)."""
+    row = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
+    if row is not None and row[7]:
+        raise ReviewerExistsError(
+            f"a reviewer with key id {key_id} is already active "
+            f"({row[4]}, {row[5]}). Remove it first to change its name or role."
+        )
+    return upsert_reviewer(
+        conn,
+        key_id=key_id,
+        identity=identity,
+        fingerprint=fingerprint,
+        display_name=display_name,
+        role=role,
+        required=required,
+    )
 
 
 def upsert_reviewer(
