@@ -44,7 +44,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from submission_load import csrf_prefix, prepare  # noqa: E402
-from support.common import figure, goal, gunicorn, load, make_instance, percentile, print_header, write_result  # noqa: E402
+from support.common import (  # noqa: E402
+    fetch_stamps,
+    figure,
+    goal,
+    gunicorn,
+    load,
+    make_instance,
+    percentile,
+    print_header,
+    relax_flood_control,
+    stamp_prefix,
+    write_result,
+)
 from support.httpclient import csrf_session, multipart_body  # noqa: E402
 
 from crypto.envelope import new_submission_id  # noqa: E402
@@ -130,10 +142,11 @@ def submit(url: str, port: int, recipients: list[PublicIdentity], count: int) ->
     import http.client
 
     _body, content_type = multipart_body([])
+    boundary = content_type.split("boundary=", 1)[1]
     latencies = []
-    for _ in range(count):
+    for stamp in fetch_stamps(url, count):
         token, cookies = csrf_session(url)
-        body = csrf_prefix(token) + prepare(recipients, today()).rest
+        body = csrf_prefix(token) + stamp_prefix(boundary, stamp) + prepare(recipients, today()).rest
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         start = time.perf_counter()
         try:
@@ -187,6 +200,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="candour-bench-growth-") as tmp:
         instance, keys = make_instance(Path(tmp), reviewers=3)
+        relax_flood_control(instance)
         recipients = [k.public for k in keys]
         with closing(connect(instance)) as conn:
             reviewer_ids = [row[0] for row in conn.execute("SELECT id FROM reviewers ORDER BY id")]

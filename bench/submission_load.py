@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.common import (  # noqa: E402
     cpu_seconds,
+    fetch_stamps,
     figure,
     goal,
     gunicorn,
@@ -48,6 +49,8 @@ from support.common import (  # noqa: E402
     make_instance,
     percentile,
     print_header,
+    relax_flood_control,
+    stamp_prefix,
     write_result,
 )
 from support.httpclient import csrf_session, multipart_body  # noqa: E402
@@ -134,16 +137,20 @@ def request_head(port: int, cookie: str, length: int, content_type: str) -> byte
     ).encode()
 
 
-async def client(port: int, session: tuple[str, str], bodies: list[Prepared], results: list[tuple[int, float]]) -> None:
+async def client(
+    port: int, session: tuple[str, str], bodies: list[tuple[Prepared, bytes]], results: list[tuple[int, float]]
+) -> None:
     token, cookie = session
     prefix = csrf_prefix(token)
     _body, content_type = multipart_body([])
-    for prepared in bodies:
-        body = prefix + prepared.rest
+    for prepared, stamp in bodies:
+        body = prefix + stamp + prepared.rest
         results.append(await post_once(port, request_head(port, cookie, len(body), content_type), body))
 
 
-async def run_level(port: int, sessions: list[tuple[str, str]], bodies: list[Prepared], timeout: float) -> tuple:
+async def run_level(
+    port: int, sessions: list[tuple[str, str]], bodies: list[tuple[Prepared, bytes]], timeout: float
+) -> tuple:
     shares = [bodies[i :: len(sessions)] for i in range(len(sessions))]
     results: list[tuple[int, float]] = []
     start = time.perf_counter()
@@ -188,9 +195,13 @@ def sessions_for(url: str, count: int) -> list[tuple[str, str]]:
 
 
 def measure_level(
-    url: str, port: int, workers: list[int], clients: int, bodies: list[Prepared], timeout: float
+    url: str, port: int, workers: list[int], clients: int, prepared: list[Prepared], timeout: float
 ) -> dict[str, float]:
     sessions = sessions_for(url, clients)
+    # Stamps are fetched before the clock starts: one fresh, single-use stamp per report.
+    boundary = multipart_body([])[1].split("boundary=", 1)[1]
+    stamps = fetch_stamps(url, len(prepared))
+    bodies = [(body, stamp_prefix(boundary, stamp)) for body, stamp in zip(prepared, stamps, strict=True)]
     cpu_before = cpu_seconds(workers)
     results, seconds, cut_off = asyncio.run(run_level(port, sessions, bodies, timeout))
     server_cpu = cpu_seconds(workers) - cpu_before
@@ -236,6 +247,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="candour-bench-load-") as tmp:
         instance, keys = make_instance(Path(tmp), reviewers=3)
+        relax_flood_control(instance)
         recipients = [k.public for k in keys]
         started = time.perf_counter()
         prepared = {level: [prepare(recipients, day) for _ in range(max(args.requests, 3 * level))] for level in levels}
