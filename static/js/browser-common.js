@@ -293,3 +293,32 @@ export function setBusy(form, busy) {
   for (const button of form.querySelectorAll('button[type="submit"]')) button.disabled = busy;
   form.setAttribute("aria-busy", busy ? "true" : "false");
 }
+
+/**
+ * Take over a form's submit on the device path: the readable form is never posted;
+ * `send(form)` seals and sends it, and a failure is shown in the `problemId` box while
+ * what the reporter typed stays in the form. One send at a time.
+ * @param {HTMLFormElement} form @param {string} problemId
+ * @param {(form: HTMLFormElement) => Promise<unknown>} send
+ */
+export function sealOnSubmit(form, problemId, send) {
+  let busy = false;
+  form.addEventListener("submit", (event) => {
+    // Never let the browser post the readable form on this path.
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    setBusy(form, true);
+    showProblem(problemId, null);
+    send(form)
+      .catch((error) => {
+        if (!(error instanceof ShownError)) console.error(error);
+        showProblem(problemId, sentenceFor(error));
+        form.dataset.state = "failed";
+      })
+      .finally(() => {
+        busy = false;
+        setBusy(form, false);
+      });
+  });
+}

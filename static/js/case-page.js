@@ -20,8 +20,8 @@ import {
   post,
   recipientsFor,
   refusal,
+  sealOnSubmit,
   sentenceFor,
-  setBusy,
   showProblem,
   text,
   trustedReviewers,
@@ -87,25 +87,8 @@ async function start(page) {
 }
 
 function intercept(form, send) {
-  let busy = false;
   form.dataset.sealing = "device";
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (busy) return;
-    busy = true;
-    setBusy(form, true);
-    showProblem("followup-problem", null);
-    send(form)
-      .catch((error) => {
-        if (!(error instanceof ShownError)) console.error(error);
-        showProblem("followup-problem", sentenceFor(error));
-        form.dataset.state = "failed";
-      })
-      .finally(() => {
-        busy = false;
-        setBusy(form, false);
-      });
-  });
+  sealOnSubmit(form, "followup-problem", send);
 }
 
 function reviewerName(trusted, keyId) {

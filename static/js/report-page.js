@@ -23,6 +23,7 @@ import {
   recipientsFor,
   refusal,
   saveKeys,
+  sealOnSubmit,
   sentenceFor,
   setBusy,
   showProblem,
@@ -63,25 +64,7 @@ function start(reportForm, page) {
     },
     () => {},
   );
-  let busy = false;
-  reportForm.addEventListener("submit", (event) => {
-    // Never let the browser post the readable form on this path.
-    event.preventDefault();
-    if (busy) return;
-    busy = true;
-    setBusy(reportForm, true);
-    showProblem("seal-problem", null);
-    sealAndSend(reportForm, page, sodium, trusted, stamper)
-      .catch((error) => {
-        if (!(error instanceof ShownError)) console.error(error);
-        showProblem("seal-problem", sentenceFor(error));
-        reportForm.dataset.state = "failed";
-      })
-      .finally(() => {
-        busy = false;
-        setBusy(reportForm, false);
-      });
-  });
+  sealOnSubmit(reportForm, "seal-problem", (form) => sealAndSend(form, page, sodium, trusted, stamper));
 }
 
 function fieldValue(reportForm, name) {
