@@ -225,20 +225,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
-
-
 @dataclass
 class Server:
     url: str
@@ -249,7 +235,9 @@ class Server:
 
     @property
     def workers(self) -> list[int]:
-        return children(self.process.pid)
+        from reporter_support import worker_pids
+
+        return worker_pids(self.process.pid)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")

@@ -59,30 +59,6 @@ def normalise_fingerprint(text: str) -> str:
     return " ".join(re.split(r"[^0-9a-z]+", text.lower())).strip()
 
 
-def add_reviewer(
-    conn: Connection,
-    *,
-    key_id: str,
-    identity: str,
-    fingerprint: str,
-    display_name: str,
-    role: str,
-    required: bool,
-) -> Reviewer:
-    """Add a reviewer, or re-activate a removed one with the same key (its past
-    cases and replies point at the same row). Refuses an already active key."""
-    with transaction(conn):
-        return add_reviewer_in_transaction(
-            conn,
-            key_id=key_id,
-            identity=identity,
-            fingerprint=fingerprint,
-            display_name=display_name,
-            role=role,
-            required=required,
-        )
-
-
 def add_reviewer_in_transaction(
     conn: Connection,
     *,
@@ -93,7 +69,9 @@ def add_reviewer_in_transaction(
     role: str,
     required: bool,
 ) -> Reviewer:
-    """`add_reviewer` inside the caller's transaction (so its audit entry commits with it)."""
+    """Add a reviewer, or re-activate a removed one with the same key (its past cases
+    and replies point at the same row), inside the caller's transaction so its audit
+    entry commits with it (portal/reviewer_admin.py). Refuses an already active key."""
     row = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
     if row is not None and row[7]:
         raise ReviewerExistsError(
