@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli_support import PASSPHRASE, REPO_ROOT
 
 from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename
 from crypto.identity import (
@@ -30,6 +29,7 @@ from crypto.identity import (
     load_reviewer_keys,
     parse_public_identity,
 )
+from tests.support.cli_support import PASSPHRASE, REPO_ROOT
 
 INSTANCE_SALT = bytes(range(16))
 

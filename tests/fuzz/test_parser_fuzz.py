@@ -34,33 +34,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from fuzz_support import (
-    CASE_ID,
-    ENVELOPE_PLAINTEXTS,
-    KEY_PASSPHRASE,
-    cheap_key_file_kdf,
-    json_text_tricks,
-    mutated_bytes,
-    mutated_json,
-    nasty_values,
-    reply_body_bytes,
-    seal_for_reporter,
-    sign_list_body,
-    sign_part0,
-    to_json_bytes,
-    valid_bundle,
-    valid_bundle_parts,
-    valid_envelopes,
-    valid_followup_manifest,
-    valid_key_file_document,
-    valid_manifest,
-    valid_replies,
-    valid_reply,
-    valid_reply_file,
-    valid_reviewer_list,
-    world,
-    zip_bundle,
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -118,6 +91,33 @@ from crypto.submission import (
     verify_only_sinks,
 )
 from crypto.wordlist import word_index, words
+from tests.support.fuzz_support import (
+    CASE_ID,
+    ENVELOPE_PLAINTEXTS,
+    KEY_PASSPHRASE,
+    cheap_key_file_kdf,
+    json_text_tricks,
+    mutated_bytes,
+    mutated_json,
+    nasty_values,
+    reply_body_bytes,
+    seal_for_reporter,
+    sign_list_body,
+    sign_part0,
+    to_json_bytes,
+    valid_bundle,
+    valid_bundle_parts,
+    valid_envelopes,
+    valid_followup_manifest,
+    valid_key_file_document,
+    valid_manifest,
+    valid_replies,
+    valid_reply,
+    valid_reply_file,
+    valid_reviewer_list,
+    world,
+    zip_bundle,
+)
 
 EXAMPLES = int(os.environ.get("CANDOUR_FUZZ_EXAMPLES", "250"))
 COUNTS: Counter[str] = Counter()
@@ -782,7 +782,7 @@ def _files_under(root: Path) -> set[Path]:
 @fuzz(0.02)
 @given(names=st.lists(hostile_names, min_size=1, max_size=3))
 def test_case_folders_write_only_inside_the_target(names: list[str]) -> None:
-    from fuzz_support import CaseBuilder
+    from tests.support.fuzz_support import CaseBuilder
 
     w = world()
     case = CaseBuilder([w.alice.public], w.reporter, {"what": "names"})
