@@ -44,6 +44,9 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
         "json.loads, which keeps the last 'nonce', so the file fails as a wrong passphrase"
     ),
     "keyfile/extra-key": ("docs/format.md §4.4: exactly the keys shown; _read_key_document ignores unknown keys"),
+    "keyfile/memlimit-not-kib": (
+        "docs/format.md §4.3: memlimit is a multiple of 1,024; load_private_key accepts any value in range"
+    ),
     # §4 identity lines
     "identity/nbsp-before": _LINE_RULE,
     "identity/u2028-separator": _LINE_RULE,
@@ -107,6 +110,10 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
         "docs/format.md §8: the signer must be a recipient of the case; crypto/ has no public function for "
         "it (make_reply checks it when writing, the portal when accepting); proposed: "
         "crypto.reply.check_recipient(statement, case_recipient_key_ids) raising BindingError"
+    ),
+    "reply/status-name-not-identifier": (
+        "docs/format.md §14 (replies): status and outcome names are 1..64 characters of a-z, 0-9 and _ "
+        "starting with a letter; parse_statement checks only the length"
     ),
     "reply/text-carriage-return": _REPLY_TEXT_RULE,
     "reply/text-rlo": _REPLY_TEXT_RULE,

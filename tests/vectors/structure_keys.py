@@ -130,6 +130,7 @@ def keyfile_vectors() -> Iterator[Vector]:
         ("opslimit-zero", {"opslimit": 0}, "opslimit below 1"),
         ("memlimit-too-high", {"memlimit": (1 << 30) + 1024}, "memlimit above 1 GiB"),
         ("memlimit-too-low", {"memlimit": 4096}, "memlimit below 8 KiB"),
+        ("memlimit-not-kib", {"memlimit": 8193}, "memlimit not a multiple of 1,024"),
         ("kdf-alg", {"alg": "argon2i13"}, "a KDF other than argon2id13"),
     ):
         yield vector(

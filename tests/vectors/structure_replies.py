@@ -189,6 +189,12 @@ def reply_vectors() -> Iterator[Vector]:
         make(status={**acknowledged, "status": "s" * 65}),
         refused("LimitError"),
     )
+    yield vector(
+        "status-name-not-identifier",
+        "a status name with capitals and a space (names are a-z, 0-9 and _)",
+        make(status={**acknowledged, "status": "Acknowledged Now"}),
+        refused("FormatError"),
+    )
     yield vector("empty-without-status", "empty text and no status change", make(text=""), refused("FormatError"))
     yield vector(
         "body-other-seq",
