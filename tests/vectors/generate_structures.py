@@ -2,8 +2,9 @@
 tests/vectors/<family>/, for key files, identity and organisation lines, signed lists,
 codenames, envelope streams, submissions, replies, reply files and export bundles.
 
-    .venv/bin/python -m tests.vectors.generate_structures          # rewrite every family folder
-    .venv/bin/python -m tests.vectors.generate_structures --check  # build and check, write nothing
+    .venv/bin/python -m tests.vectors.generate_structures                  # rewrite every family folder
+    .venv/bin/python -m tests.vectors.generate_structures --family reply   # rewrite one family
+    .venv/bin/python -m tests.vectors.generate_structures --check          # build and check, write nothing
 
 Every vector is run against the Python reference before anything is written; a vector
 the reference does not meet stops the generator unless its disagreement is listed, with
@@ -83,13 +84,18 @@ def check(vectors: Iterable[Vector]) -> Iterator[str]:
             yield f"{vector.name}: the reference now meets it; remove it from known_disagreements.py"
 
 
-def write(vectors: list[Vector]) -> None:
-    for family in FAMILY_NAMES:
+def write(vectors: list[Vector], families: Iterable[str]) -> None:
+    """Rewrite the folders of `families` only: regenerating redraws libsodium's randomness,
+    so every file of a rewritten family changes."""
+    families = set(families)
+    for family in families:
         folder = HERE / family
         folder.mkdir(exist_ok=True)
         for stale in folder.glob("*.json"):
             stale.unlink()
     for vector in vectors:
+        if vector.family not in families:
+            continue
         path = HERE / vector.family / f"{vector.case}.json"
         path.write_text(json.dumps(vector.document(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -97,6 +103,9 @@ def write(vectors: list[Vector]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="build and check the vectors, write nothing")
+    parser.add_argument(
+        "--family", action="append", choices=FAMILY_NAMES, help="rewrite only this family (repeatable; default: all)"
+    )
     args = parser.parse_args()
     vectors = build()
     problems = list(check(vectors))
@@ -105,7 +114,7 @@ def main() -> int:
     if problems:
         return 1
     if not args.check:
-        write(vectors)
+        write(vectors, args.family or FAMILY_NAMES)
     print(f"{len(vectors)} structure vectors {'checked' if args.check else 'written'}")
     return 0
 

@@ -115,6 +115,10 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
         "docs/format.md §14 (replies): status and outcome names are 1..64 characters of a-z, 0-9 and _ "
         "starting with a letter; parse_statement checks only the length"
     ),
+    "reply/skipped-seq": (
+        "docs/format.md §8 (reply sequence, team contract): the portal accepts any seq greater than the last "
+        "accepted; check_sequence on this branch still refuses a skip (the kit branch changes it)"
+    ),
     "reply/text-carriage-return": _REPLY_TEXT_RULE,
     "reply/text-rlo": _REPLY_TEXT_RULE,
 }
