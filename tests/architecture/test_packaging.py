@@ -104,3 +104,18 @@ def test_the_pre_commit_configuration_is_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     hooks = re.findall(r"^\s+- id: (\S+)", config.read_text(encoding="utf-8"), flags=re.M)
     assert hooks == ["ruff-check", "ruff-format", "mypy"]
+
+
+def test_tests_are_grouped_in_packages() -> None:
+    """Every test module sits in a group folder (tests/portal/<area>/, tests/crypto/, …),
+    and every folder holding Python is a package, so `tests.support…` imports work and
+    two groups may both have a test_views.py or a conftest.py."""
+    tests = REPO_ROOT / "tests"
+    flat = sorted(path.name for path in tests.glob("test_*.py"))
+    assert flat == [], f"move these into their group folder (tests/README.md): {flat}"
+    not_packages = sorted(
+        str(folder.relative_to(REPO_ROOT))
+        for folder in {path.parent for path in tests.rglob("*.py")}
+        if "__pycache__" not in folder.parts and not (folder / "__init__.py").exists()
+    )
+    assert not_packages == [], f"add an empty __init__.py to: {not_packages}"

@@ -64,6 +64,10 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     "identity/name-control-bom": _NAME_RULE,
     "identity/name-control-line-separator": _NAME_RULE,
     "identity/name-control-paragraph-separator": _NAME_RULE,
+    "identity/name-control-egyptian-format": (
+        _NAME_RULE + "; and U+13439–U+1343F (Cf since Unicode 15.0) are Cn in Python 3.11's Unicode 14 "
+        "database, so a category test alone misses them"
+    ),
     "identity/box-key-top-bit": (
         "docs/format.md §4.1: an X25519 key is canonical (bit 255 clear, u < p); parse_public_identity "
         "accepts bit 255 set, giving a second key id for the same X25519 key"

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 # At least this many per family, so a lost folder or a generator that stopped early fails.
 MINIMUM_PER_FAMILY = {
     "keyfile": 15,
-    "identity": 35,
+    "identity": 40,
     "org": 5,
     "list": 20,
     "codename": 10,
