@@ -125,4 +125,13 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     ),
     "reply/text-carriage-return": _REPLY_TEXT_RULE,
     "reply/text-rlo": _REPLY_TEXT_RULE,
+    # §10 export bundles
+    "bundle/reply-member-other-seq": (
+        "docs/format.md §14 (replies, bundles): a reply member's '<key id>-<seq>' must be its statement's; "
+        "crypto/bundle.py _parse_case checks only that the member is under the reply's case"
+    ),
+    "bundle/display-name-rlo": (
+        "docs/format.md §1.3/§14 (bundles): the manifest's display names and roles are labels; "
+        "crypto/bundle.py reads them with JsonReader.text (length and surrogates only)"
+    ),
 }

@@ -13,6 +13,7 @@ from typing import Any
 
 from nacl.bindings import crypto_box_seal
 
+from crypto.bundle import BUNDLE_JSON, MANIFEST_MEMBER, bundle_manifest, reviewer_entry
 from crypto.envelope import seal_bytes
 from crypto.identity import ReviewerKeys
 from crypto.kdf import hash256
@@ -299,6 +300,30 @@ def _bundle(alice: ReviewerKeys, cases: list[CaseBuilder], *, day: str = DAY) ->
         return path.read_bytes()
 
 
+def _custom_bundle(alice: ReviewerKeys, cases: list[CaseBuilder], change: Any) -> bytes:
+    """A bundle as write_export makes it, with `change(manifest, blobs)` applied before sealing."""
+    blobs = {name: blob for case in cases for name, blob in case.blobs.items()}
+    manifest = bundle_manifest(
+        reviewer_key_id=alice.key_id,
+        day=DAY,
+        since=0,
+        until=len(cases),
+        reviewers=[reviewer_entry(alice.public, "Alice Adams", "adviser", True)],
+        cases=[case.entry() for case in cases],
+    )
+    change(manifest, blobs)
+    # Written by hand: BundleWriter checks the manifest it seals and would refuse these.
+    header = {"format": "candour-bundle", "version": 1, "reviewer_key_id": alice.key_id.hex(), "day": DAY}
+    sealed = seal_bytes(dumps_compact(manifest), [alice], fixed_bytes("manifest " + json.dumps(manifest)[:64], 16), 0)
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(BUNDLE_JSON, dumps_compact(header))
+        for name, blob in blobs.items():
+            archive.writestr(name, blob)
+        archive.writestr(MANIFEST_MEMBER, sealed)
+    return sink.getvalue()
+
+
 def _rezip(data: bytes, change: Any) -> bytes:
     """Copy a bundle member by member, letting `change(name, bytes)` return a list of (name, bytes, method)."""
     out = io.BytesIO()
@@ -378,9 +403,98 @@ def bundle_vectors() -> Iterator[Vector]:
         _rezip(good, lambda n, b: [(n.replace("/0.cnd", "/00.cnd") if n == part_one else n, b, zipfile.ZIP_STORED)]),
         refused("BundleError"),
     )
+    yield from _manifest_vectors(alice, vector)
     yield vector(
         "not-a-zip",
         "not a ZIP archive",
         b"PK\x03\x04 not really",
+        refused("BundleError"),
+    )
+
+
+def _manifest_vectors(alice: ReviewerKeys, vector: Any) -> Iterator[Vector]:
+    """Manifest consistency (§10, §14): each made by changing an honest manifest before sealing it."""
+    reporter = _reporter("bundle manifest")
+
+    def fresh(label: str) -> CaseBuilder:
+        case = CaseBuilder([alice.public], reporter, dict(REPORT_FIELDS), case_id=fixed_bytes("bundle " + label, 16))
+        return case.with_report()
+
+    replied = fresh("replied")
+    replied.reply(alice, 1, DAY, "We have read your report.")
+    yield vector(
+        "valid-with-reply",
+        "a case with its report and a reply whose member names the statement's key id and seq",
+        _custom_bundle(alice, [replied], lambda manifest, blobs: None),
+        accepted(cases={replied.case: "accepted"}),
+    )
+
+    def rename_reply(manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        entry = manifest["cases"][0]["replies"][0]
+        renamed = entry["member"].replace(f"{alice.key_id.hex()}-1.cnd", f"{alice.key_id.hex()}-2.cnd")
+        blobs[renamed] = blobs.pop(entry["member"])
+        entry["member"] = renamed
+
+    yield vector(
+        "reply-member-other-seq",
+        "a reply with seq 1 filed as …-2.cnd: the member name must name its statement's key id and seq",
+        _custom_bundle(alice, [replied], rename_reply),
+        refused("BundleError"),
+    )
+
+    def twice(manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        manifest["reviewers"].append(dict(manifest["reviewers"][0], display_name="A. Adams"))
+
+    yield vector(
+        "reviewer-listed-twice",
+        "one reviewer key listed twice",
+        _custom_bundle(alice, [fresh("twice")], twice),
+        refused("BundleError"),
+    )
+
+    def recipient_twice(manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        case = manifest["cases"][0]
+        case["recipients"] = case["recipients"] * 2
+
+    yield vector(
+        "recipient-listed-twice",
+        "a case listing one recipient twice",
+        _custom_bundle(alice, [fresh("recipients")], recipient_twice),
+        refused("BundleError"),
+    )
+
+    def display_rlo(manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        manifest["reviewers"][0]["display_name"] = "Alice \u202eAdams"
+
+    yield vector(
+        "display-name-rlo",
+        "U+202E in a reviewer's display name in the manifest",
+        _custom_bundle(alice, [fresh("rlo")], display_rlo),
+        refused("BundleError"),
+    )
+
+    def half_signed(manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        entry = manifest["cases"][0]["timeline"][0]
+        entry["statement"] = b64u(b"{}")
+
+    yield vector(
+        "timeline-statement-without-signature",
+        "a timeline entry with a statement and no signature",
+        _custom_bundle(alice, [fresh("timeline")], half_signed),
+        refused("BundleError"),
+    )
+    first, second = fresh("shared one"), fresh("shared two")
+
+    def shared_submission(manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        other = manifest["cases"][1]
+        followup = dict(manifest["cases"][0]["submissions"][0], kind="followup")
+        followup["parts"] = [{"index": 0, "member": f"cases/{other['case']}/{followup['id']}/0.cnd"}]
+        blobs[followup["parts"][0]["member"]] = blobs[manifest["cases"][0]["submissions"][0]["parts"][0]["member"]]
+        other["submissions"].append(followup)
+
+    yield vector(
+        "submission-in-two-cases",
+        "one submission id listed in two cases (ids are unique across the manifest)",
+        _custom_bundle(alice, [first, second], shared_submission),
         refused("BundleError"),
     )

@@ -31,7 +31,7 @@ MINIMUM_PER_FAMILY = {
     "submission": 25,
     "reply": 20,
     "replyfile": 10,
-    "bundle": 7,
+    "bundle": 14,
 }
 
 
