@@ -13,15 +13,30 @@ INSTANCE ?= $(or $(CANDOUR_INSTANCE),instance)
 export CANDOUR_INSTANCE := $(abspath $(INSTANCE))
 DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 
-.PHONY: help venv init demo-reviewer demo-org run test lint format typecheck bench fuzz messages pre-commit
+.PHONY: venv init demo-reviewer demo-org run test lint typecheck bench fuzz messages
+.PHONY: help format pre-commit
 
-# `make help` lists every target, with the text after "## " on its rule line.
-help: ## list every target with one line on what it does
-	@grep -hE '^[a-zA-Z][a-zA-Z_-]*:' $(MAKEFILE_LIST) | sort | awk -F: '{ \
-	  text = "(undocumented: add \"## what it does\" to its rule line)"; \
-	  if (match($$0, /## /)) text = substr($$0, RSTART + 3); printf "  %-15s %s\n", $$1, text }'
+# `make help` prints the "##" lines below: one per target, kept in alphabetical order.
+# Add one when you add a target (tests/architecture/test_packaging.py checks that
+# every target has one and no line names a target that does not exist).
+##  bench          run every benchmark in bench/ (figures, ratios, goal lines)
+##  demo-org       FOR TRYING IT OUT ONLY: a demo organisation key and signed reviewer list
+##  demo-reviewer  FOR TRYING IT OUT ONLY: a demo reviewer whose private key is on this server
+##  format         rewrite the tree in ruff's format (then review the diff)
+##  fuzz           coverage-guided fuzzing of the parsers, FUZZ_SECONDS (120) per harness
+##  help           list every target with one line on what it does
+##  init           set up the instance folder (database, keys, demo reviewer and organisation)
+##  lint           ruff check and ruff format --check over the whole tree
+##  messages       extract every translatable string into translations/messages.pot
+##  pre-commit     run the pre-commit hooks (ruff check, ruff format, mypy) on every file
+##  run            serve the portal with gunicorn (config/gunicorn.conf.py)
+##  test           lint, type checks, pytest and the node tests (all run; fails if any failed)
+##  typecheck      mypy --strict on portal/ and crypto/
+##  venv           make .venv: pinned requirements, then the project itself (editable)
+help:
+	@sed -n 's/^##  /  /p' $(MAKEFILE_LIST)
 
-venv: $(STAMP) ## make .venv: pinned requirements, then the project itself (editable)
+venv: $(STAMP)
 
 # The project is installed editable (pyproject.toml), so portal, crypto and config import
 # from anywhere with .venv's python and no module patches sys.path.
@@ -31,7 +46,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-init: venv ## set up the instance folder (database, keys) with a demo reviewer and organisation
+init: venv
 	@if [ -f "$(CANDOUR_INSTANCE)/candour.cfg" ]; then \
 	  echo "Instance already set up in $(CANDOUR_INSTANCE)."; \
 	else \
@@ -48,7 +63,7 @@ init: venv ## set up the instance folder (database, keys) with a demo reviewer a
 # hands over only the .pub file; remove the demo reviewer before real use:
 #   flask --app wsgi reviewer list ; flask --app wsgi reviewer remove KEY_ID
 # The passphrase is random, handed to keygen in CANDOUR_PASSPHRASE and printed once.
-demo-reviewer: venv ## FOR TRYING IT OUT ONLY: a demo reviewer whose private key is on this server
+demo-reviewer: venv
 	@passphrase="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(18))')"; \
 	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto keygen --name demo --dir "$(DEMO_DIR)" && \
 	$(FLASK) reviewer add "$(DEMO_DIR)/demo.pub" --name "Demo reviewer" \
@@ -68,7 +83,7 @@ demo-reviewer: venv ## FOR TRYING IT OUT ONLY: a demo reviewer whose private key
 # the demo reviewer, so reporters' browsers verify the list as on a real install
 # (docs/operations.md). Its private key is on this server too; a real organisation
 # key stays offline. Re-running it needs a fresh instance (ORG_PUBLIC_KEY is appended).
-demo-org: venv ## FOR TRYING IT OUT ONLY: a demo organisation key and signed reviewer list
+demo-org: venv
 	@passphrase="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(18))')"; \
 	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto org keygen --name "Demo organisation" --dir "$(DEMO_DIR)" && \
 	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto org sign --key "$(DEMO_DIR)/org.key" --serial 1 \
@@ -78,29 +93,29 @@ demo-org: venv ## FOR TRYING IT OUT ONLY: a demo organisation key and signed rev
 	  "$$(grep '^candour-org-1:' "$(DEMO_DIR)/org.pub")" >> "$(CANDOUR_INSTANCE)/candour.cfg" && \
 	$(FLASK) reviewer load-list "$(DEMO_DIR)/reviewers.signed.json"
 
-run: venv init ## serve the portal with gunicorn (config/gunicorn.conf.py)
+run: venv init
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py wsgi:app
 
 # The whole tree, crypto/ included (pyproject.toml excludes static/, templates/, translations/).
-lint: venv ## ruff check and ruff format --check over the whole tree
+lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: venv ## rewrite the tree in ruff's format (then review the diff)
+format: venv
 	$(VENV)/bin/ruff format .
 
 # The same checks before each commit: .venv/bin/pre-commit install (hooks in .pre-commit-config.yaml).
-pre-commit: venv ## run the pre-commit hooks (ruff check, ruff format, mypy) on every file
+pre-commit: venv
 	$(VENV)/bin/pre-commit run --all-files
 
 # Strict (pyproject.toml: strict = true) on portal/ and crypto/; tests/ and bench/ are not checked.
-typecheck: venv ## mypy --strict on portal/ and crypto/
+typecheck: venv
 	$(VENV)/bin/mypy --strict portal crypto
 
 # Lint (formatting included), type checks and tests all run, so a lint failure never
 # hides the test results. node --test runs the browser crypto (static/js) against the
 # vectors and fixtures.
-test: venv ## lint, type checks, pytest and the node tests (all of them run; fails if any failed)
+test: venv
 	@status=0; \
 	$(MAKE) --no-print-directory lint || status=$$?; \
 	$(MAKE) --no-print-directory typecheck || status=$$?; \
@@ -113,7 +128,7 @@ test: venv ## lint, type checks, pytest and the node tests (all of them run; fai
 # goal still exits 0). A script that crashes does not stop the others; `make bench`
 # fails at the end if one did. Results: bench/out/*.json; see docs/performance.md.
 # Each runs as a module (python -m bench.<name>) so it imports bench.support and tests.support.
-bench: venv ## run every benchmark in bench/ (prints figures and goal lines)
+bench: venv
 	@shopt -s nullglob; scripts=(bench/[a-z]*.py); failed=(); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; exit 0; fi; \
 	for script in "$${scripts[@]}"; do module="bench.$$(basename "$$script" .py)"; \
@@ -123,13 +138,13 @@ bench: venv ## run every benchmark in bench/ (prints figures and goal lines)
 # Coverage-guided fuzzing of the parsers (tests/fuzz/atheris_*.py), FUZZ_SECONDS each;
 # crashing inputs land in bench/out/fuzz/. The hypothesis fuzzing runs in `make test`.
 FUZZ_SECONDS ?= 120
-fuzz: venv ## coverage-guided fuzzing of the parsers, FUZZ_SECONDS (120) per harness
+fuzz: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
 	@for harness in tests/fuzz/atheris_*.py; do module="tests.fuzz.$$(basename "$$harness" .py)"; \
 	  echo "== $$module"; $(PY) -m "$$module" -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
 
 # Extract every translatable string into translations/messages.pot.
-messages: venv ## extract every translatable string into translations/messages.pot
+messages: venv
 	mkdir -p translations
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _l -o translations/messages.pot .
