@@ -14,6 +14,9 @@ export CANDOUR_INSTANCE := $(abspath $(INSTANCE))
 DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 
 .PHONY: venv init demo-reviewer demo-org run test lint typecheck bench fuzz messages
+
+venv: $(STAMP)
+
 .PHONY: help format pre-commit
 
 # `make help` prints the "##" lines below: one per target, kept in alphabetical order.
@@ -35,8 +38,6 @@ DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 ##  venv           make .venv: pinned requirements, then the project itself (editable)
 help:
 	@sed -n 's/^##  /  /p' $(MAKEFILE_LIST)
-
-venv: $(STAMP)
 
 # The project is installed editable (pyproject.toml), so portal, crypto and config import
 # from anywhere with .venv's python and no module patches sys.path.
