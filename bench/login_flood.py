@@ -47,6 +47,7 @@ from bench.support.common import (
     write_result,
 )
 from bench.support.httpclient import csrf_session, post_form
+
 from crypto.codename import generate_codename
 from portal import create_app
 

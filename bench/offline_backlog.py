@@ -46,6 +46,7 @@ from pathlib import Path
 from nacl import bindings
 
 from bench.support.common import ROOT, figure, goal, load, print_header, write_result
+
 from crypto.bundle import (
     BundleWriter,
     bundle_manifest,

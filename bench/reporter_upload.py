@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from portal import create_app
 from tests.support.reporter_support import (
     add_reviewer_with_keys,
     csrf_token,
@@ -26,6 +25,8 @@ from tests.support.reporter_support import (
     report_fields,
     worker_pids,
 )
+
+from portal import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -51,6 +51,7 @@ from bench.support.common import (
     write_result,
 )
 from bench.support.httpclient import csrf_session, multipart_body
+
 from crypto.codename import ReporterKeys
 from crypto.envelope import new_submission_id
 from crypto.identity import PublicIdentity, b64url

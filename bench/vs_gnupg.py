@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.support.common import ROOT, figure, goal, print_header, write_result
+
 from crypto.envelope import new_submission_id, seal_envelope
 from crypto.identity import generate_reviewer_keys
 

@@ -30,8 +30,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import create_app
 from tests.support.chromium_support import make_chromium, missing_dependency  # noqa: F401 - fixtures below use it
+
+from portal import create_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

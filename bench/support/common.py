@@ -162,8 +162,9 @@ def reset_peak_rss(pid: int) -> bool:
 
 def make_instance(parent: Path, reviewers: int = 1) -> tuple[Path, list[Any]]:
     """A fresh instance made by `flask init`'s code path, with `reviewers` required reviewers."""
-    from portal import create_app
     from tests.support.reporter_support import add_reviewer_with_keys
+
+    from portal import create_app
 
     instance = parent / "instance"
     result = create_app(str(instance)).test_cli_runner().invoke(args=["init"])

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_support import PASSPHRASE, REPO_ROOT
+
 from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename
 from crypto.identity import (
     PublicIdentity,
@@ -29,7 +31,6 @@ from crypto.identity import (
     load_reviewer_keys,
     parse_public_identity,
 )
-from tests.support.cli_support import PASSPHRASE, REPO_ROOT
 
 INSTANCE_SALT = bytes(range(16))
 

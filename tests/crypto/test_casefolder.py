@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_support import assert_one_line_error
+from tests.support.export_builder import CaseBuilder, write_export
+
 from crypto.bundle import BundleCase
 from crypto.casefolder import case_deadline, clean_text, numbered_name, safe_file_name
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.files import TEMP_PREFIX
 from crypto.reply import StatusChange
 from crypto.submission import ReporterPublic
-from tests.support.cli_support import assert_one_line_error
-from tests.support.export_builder import CaseBuilder, write_export
 
 NASTY_NAMES = [
     "../../etc/passwd",

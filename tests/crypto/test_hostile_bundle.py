@@ -6,12 +6,13 @@ import zipfile
 
 import pytest
 
+from tests.support.export_builder import CaseBuilder, write_export
+
 from crypto.bundle import open_bundle
 from crypto.codename import reporter_keys_from_master
 from crypto.errors import BundleError
 from crypto.identity import ReviewerKeys
 from crypto.submission import open_submission
-from tests.support.export_builder import CaseBuilder, write_export
 
 ALICE = ReviewerKeys("alice", bytes([1]) * 32)
 BOB = ReviewerKeys("bob", bytes([2]) * 32)

@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from tests.support.cli_support import assert_one_line_error
+from tests.support.export_builder import CaseBuilder, write_export
+
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.identity import b64url, generate_org_keys, unb64url
 from crypto.org import ListedReviewer, sign_reviewer_list
@@ -16,8 +19,6 @@ from crypto.reply import (
 )
 from crypto.replyfile import read_reply_file
 from crypto.submission import ReporterPublic
-from tests.support.cli_support import assert_one_line_error
-from tests.support.export_builder import CaseBuilder, write_export
 
 
 @pytest.fixture(scope="module")

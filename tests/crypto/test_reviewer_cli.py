@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_support import PASSPHRASE, REPO_ROOT, assert_one_line_error
+
 from crypto.envelope import SEALED_CHUNK_SIZE, header_size
 from crypto.files import TEMP_PREFIX
 from crypto.identity import load_org_keys, load_reviewer_keys, parse_org_identity, parse_public_identity
 from crypto.org import verify_reviewer_list
-from tests.support.cli_support import PASSPHRASE, REPO_ROOT, assert_one_line_error
 
 MIB = 1024 * 1024
 

@@ -37,6 +37,34 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.fuzz_support import (
+    CASE_ID,
+    ENVELOPE_PLAINTEXTS,
+    KEY_PASSPHRASE,
+    cheap_key_file_kdf,
+    json_text_tricks,
+    mutated_bytes,
+    mutated_json,
+    nasty_values,
+    reply_body_bytes,
+    seal_for_reporter,
+    sign_list_body,
+    sign_part0,
+    to_json_bytes,
+    valid_bundle,
+    valid_bundle_parts,
+    valid_envelopes,
+    valid_followup_manifest,
+    valid_key_file_document,
+    valid_manifest,
+    valid_replies,
+    valid_reply,
+    valid_reply_file,
+    valid_reviewer_list,
+    world,
+    zip_bundle,
+)
+
 from crypto.bundle import MEMBER_NAME, Bundle, open_bundle
 from crypto.casefolder import (
     MAX_FILE_NAME_BYTES,
@@ -91,33 +119,6 @@ from crypto.submission import (
     verify_only_sinks,
 )
 from crypto.wordlist import word_index, words
-from tests.support.fuzz_support import (
-    CASE_ID,
-    ENVELOPE_PLAINTEXTS,
-    KEY_PASSPHRASE,
-    cheap_key_file_kdf,
-    json_text_tricks,
-    mutated_bytes,
-    mutated_json,
-    nasty_values,
-    reply_body_bytes,
-    seal_for_reporter,
-    sign_list_body,
-    sign_part0,
-    to_json_bytes,
-    valid_bundle,
-    valid_bundle_parts,
-    valid_envelopes,
-    valid_followup_manifest,
-    valid_key_file_document,
-    valid_manifest,
-    valid_replies,
-    valid_reply,
-    valid_reply_file,
-    valid_reviewer_list,
-    world,
-    zip_bundle,
-)
 
 EXAMPLES = int(os.environ.get("CANDOUR_FUZZ_EXAMPLES", "250"))
 COUNTS: Counter[str] = Counter()

@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.paths import REPO_ROOT
+
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.identity import ReviewerKeys, generate_reviewer_keys, unb64url
 from crypto.submission import open_submission
 from portal.security import SECURITY_HEADERS
-from tests.support.paths import REPO_ROOT
 
 REPO = REPO_ROOT
 PROVENANCE = json.loads((REPO / "static" / "vendor" / "libsodium" / "PROVENANCE.json").read_text(encoding="utf-8"))

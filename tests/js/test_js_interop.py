@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.paths import REPO_ROOT
+
 from crypto.codename import derive_reporter_keys, generate_codename, normalise_codename
 from crypto.envelope import open_bytes
 from crypto.errors import NotARecipientError
@@ -37,7 +39,6 @@ from crypto.reply import (
 )
 from crypto.strict_json import dumps_compact
 from crypto.submission import ReporterPublic, open_submission
-from tests.support.paths import REPO_ROOT
 
 REPO = REPO_ROOT
 CLI = REPO / "tests" / "js" / "interop_cli.mjs"

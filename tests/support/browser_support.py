@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.paths import REPO_ROOT
+from tests.support.reporter_support import add_reviewer_with_keys
+
 from crypto.identity import OrgKeys, ReviewerKeys, generate_org_keys, save_private_key
 from crypto.org import ListedReviewer, sign_reviewer_list
 from portal import create_app
 from portal.admin.views import load_signed_list
 from portal.store import db
-from tests.support.paths import REPO_ROOT
-from tests.support.reporter_support import add_reviewer_with_keys
 
 PASSPHRASE = "correct horse battery staple"
 

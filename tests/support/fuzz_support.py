@@ -28,6 +28,8 @@ import nacl.pwhash.argon2id as real_argon2id
 from hypothesis import strategies as st
 from nacl import bindings
 
+from tests.support.export_builder import CaseBuilder
+
 import crypto.identity
 from crypto.bundle import (
     BUNDLE_FORMAT,
@@ -46,7 +48,6 @@ from crypto.reply import SignedReply, StatusChange, make_reply
 from crypto.replyfile import reply_file_bytes
 from crypto.strict_json import dumps_compact
 from crypto.submission import SIGNATURE_CONTEXT, AttachmentInfo, ReporterPublic, build_manifest
-from tests.support.export_builder import CaseBuilder
 
 DAY = "2026-11-28"
 

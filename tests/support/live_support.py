@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from portal.store.db import connect
 from tests.support.paths import REPO_ROOT
 from tests.support.reporter_support import cookie_header, multipart, report_fields, set_cookies, worker_pids
+
+from portal.store.db import connect
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _WORDS = re.compile(r'<ol class="codename">(.*?)</ol>', re.S)

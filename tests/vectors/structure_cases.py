@@ -11,6 +11,9 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
+from tests.vectors.generate import hand_seal, stanza_for
+from tests.vectors.structure_common import Vector, accepted, b64u, fixed_bytes, refused, reviewer
+
 from crypto import envelope as env
 from crypto.codename import ReporterKeys, derive_master_key, login_lookup_hash, reporter_keys_from_master
 from crypto.envelope import CHUNK_SIZE, EnvelopeSealer
@@ -23,8 +26,6 @@ from crypto.submission import (
     seal_submission_text_part,
 )
 from crypto.wordlist import words
-from tests.vectors.generate import hand_seal, stanza_for
-from tests.vectors.structure_common import Vector, accepted, b64u, fixed_bytes, refused, reviewer
 
 TAG_PUSH, TAG_REKEY = 1, 2
 

@@ -12,8 +12,6 @@ from nacl.pwhash import argon2id
 from nacl.secret import SecretBox
 from nacl.signing import SigningKey
 
-from crypto.identity import OrgKeys
-from crypto.org import LIST_CONTEXT, ListedReviewer, sign_reviewer_list
 from tests.vectors.structure_common import (
     Vector,
     accepted,
@@ -27,6 +25,9 @@ from tests.vectors.structure_common import (
     reviewer_line_raw,
     unb64u,
 )
+
+from crypto.identity import OrgKeys
+from crypto.org import LIST_CONTEXT, ListedReviewer, sign_reviewer_list
 
 P = 2**255 - 19
 ED25519_L = 2**252 + 27742317777372353535851937790883648493

@@ -13,6 +13,10 @@ from typing import Any
 
 from nacl.bindings import crypto_box_seal
 
+from tests.support.export_builder import CaseBuilder, write_export
+from tests.vectors.structure_cases import REPORT_FIELDS, _reporter
+from tests.vectors.structure_common import Vector, accepted, b64u, fixed_bytes, refused, reviewer, unb64u
+
 from crypto.bundle import BUNDLE_JSON, MANIFEST_MEMBER, bundle_manifest, reviewer_entry
 from crypto.envelope import seal_bytes
 from crypto.identity import ReviewerKeys
@@ -20,9 +24,6 @@ from crypto.kdf import hash256
 from crypto.padding import pad
 from crypto.reply import SIGNATURE_CONTEXT as REPLY_CONTEXT
 from crypto.strict_json import dumps_compact
-from tests.support.export_builder import CaseBuilder, write_export
-from tests.vectors.structure_cases import REPORT_FIELDS, _reporter
-from tests.vectors.structure_common import Vector, accepted, b64u, fixed_bytes, refused, reviewer, unb64u
 
 CASE = fixed_bytes("structure vector reply case", 16).hex()
 DAY = "2026-11-28"

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.vectors.structure_common import SPEC_ERRORS, b64u, unb64u
+
 from crypto import org as org_module
 from crypto import reply as reply_module
 from crypto.bundle import open_bundle
@@ -39,7 +41,6 @@ from crypto.reply import (
 )
 from crypto.replyfile import parse_reply_file
 from crypto.submission import ReporterPublic, check_manifest_binding, open_submission, parse_part0
-from tests.vectors.structure_common import SPEC_ERRORS, b64u, unb64u
 
 
 class MissingApi(Exception):

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.support.reporter_support import add_reviewer_with_keys, multipart
+from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
+
 from crypto.identity import generate_org_keys, generate_reviewer_keys
 from crypto.org import ListedReviewer, sign_reviewer_list
 from portal import audit, create_app
 from portal.store import db
 from portal.store.blobs import blob_path
-from tests.support.reporter_support import add_reviewer_with_keys, multipart
-from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
 
 
 def _verify(instance: Path) -> Any:

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.support.workspace_support import create_account, csrf_token, sign_in_first_time
+
 from crypto.identity import generate_reviewer_keys
 from portal import audit, create_app
 from portal.reviewer_admin import LabelError, add_reviewer_audited, clean_label
 from portal.store import db
-from tests.support.workspace_support import create_account, csrf_token, sign_in_first_time
 
 
 def _trail(instance: Path) -> list[tuple[str, str]]:

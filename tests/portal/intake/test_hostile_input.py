@@ -25,11 +25,6 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crypto.identity import ReviewerKeys
-from crypto.wordlist import words as wordlist
-from portal import create_app
-from portal.reporter.session import COOKIE_NAME, load_reporter_session
-from portal.store.db import connect
 from tests.support.reporter_support import (
     add_reviewer_with_keys,
     blob_files,
@@ -39,6 +34,12 @@ from tests.support.reporter_support import (
     report_fields,
     sealed_token,
 )
+
+from crypto.identity import ReviewerKeys
+from crypto.wordlist import words as wordlist
+from portal import create_app
+from portal.reporter.session import COOKIE_NAME, load_reporter_session
+from portal.store.db import connect
 
 DEFINED = {200, 303, 400, 403, 404, 409, 413, 503}
 FUZZ = settings(
@@ -333,8 +334,9 @@ def _sample_url(rule: Any) -> str:
 
 
 def _staff_client(app: Flask, instance: Path, username: str, role: str) -> FlaskClient:
-    from crypto.identity import generate_reviewer_keys
     from tests.support.workspace_support import create_account, sign_in_first_time
+
+    from crypto.identity import generate_reviewer_keys
 
     identity = None
     if role == "reviewer":
@@ -433,8 +435,9 @@ def test_a_planted_reporter_session_is_replaced_at_login(instance_dir: Path, rev
 def test_a_staff_token_from_before_sign_in_is_worthless_after_it(instance_dir: Path) -> None:
     import time
 
-    from crypto.identity import generate_reviewer_keys
     from tests.support.workspace_support import create_account, next_code, sign_in_first_time
+
+    from crypto.identity import generate_reviewer_keys
 
     add_reviewer = generate_reviewer_keys("Ana")
     pub = instance_dir.parent / "ana.pub"
@@ -478,8 +481,9 @@ def _csrf(page: str) -> str:
 def test_reporter_markup_never_reaches_the_reviewer_workspace(instance_dir: Path) -> None:
     import time
 
-    from crypto.identity import generate_reviewer_keys
     from tests.support.workspace_support import create_account, next_code, sign_in, sign_in_first_time
+
+    from crypto.identity import generate_reviewer_keys
 
     keys = generate_reviewer_keys("Ana")
     pub = instance_dir.parent / "ana.pub"

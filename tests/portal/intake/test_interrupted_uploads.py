@@ -16,10 +16,6 @@ from typing import Any
 
 import pytest
 
-from crypto.identity import ReviewerKeys
-from portal.store.blobs import BlobWriter, committing_blobs, temp_dir
-from portal.store.db import connect
-from portal.store.recovery import BLOB_COLUMNS, startup_sweep
 from tests.support.live_support import (
     committed_blobs,
     db_rows,
@@ -37,6 +33,11 @@ from tests.support.reporter_support import (
     open_stored_submission,
     report_fields,
 )
+
+from crypto.identity import ReviewerKeys
+from portal.store.blobs import BlobWriter, committing_blobs, temp_dir
+from portal.store.db import connect
+from portal.store.recovery import BLOB_COLUMNS, startup_sweep
 
 NOTHING = {"cases": 0, "submissions": 0, "parts": 0, "case_reviewers": 0, "status_events": 0}
 

@@ -19,9 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from crypto.identity import ReviewerKeys
-from portal import create_app
-from portal.store.db import connect
 from tests.support.live_support import (
     REPO_ROOT,
     committed_blobs,
@@ -37,6 +34,10 @@ from tests.support.reporter_support import (
     http_post_form,
     open_stored_submission,
 )
+
+from crypto.identity import ReviewerKeys
+from portal import create_app
+from portal.store.db import connect
 
 
 def _flask(instance: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -27,11 +27,6 @@ from typing import Any
 
 import pytest
 
-from crypto.codename import derive_reporter_keys, login_lookup_hash
-from crypto.identity import ReviewerKeys
-from portal import create_app
-from portal.store import cases as case_store
-from portal.store.db import connect
 from tests.support.live_support import (
     Gunicorn,
     committed_blobs,
@@ -48,6 +43,12 @@ from tests.support.reporter_support import (
     http_post_form,
     open_stored_submission,
 )
+
+from crypto.codename import derive_reporter_keys, login_lookup_hash
+from crypto.identity import ReviewerKeys
+from portal import create_app
+from portal.store import cases as case_store
+from portal.store.db import connect
 
 pytestmark = pytest.mark.live
 

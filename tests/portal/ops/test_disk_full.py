@@ -31,9 +31,6 @@ from pathlib import Path
 
 import pytest
 
-from crypto.identity import ReviewerKeys
-from portal import create_app
-from portal.store.db import connect
 from tests.support.live_support import (
     Gunicorn,
     committed_blobs,
@@ -51,6 +48,10 @@ from tests.support.reporter_support import (
     open_stored_submission,
     report_fields,
 )
+
+from crypto.identity import ReviewerKeys
+from portal import create_app
+from portal.store.db import connect
 
 pytestmark = pytest.mark.live
 

@@ -32,12 +32,6 @@ from typing import Any
 
 import pytest
 
-from crypto.identity import generate_reviewer_keys
-from crypto.reply import make_reply
-from portal import create_app
-from portal.store import cases as case_store
-from portal.store import db
-from portal.store.reviewers import find_reviewer
 from tests.support.browser_support import (
     OrgInstance,
     file_report_in_browser,
@@ -50,6 +44,13 @@ from tests.support.chromium_support import make_chromium
 from tests.support.recording_proxy import RecordingProxy
 from tests.support.reporter_support import open_stored_submission
 from tests.support.workspace_support import create_account, csrf_token, sign_in_first_time
+
+from crypto.identity import generate_reviewer_keys
+from crypto.reply import make_reply
+from portal import create_app
+from portal.store import cases as case_store
+from portal.store import db
+from portal.store.reviewers import find_reviewer
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
@@ -622,12 +623,13 @@ def test_a_100_mb_attachment_sealed_on_the_device(
 def test_sealed_routes_refuse_what_is_not_sealed_to_the_chosen_reviewers(org: OrgInstance) -> None:
     """The server's structural checks, through Flask's client: a part sealed to the wrong
     reviewers, a bad part name and plain bytes are refused and leave nothing behind."""
-    from crypto.codename import derive_reporter_keys, generate_codename
-    from crypto.envelope import new_submission_id, seal_bytes
-    from crypto.identity import b64url
     from tests.support.flood_support import stamp_fields
     from tests.support.reporter_support import blob_files, db_counts, multipart
     from tests.support.reporter_support import csrf_token as page_csrf
+
+    from crypto.codename import derive_reporter_keys, generate_codename
+    from crypto.envelope import new_submission_id, seal_bytes
+    from crypto.identity import b64url
 
     app = create_app(str(org.instance), overrides={"TESTING": True})
     client = app.test_client()

@@ -24,10 +24,6 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from crypto.codename import derive_reporter_keys, generate_codename
-from crypto.envelope import new_submission_id, seal_bytes
-from crypto.identity import ReviewerKeys, b64url, unb64url
-from portal import create_app, flood
 from tests.support.flood_support import solve, stamp_fields
 from tests.support.reporter_support import (
     add_reviewer_with_keys,
@@ -39,6 +35,11 @@ from tests.support.reporter_support import (
     report_fields,
     sealed_token,
 )
+
+from crypto.codename import derive_reporter_keys, generate_codename
+from crypto.envelope import new_submission_id, seal_bytes
+from crypto.identity import ReviewerKeys, b64url, unb64url
+from portal import create_app, flood
 
 KEY = bytes(range(32))
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from portal import create_app
 from tests.support.paths import REPO_ROOT
+
+from portal import create_app
 
 
 class _Outline(HTMLParser):

@@ -18,16 +18,6 @@ import sqlcipher3
 from flask import Flask
 from flask.testing import FlaskClient
 
-from crypto.codename import derive_reporter_keys
-from crypto.errors import NotARecipientError
-from crypto.identity import ReviewerKeys, b64url
-from crypto.reply import StatusChange, make_reply
-from crypto.submission import ReporterPublic
-from portal import create_app
-from portal.argon2_budget import argon2_slot
-from portal.reporter.session import COOKIE_NAME
-from portal.store import cases as case_store
-from portal.store.db import connect, today, transaction
 from tests.support.reporter_support import (
     add_reviewer_with_keys,
     blob_files,
@@ -40,6 +30,17 @@ from tests.support.reporter_support import (
     reviewer_row_id,
     sealed_token,
 )
+
+from crypto.codename import derive_reporter_keys
+from crypto.errors import NotARecipientError
+from crypto.identity import ReviewerKeys, b64url
+from crypto.reply import StatusChange, make_reply
+from crypto.submission import ReporterPublic
+from portal import create_app
+from portal.argon2_budget import argon2_slot
+from portal.reporter.session import COOKIE_NAME
+from portal.store import cases as case_store
+from portal.store.db import connect, today, transaction
 
 MARKER = "Zebra-marker-7731 the treasurer shouted at me"
 

@@ -15,9 +15,6 @@ from typing import Any
 
 import pytest
 
-from crypto.identity import ReviewerKeys
-from portal.store import cases as case_store
-from portal.store.db import connect
 from tests.support.reporter_support import (
     add_reviewer_with_keys,
     codename_from,
@@ -31,6 +28,10 @@ from tests.support.reporter_support import (
     sealed_token,
     worker_pids,
 )
+
+from crypto.identity import ReviewerKeys
+from portal.store import cases as case_store
+from portal.store.db import connect
 
 pytestmark = pytest.mark.live
 

@@ -9,11 +9,12 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
+from tests.support.reporter_support import add_reviewer_with_keys, reviewer_row_id
+
 from portal.store import cases as case_store
 from portal.store.cases import CaseExistsError, StoredPart
 from portal.store.db import connect
 from portal.store.group_commit import run_grouped
-from tests.support.reporter_support import add_reviewer_with_keys, reviewer_row_id
 
 
 def _store(instance: Path, reviewer_id: int, case_id: str, login_hash: bytes) -> None:

@@ -12,8 +12,6 @@ import pyotp
 import pytest
 from flask import Flask
 
-from portal import accounts, create_app
-from portal.store import db
 from tests.support.workspace_support import (
     STRONG_PASSWORD,
     cli,
@@ -23,6 +21,9 @@ from tests.support.workspace_support import (
     sign_in,
     sign_in_first_time,
 )
+
+from portal import accounts, create_app
+from portal.store import db
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.support.paths import REPO_ROOT
+from tests.support.reporter_support import add_reviewer_with_keys, codename_from, multipart, report_fields, sealed_token
+from tests.support.reporter_support import csrf_token as page_csrf
+from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
+
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.identity import ReviewerKeys, load_reviewer_keys
 from crypto.reply import SignedReply, StatusChange, make_reply
@@ -28,10 +33,6 @@ from portal.reviewer import replies
 from portal.store import db
 from portal.store.blobs import blob_path
 from portal.store.recovery import SweepResult, startup_sweep
-from tests.support.paths import REPO_ROOT
-from tests.support.reporter_support import add_reviewer_with_keys, codename_from, multipart, report_fields, sealed_token
-from tests.support.reporter_support import csrf_token as page_csrf
-from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
 
 PASSPHRASE = "correct horse battery staple"
 MARKER = "Quokka-marker-4410 the organiser mocked my accent"

@@ -13,12 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.support.reporter_support import add_reviewer_with_keys
+from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
+
 from crypto.bundle import open_bundle
 from crypto.identity import ReviewerKeys
 from portal import create_app
 from portal.store import db
-from tests.support.reporter_support import add_reviewer_with_keys
-from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
 
 
 @pytest.fixture
