@@ -16,11 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.support.paths import REPO_ROOT
 
 from crypto.codename import derive_reporter_keys, generate_codename, normalise_codename
 from crypto.envelope import open_bytes
@@ -40,7 +39,7 @@ from crypto.reply import (
 from crypto.strict_json import dumps_compact
 from crypto.submission import ReporterPublic, open_submission
 
-REPO = REPO_ROOT
+REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / "tests" / "js" / "interop_cli.mjs"
 SALT = bytes(range(16))
 DAY = "2026-11-26"
