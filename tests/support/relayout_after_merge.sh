@@ -12,17 +12,17 @@ set -euo pipefail
 SUPPORT='browser_support|chromium_support|flood_support|live_support|recording_proxy|reporter_support|workspace_support|cli_support|export_builder|fuzz_support|notify_support'
 shopt -s nullglob
 for f in tests/*_support.py tests/crypto/*_support.py tests/crypto/export_builder.py; do
-  git mv "$f" tests/support/
+  if [ -e "$f" ]; then git mv "$f" tests/support/; fi
 done
-grep -rlE "^\s*from ($SUPPORT) import" tests bench | xargs -r sed -i -E "s/^(\s*)from ($SUPPORT) import/\1from tests.support.\2 import/"
-grep -rlE '^\s*from conftest import' tests | grep -v '^tests/desk/' | xargs -r sed -i -E 's/^(\s*)from conftest import/\1from tests.conftest import/'
-grep -rlE '^\s*from conftest import' tests/desk 2>/dev/null | xargs -r sed -i -E 's/^(\s*)from conftest import/\1from tests.desk.conftest import/'
+grep -rlE "^\s*from ($SUPPORT) import" tests bench | xargs -r sed -i -E "s/^(\s*)from ($SUPPORT) import/\1from tests.support.\2 import/" || true
+grep -rlE '^\s*from conftest import' tests | grep -v '^tests/desk/' | xargs -r sed -i -E 's/^(\s*)from conftest import/\1from tests.conftest import/' || true
+grep -rlE '^\s*from conftest import' tests/desk 2>/dev/null | xargs -r sed -i -E 's/^(\s*)from conftest import/\1from tests.desk.conftest import/' || true
 for d in $(find tests bench -name '*.py' -not -path '*/__pycache__/*' -exec dirname {} \; | sort -u); do
   if [ ! -e "$d/__init__.py" ]; then : > "$d/__init__.py"; git add "$d/__init__.py"; fi
 done
 while read -r old new; do
   grep -rlF --include='*.md' --include='*.py' --include='*.mjs' --include='*.js' "$old" docs tests bench portal crypto static README.md 2>/dev/null \
-    | xargs -r sed -i "s#$old\b#$new#g"
+    | xargs -r sed -i "s#$old\b#$new#g" || true
 done <<'MAP'
 tests/test_envelope_properties.py tests/crypto/test_envelope_properties.py
 tests/test_js_browser.py tests/js/test_js_browser.py
