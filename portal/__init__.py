@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-from portal import accounts, cli, errors, i18n, security, workspace_cli
+from portal import cli, errors, i18n, security
+from portal.auth import staff_sessions
 from portal.instance import CONFIG_FILENAME, REPO_ROOT, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
 from portal.store import db
@@ -62,9 +63,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     errors.init_app(app)
     db.init_app(app)
     cli.init_app(app)
-
-    accounts.init_app(app)
-    workspace_cli.init_app(app)
+    staff_sessions.init_app(app)
 
     from portal.admin import bp as admin_bp
     from portal.reporter import bp as reporter_bp

@@ -12,7 +12,7 @@ from workspace_support import create_account, csrf_token, sign_in_first_time
 
 from crypto.identity import generate_reviewer_keys
 from portal import audit, create_app
-from portal.reviewer_admin import LabelError, add_reviewer_audited, clean_label
+from portal.actions.reviewers import LabelError, add_reviewer, clean_label
 from portal.store import db
 
 
@@ -76,9 +76,7 @@ def test_a_reviewer_is_not_added_when_its_audit_entry_cannot_be_written(
     identity = generate_reviewer_keys("Ivy").public
     with closing(db.connect(instance_dir)) as conn:
         with pytest.raises(audit.AuditError):
-            add_reviewer_audited(
-                conn, instance_dir, identity, display_name="Ivy", role="Adviser", required=False, actor="test"
-            )
+            add_reviewer(conn, instance_dir, identity, display_name="Ivy", role="Adviser", required=False, actor="test")
         assert conn.execute("SELECT count(*) FROM reviewers").fetchone()[0] == 0
 
 
