@@ -26,6 +26,7 @@ from portal import audit, auth
 from portal.i18n import gettext as _
 from portal.reviewer import bp, export, queue, replies, workflow
 from portal.security import csrf
+from portal.store import status_events
 from portal.store.cases import list_replies, list_status_events
 from portal.store.db import get_db, today
 
@@ -94,7 +95,7 @@ def change_status(case_id: str) -> BaseResponse | tuple[str, int]:
         try:
             with audit.audited_transaction(conn, current_app.instance_path):
                 # Re-read inside the write lock: another reviewer may have just changed it.
-                current = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+                current = status_events.current_status(conn, case_id) or ""
                 workflow.check_transition(current, status, outcome)
                 workflow.record_status_change(
                     conn,

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 
 from portal import audit
+from portal.store import status_events
 from portal.store.db import Connection, today
 
 MAX_REASON_CHARS = 2000  # as a signed reply's reason (docs/format.md §8)
@@ -31,10 +32,6 @@ def outcome_keys() -> list[str]:
 
 def closed_status() -> str:
     return str(current_app.config.get("CLOSED_STATUS", "closed"))
-
-
-def initial_status() -> str:
-    return status_keys()[0]
 
 
 def allowed_next(current: str) -> list[str]:
@@ -78,12 +75,17 @@ def record_status_change(
     """Write the change inside the caller's transaction: the status event (what the
     reporter sees, signed when a reply carried it), the case's new status, and the
     audit entry. The reason goes to status_events only, not into the trail."""
-    conn.execute(
-        "INSERT INTO status_events (case_id, day, status, outcome, reason, reviewer_id, statement, signature)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (case_id, today(), status, outcome, reason, reviewer_id, statement, signature),
+    status_events.record_status(
+        conn,
+        case_id=case_id,
+        day=today(),
+        status=status,
+        outcome=outcome,
+        reason=reason,
+        reviewer_id=reviewer_id,
+        statement=statement,
+        signature=signature,
     )
-    conn.execute("UPDATE cases SET status = ?, outcome = ? WHERE id = ?", (status, outcome, case_id))
     audit.append(
         conn,
         actor=actor,
