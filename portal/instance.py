@@ -23,10 +23,6 @@ class InstanceExistsError(Exception):
     """`init` was asked to create an instance where one already exists."""
 
 
-class InstanceNotReadyError(Exception):
-    """The instance folder has not been initialised, or is missing a file."""
-
-
 def resolve_instance_path(instance_path: str | os.PathLike[str] | None = None) -> Path:
     """The absolute instance folder: the argument, else $CANDOUR_INSTANCE, else
     <repository>/instance (anchored to the code, not to the working directory, so

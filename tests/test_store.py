@@ -29,7 +29,18 @@ def test_migrations_are_recorded_and_idempotent(instance_dir: Path) -> None:
         assert db.migrate(conn) == []
         rows = conn.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
     assert [row[0] for row in rows] == expected
-    assert rows[0][1] == "0001_initial"
+    assert rows[0][1] == "0001_reviewers_cases_submissions_and_replies"
+
+
+def test_a_database_migrated_under_the_old_file_names_opens_unchanged(instance_dir: Path) -> None:
+    # schema_version is keyed by number: renaming a migration's descriptive part
+    # (0001_initial -> 0001_reviewers_…) must not apply it a second time.
+    old_names = {1: "0001_initial", 2: "0002_reporter", 3: "0003_accounts"}
+    with closing(db.connect(instance_dir)) as conn:
+        for version, name in old_names.items():
+            conn.execute("UPDATE schema_version SET name = ? WHERE version = ?", (name, version))
+        assert db.migrate(conn) == []
+        assert db.applied_versions(conn) == {version for version, _path in db.migration_files()}
 
 
 def test_migrate_from_empty_applies_everything_once(tmp_path: Path) -> None:
