@@ -12,7 +12,7 @@ from flask import Flask, abort, request
 
 from portal import cli, errors, i18n, security
 from portal.auth import staff_sessions
-from portal.instance import CONFIG_FILENAME, REPO_ROOT, is_initialised, resolve_instance_path
+from portal.instance import CONFIG_FILENAME, REPO_ROOT, check_settings, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
 from portal.store import db
 
@@ -56,6 +56,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
         app.config.from_pyfile(CONFIG_FILENAME)
     if overrides:
         app.config.update(overrides)
+    check_settings(app.config)
     logging.getLogger().setLevel(app.config["LOG_LEVEL"])
 
     security.init_app(app)

@@ -179,6 +179,24 @@ def test_sessions_expire_when_idle_and_are_stored_hashed(
         assert conn.execute("SELECT count(*) FROM account_sessions").fetchone()[0] == 0
 
 
+def test_a_busy_session_still_ends_after_its_absolute_lifetime(
+    app: Flask, instance_dir: Path, reviewer_identity: Any
+) -> None:
+    assert app.config["REVIEWER_SESSION_MAX_HOURS"] == 12
+    signed = sign_in_first_time(app, "alice", create_account(instance_dir, "alice", "reviewer", reviewer_identity))
+    assert signed.client.get("/review/").status_code == 200
+    lifetime = app.config["REVIEWER_SESSION_MAX_HOURS"] * 3600
+    with closing(db.connect(instance_dir)) as conn:
+        # Used a moment ago, but started longer ago than the lifetime.
+        conn.execute(
+            "UPDATE account_sessions SET started = ?, last_seen = ?",
+            (int(time.time()) - lifetime - 1, int(time.time())),
+        )
+    assert signed.client.get("/review/").status_code == 302
+    with closing(db.connect(instance_dir)) as conn:
+        assert conn.execute("SELECT count(*) FROM account_sessions").fetchone()[0] == 0
+
+
 def test_idle_minutes_are_configurable(instance_dir: Path, reviewer_identity: Any) -> None:
     app = create_app(str(instance_dir), overrides={"TESTING": True, "REVIEWER_SESSION_IDLE_MINUTES": 1})
     signed = sign_in_first_time(app, "alice", create_account(instance_dir, "alice", "reviewer", reviewer_identity))
