@@ -54,6 +54,8 @@ ACTIONS = frozenset(
         "password_reset",
         "second_factor_reset",
         "sessions_revoked",
+        "reset_requested",
+        "reset_withdrawn",
         "org_reviewer_list_loaded",
         "retention_purge",
         "backup_made",
@@ -210,7 +212,7 @@ def anchor_head(conn: Connection, instance_path: str | os.PathLike[str]) -> None
 # --- reading and verifying -------------------------------------------------------------------
 
 
-def _entry(row: Any) -> AuditEntry:
+def entry_from_row(row: Any) -> AuditEntry:
     return AuditEntry(
         seq=row[0],
         day=row[1],
@@ -224,21 +226,21 @@ def _entry(row: Any) -> AuditEntry:
 
 def entries_for_case(conn: Connection, case_id: str) -> list[AuditEntry]:
     """A case's part of the trail, oldest first (what a reviewer sees on the case page)."""
-    return [_entry(row) for row in audit_log.rows_for_case(conn, case_id)]
+    return [entry_from_row(row) for row in audit_log.rows_for_case(conn, case_id)]
 
 
 def recent_entries(conn: Connection, limit: int = 200) -> list[AuditEntry]:
-    return [_entry(row) for row in audit_log.recent_rows(conn, limit)]
+    return [entry_from_row(row) for row in audit_log.recent_rows(conn, limit)]
 
 
 def entries_after(conn: Connection, seq: int, limit: int) -> list[AuditEntry]:
     """Entries after `seq`, oldest first, at most `limit` (an export's part of the trail)."""
-    return [_entry(row) for row in audit_log.rows_after(conn, seq, limit)]
+    return [entry_from_row(row) for row in audit_log.rows_after(conn, seq, limit)]
 
 
 def entries_about(conn: Connection, actor: str, limit: int = 200) -> list[AuditEntry]:
     """The newest entries an account did, or that were done to it (an account holder's own view)."""
-    return [_entry(row) for row in audit_log.rows_for_actor(conn, actor, limit)]
+    return [entry_from_row(row) for row in audit_log.rows_for_actor(conn, actor, limit)]
 
 
 def verify_chain(conn: Connection, instance_path: str | os.PathLike[str]) -> tuple[int, ChainProblem | None]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 

@@ -106,7 +106,8 @@ def test_online_status_change_needs_a_reason_and_an_allowed_transition(
 
     assert "Give a reason" in change(status="acknowledged", reason="  ")
     assert "cannot move to" in change(status="awaiting_reporter", reason="why")
-    assert "needs an outcome" in change(status="closed", reason="done")
+    # Closing is final: only a signed reply made offline can do it, never the workspace.
+    assert "closed only by a signed reply" in change(status="closed", outcome="upheld", reason="done")
     html = change(status="acknowledged", reason="We have your report and will reply within a week.")
     assert "The status was changed" in html
     with closing(db.connect(instance_dir)) as conn:

@@ -11,8 +11,11 @@ import os
 
 from portal import audit
 from portal.auth import accounts as auth_accounts
+from portal.auth.errors import AccountError
+from portal.store import accounts as account_rows
+from portal.store import pending_resets as pending_rows
 from portal.store.accounts import Account
-from portal.store.db import Connection
+from portal.store.db import Connection, today
 
 
 def _details(account: Account, via: str | None, **more: object) -> dict[str, object]:
@@ -74,3 +77,69 @@ def revoke_sessions(
         count = auth_accounts.revoke_sessions(conn, account.id)
         audit.append(conn, actor=actor, action="sessions_revoked", details=_details(account, via, sessions=count))
     return count
+
+
+# --- resets that need a second administrator ----------------------------------------------------
+
+RESET_KINDS = ("password", "second_factor")
+
+
+class ApprovalError(AccountError):
+    """A reset approval was refused; the message says why."""
+
+
+def reset_needs_approval(conn: Connection) -> bool:
+    """Where two or more administrators exist, one alone cannot reset an account: a
+    password reset plus a second-factor reset would let them sign in as its holder."""
+    return account_rows.count_admins(conn) >= 2
+
+
+def request_reset(
+    conn: Connection, instance_path: str | os.PathLike[str], account: Account, kind: str, *, admin: Account
+) -> None:
+    """Ask for a reset that another administrator must approve (`approve_reset`)."""
+    if kind not in RESET_KINDS:
+        raise ApprovalError(f"a reset is of the 'password' or the 'second_factor', not {kind!r}")
+    with audit.audited_transaction(conn, instance_path):
+        if not pending_rows.insert_pending_reset(
+            conn, account_id=account.id, kind=kind, requested_by=admin.id, day=today()
+        ):
+            raise ApprovalError(f"a reset of the {kind.replace('_', ' ')} of {account.username} is already waiting")
+        audit.append(conn, actor=admin.actor, action="reset_requested", details=_details(account, None, kind=kind))
+
+
+def approve_reset(
+    conn: Connection, instance_path: str | os.PathLike[str], pending_id: int, *, admin: Account
+) -> tuple[Account, str, str | None]:
+    """Carry out a waiting reset as its second administrator. Returns (the account,
+    the kind, the new one-time password for a password reset)."""
+    with audit.audited_transaction(conn, instance_path):
+        pending = pending_rows.pending_reset(conn, pending_id)
+        if pending is None:
+            raise ApprovalError("that reset is no longer waiting (approved, withdrawn, or the account was removed)")
+        if pending.requested_by == admin.id:
+            raise ApprovalError("another administrator must approve a reset you asked for")
+        account = auth_accounts.get_account(conn, pending.account_id)
+        details = _details(account, None, requested_by=pending.requested_by_username, approved_by=admin.username)
+        password = None
+        if pending.kind == "password":
+            password = auth_accounts.reset_password(conn, account.id)
+            audit.append(conn, actor=admin.actor, action="password_reset", details=details)
+        else:
+            auth_accounts.reset_second_factor(conn, account.id)
+            audit.append(conn, actor=admin.actor, action="second_factor_reset", details=details)
+        pending_rows.delete_pending_reset(conn, pending_id)
+    return account, pending.kind, password
+
+
+def withdraw_reset(conn: Connection, instance_path: str | os.PathLike[str], pending_id: int, *, admin: Account) -> None:
+    """Drop a waiting reset (any administrator may)."""
+    with audit.audited_transaction(conn, instance_path):
+        pending = pending_rows.pending_reset(conn, pending_id)
+        if pending is None:
+            raise ApprovalError("that reset is no longer waiting")
+        pending_rows.delete_pending_reset(conn, pending_id)
+        account = auth_accounts.get_account(conn, pending.account_id)
+        audit.append(
+            conn, actor=admin.actor, action="reset_withdrawn", details=_details(account, None, kind=pending.kind)
+        )

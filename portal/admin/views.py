@@ -15,6 +15,7 @@ from portal.i18n import gettext as _
 from portal.reviewer.queue import list_queue_page, requested_page
 from portal.store import instance_meta
 from portal.store.db import get_db, today
+from portal.store.pending_resets import all_pending_resets
 from portal.store.reviewers import (
     ReviewerExistsError,
     ReviewerNotFoundError,
@@ -69,6 +70,9 @@ def _accounts_page(created: tuple[str, str] | None = None, status: int = 200) ->
             accounts=everyone,
             free_reviewers=[r for r in list_reviewers(conn) if r.id not in linked],
             created=created,
+            pending=all_pending_resets(conn),
+            needs_approval=account_actions.reset_needs_approval(conn),
+            me=g.account,
         ),
         status,
     )
@@ -108,11 +112,28 @@ def create_account() -> tuple[str, int]:
     return _accounts_page(created=(account.username, initial))
 
 
+def _ask_second_admin(account: auth.Account, kind: str) -> BaseResponse:
+    try:
+        account_actions.request_reset(get_db(), current_app.instance_path, account, kind, admin=g.account)
+    except auth.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(
+            _(
+                "The reset of %(user)s waits for another administrator to approve it on this page.",
+                user=account.username,
+            )
+        )
+    return redirect(url_for("admin.accounts_page"))
+
+
 @bp.post("/accounts/<int:account_id>/reset-2fa")
 @auth.signed_in("admin")
 def reset_second_factor(account_id: int) -> BaseResponse:
     conn = get_db()
     account = auth.get_account(conn, account_id)
+    if account_actions.reset_needs_approval(conn):
+        return _ask_second_admin(account, "second_factor")
     account_actions.reset_second_factor(conn, current_app.instance_path, account, actor=_actor())
     flash(
         _(
@@ -135,11 +156,47 @@ def revoke_sessions(account_id: int) -> BaseResponse:
 
 @bp.post("/accounts/<int:account_id>/reset-password")
 @auth.signed_in("admin")
-def reset_password(account_id: int) -> tuple[str, int]:
+def reset_password(account_id: int) -> tuple[str, int] | BaseResponse:
     conn = get_db()
     account = auth.get_account(conn, account_id)
+    if account_actions.reset_needs_approval(conn):
+        return _ask_second_admin(account, "password")
     password = account_actions.reset_password(conn, current_app.instance_path, account, actor=_actor())
     return _accounts_page(created=(account.username, password))
+
+
+@bp.post("/resets/<int:pending_id>/approve")
+@auth.signed_in("admin")
+def approve_reset(pending_id: int) -> tuple[str, int] | BaseResponse:
+    try:
+        account, kind, password = account_actions.approve_reset(
+            get_db(), current_app.instance_path, pending_id, admin=g.account
+        )
+    except auth.AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.accounts_page"))
+    if password is not None:
+        return _accounts_page(created=(account.username, password))
+    del kind
+    flash(
+        _(
+            "%(user)s sets up a new authenticator at their next sign-in; their sessions were ended.",
+            user=account.username,
+        )
+    )
+    return redirect(url_for("admin.accounts_page"))
+
+
+@bp.post("/resets/<int:pending_id>/withdraw")
+@auth.signed_in("admin")
+def withdraw_reset(pending_id: int) -> BaseResponse:
+    try:
+        account_actions.withdraw_reset(get_db(), current_app.instance_path, pending_id, admin=g.account)
+    except auth.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The reset was withdrawn."))
+    return redirect(url_for("admin.accounts_page"))
 
 
 # --- reviewers ----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from portal import audit, auth, retention
+from portal.audit import AuditEntry
+from portal.auth import notices
 from portal.i18n import gettext as _
 from portal.reviewer import bp
 from portal.reviewer.workflow import closed_status
@@ -25,10 +27,36 @@ def _pending(stage: str) -> auth.Account:
     return session[0]
 
 
+def _notice_text(entry: AuditEntry) -> str:
+    who, day = notices.who(entry), entry.day
+    if entry.action == "password_reset":
+        return _("Your password was reset by %(who)s on %(day)s.", who=who, day=day)
+    if entry.action == "second_factor_reset":
+        return _("Your second factor was reset by %(who)s on %(day)s.", who=who, day=day)
+    return _("Your sessions were ended by %(who)s on %(day)s.", who=who, day=day)
+
+
+def _tell_holder(account: auth.Account) -> None:
+    """Show what someone else did to this account since its holder last looked."""
+    conn = get_db()
+    entries = notices.unseen_notices(conn, account)
+    for entry in entries:
+        flash(
+            _notice_text(entry)
+            + " "
+            + _("If you did not ask for this, tell your organisation now: someone may have used your account.")
+            + " "
+            + _("Your activity page lists everything done by or to your account."),
+            "error",
+        )
+    notices.mark_shown(conn, account, entries)
+
+
 def _finish_sign_in(account: auth.Account) -> BaseResponse:
     conn = get_db()
     auth.start_session(account, auth.STAGE_FULL)
     audit.record(conn, current_app.instance_path, actor=account.actor, action="login")
+    _tell_holder(account)
     # The cheap retention check (see portal/retention.py): sign-ins are frequent
     # enough and need no scheduler.
     retention.purge_if_due(
@@ -127,6 +155,15 @@ def change_password() -> View:
             flash(_("Your password was changed."))
             return _home(account)
     return render_template("reviewer/password.html", error=error), 400 if error else 200
+
+
+@bp.get("/activity")
+@auth.signed_in()
+def activity() -> str:
+    """The holder's own view of the trail: what they did, and what was done to their account."""
+    account: auth.Account = g.account
+    entries = audit.entries_about(get_db(), account.actor)
+    return render_template("reviewer/activity.html", entries=entries, account=account, system=audit.SYSTEM)
 
 
 @bp.post("/logout")

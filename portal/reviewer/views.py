@@ -72,7 +72,7 @@ def case_page(case_id: str) -> str:
         events=list_status_events(conn, case_id),
         replies=list_replies(conn, case_id),
         trail=audit.entries_for_case(conn, case_id),
-        next_statuses=workflow.allowed_next(item.case.status),
+        next_statuses=workflow.allowed_next_online(item.case.status),
         closed_status=workflow.closed_status(),
     )
 
@@ -96,7 +96,7 @@ def change_status(case_id: str) -> BaseResponse | tuple[str, int]:
             with audit.audited_transaction(conn, current_app.instance_path):
                 # Re-read inside the write lock: another reviewer may have just changed it.
                 current = status_events.current_status(conn, case_id) or ""
-                workflow.check_transition(current, status, outcome)
+                workflow.check_online_transition(current, status, outcome)
                 workflow.record_status_change(
                     conn,
                     case_id=case_id,

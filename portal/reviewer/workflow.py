@@ -40,6 +40,26 @@ def allowed_next(current: str) -> list[str]:
     return [status for status in transitions.get(current, []) if status in known]
 
 
+def allowed_next_online(current: str) -> list[str]:
+    """The statuses a reviewer may set from the workspace: all allowed ones but the
+    final status, which only a signed reply can set (`check_online_transition`)."""
+    return [status for status in allowed_next(current) if status != closed_status()]
+
+
+def check_online_transition(current: str, new: str, outcome: str | None) -> None:
+    """`check_transition` for a change made in the workspace. Closing is refused:
+    it is final, starts the retention countdown, and the reporter must be able to
+    verify who closed the case, so it comes only in a signed reply made offline (a
+    server in the wrong hands, or an administrator signed in as a reviewer, cannot
+    close a case)."""
+    if new == closed_status():
+        raise TransitionError(
+            f"'{new}' is final, so a case is closed only by a signed reply from your offline computer "
+            f"(the reply tool's --status {new} --outcome … --reason …), which the reporter can verify"
+        )
+    check_transition(current, new, outcome)
+
+
 def check_transition(current: str, new: str, outcome: str | None) -> None:
     """Raise `TransitionError` unless `current` → `new` (with `outcome`) is allowed."""
     if new not in status_keys():

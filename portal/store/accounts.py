@@ -175,3 +175,15 @@ def consume_totp_step(conn: Connection, account_id: int, step: int) -> bool:
         (step, account_id, step),
     ).rowcount
     return bool(updated)
+
+
+def notices_seen_seq(conn: Connection, account_id: int) -> int:
+    """The newest audit entry about the account its holder has been shown."""
+    return int(conn.execute("SELECT notices_seen_seq FROM accounts WHERE id = ?", (account_id,)).fetchone()[0])
+
+
+def set_notices_seen_seq(conn: Connection, account_id: int, seq: int) -> None:
+    conn.execute(
+        "UPDATE accounts SET notices_seen_seq = max(notices_seen_seq, ?) WHERE id = ?",
+        (seq, account_id),
+    )

@@ -69,6 +69,17 @@ def rows_for_actor(conn: Connection, actor: str, limit: int) -> list[Any]:
     ).fetchall()
 
 
+def rows_done_to_account(conn: Connection, account_actor: str, actions: tuple[str, ...], after_seq: int) -> list[Any]:
+    """Entries of the given actions whose details name `account_actor` as the account
+    acted upon, after `after_seq`, oldest first."""
+    marks = ",".join("?" * len(actions))
+    return conn.execute(
+        f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? AND action IN ({marks})"  # noqa: S608 - placeholders only
+        " AND json_extract(details, '$.account') = ? ORDER BY seq",
+        (after_seq, *actions, account_actor),
+    ).fetchall()
+
+
 def all_rows_in_storage_order(conn: Connection) -> Iterator[Any]:
     """Every row in rowid order (not seq order, so a reordered trail shows)."""
     return iter(conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY rowid"))  # noqa: S608
