@@ -14,6 +14,7 @@ its report could not be read.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -22,8 +23,11 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from crypto.bundle import (
     BundleWriter,
+    audit_section,
     bundle_manifest,
     case_entry,
     reply_entry,
@@ -35,7 +39,8 @@ from crypto.errors import CandourError
 from crypto.identity import PublicIdentity, parse_public_identity
 from crypto.submission import ReporterPublic
 from portal import audit
-from portal.store import db
+from portal.reviewer import workflow
+from portal.store import audit_log, db, instance_meta
 from portal.store import export as export_rows
 from portal.store.blobs import open_blob
 from portal.store.export import current_counter  # noqa: F401 - bench/growth.py reads it from here
@@ -45,6 +50,9 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 1024 * 1024
 QUEUE_CHUNKS = 4  # at most this many 1 MiB pieces wait for the client
 PUT_WAIT_SECONDS = 1.0
+
+# The export carries at most this many audit entries; beyond it only the head.
+MAX_AUDIT_ENTRIES = 100_000
 
 MODE_CHANGED = "changed"
 MODE_ALL = "all"
@@ -67,6 +75,10 @@ class ExportPlan:
     reviewers: list[dict[str, Any]]
     cases: list[dict[str, Any]]
     members: list[tuple[str, str]] = field(default_factory=list)  # (bundle member name, blob name)
+    signed_list: dict[str, Any] | None = None
+    workflow: dict[str, Any] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)
+    audit_seq: int = 0  # the audit head this export carries; the reviewer's next mark
 
     def manifest(self) -> dict[str, Any]:
         return bundle_manifest(
@@ -76,6 +88,9 @@ class ExportPlan:
             until=self.until,
             reviewers=self.reviewers,
             cases=self.cases,
+            signed_list=self.signed_list,
+            workflow=self.workflow,
+            audit=self.audit,
         )
 
     @property
@@ -122,6 +137,7 @@ def _plan(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str]) -
         cases.append(_case_entry(conn, row, [recipient[1] for recipient in recipients], members))
     by_id = export_rows.reviewer_rows(conn, people)
     reviewers = [reviewer_entry(parse_public_identity(row[2]), row[3], row[4], bool(row[5])) for row in by_id.values()]
+    audit_json, audit_seq = _audit_part(conn, reviewer_id)
     return ExportPlan(
         reviewer_id=reviewer_id,
         identity=identity,
@@ -133,7 +149,45 @@ def _plan(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str]) -
         reviewers=reviewers,
         cases=cases,
         members=members,
+        signed_list=_signed_list(conn),
+        workflow=workflow.export_workflow(),
+        audit=audit_json,
+        audit_seq=audit_seq,
     )
+
+
+def _signed_list(conn: db.Connection) -> dict[str, Any] | None:
+    """The organisation-signed list exactly as loaded, or None without an organisation key."""
+    if not current_app.config.get("ORG_PUBLIC_KEY"):
+        return None
+    text = instance_meta.get_meta(conn, instance_meta.LIST_JSON)
+    return None if text is None else dict(json.loads(text))
+
+
+def _audit_part(conn: db.Connection, reviewer_id: int) -> tuple[dict[str, Any], int]:
+    """The trail's head and the entries after this reviewer's previous export (all on a
+    first export), at most MAX_AUDIT_ENTRIES (beyond that only the head, marked truncated):
+    the kit recomputes the chain from the head it pinned. Returns (section, head seq)."""
+    head = audit_log.last_link(conn)
+    if head is None:
+        return audit_section(0, bytes(32), []), 0
+    after = export_rows.last_audit_mark(conn, reviewer_id)
+    rows = audit_log.rows_after(conn, after, MAX_AUDIT_ENTRIES + 1)
+    truncated = len(rows) > MAX_AUDIT_ENTRIES
+    # details as the exact stored text: what the chain hashed.
+    listed = [
+        {
+            "seq": row[0],
+            "day": row[1],
+            "actor": row[2],
+            "action": row[3],
+            "case_id": row[4],
+            "details": row[5],
+            "entry_hash": bytes(row[6]).hex(),
+        }
+        for row in rows
+    ]
+    return audit_section(head[0], head[1], listed, truncated=truncated), head[0]
 
 
 def _case_entry(conn: db.Connection, row: Any, recipients: list[str], members: list[tuple[str, str]]) -> dict[str, Any]:
@@ -292,6 +346,8 @@ def record_export(instance_path: str, plan: ExportPlan, actor: str) -> None:
         with audit.audited_transaction(conn, instance_path):
             if plan.mode != MODE_CHOSEN:
                 export_rows.move_export_mark(conn, plan.reviewer_id, plan.until)
+            # Every export carries the trail up to its head, a chosen set's too.
+            export_rows.move_audit_mark(conn, plan.reviewer_id, plan.audit_seq)
             audit.append(
                 conn,
                 actor=actor,

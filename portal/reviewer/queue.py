@@ -2,30 +2,30 @@
 
 A reviewer sees only the cases sealed to their key (case_reviewers). An
 administrator sees the metadata of every case (there is no content to see) so no
-overdue case is buried. Deadlines follow the reporter's page
-(`portal.store.cases.deadlines`), so both sides agree on what is overdue.
+overdue case is buried. Deadlines follow the one rule of `crypto/deadlines.py`
+(acknowledged by any reply or status change; feedback only by a feedback reply or
+closing with an outcome and a reason), as the reporter's page and the offline index do.
 
 The listing is set-based: a fixed handful of SQL statements per page however many
 cases there are (one statement per case cost 150–300 µs, tens of seconds at
 100,000 cases). The ordering (overdue first, nearest open deadline, newest) is
-computed in SQL (`portal.store.queue`) from the same facts `deadlines` uses, so a
+computed in SQL (`portal.store.queue`) by the same rule, so a
 page can be cut with LIMIT/OFFSET; only the page's cases are then loaded whole.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import request
 
+from crypto.deadlines import DeadlineEvent, deadlines_from_due
 from portal.reviewer.workflow import closed_status
 from portal.store import queue as queue_rows
 from portal.store.cases import (
     CaseView,
     Deadline,
-    deadlines,
-    deadlines_from_facts,
-    list_status_events,
     load_case_view,
     load_case_views,
 )
@@ -66,6 +66,27 @@ class QueuePage:
     overdue: int
 
 
+def queue_deadlines(
+    case: CaseView, events: list[queue_rows.DeadlineFact], day: str
+) -> tuple[Deadline | None, Deadline | None]:
+    """(acknowledge, feedback) by `crypto.deadlines`, from the case's stored due days
+    (NULL on a case created closed: no deadline to show) and what reviewers did."""
+    listed = [
+        DeadlineEvent(date.fromisoformat(event_day), "reply" if kind == "reply" else "status", feedback, final)
+        for kind, event_day, feedback, final in events
+    ]
+    today = date.fromisoformat(day)
+
+    def one(due: str | None, for_feedback: bool) -> Deadline | None:
+        if due is None:
+            return None
+        rule = deadlines_from_due(date.fromisoformat(due), date.fromisoformat(due), listed, today)
+        met = rule.feedback if for_feedback else rule.acknowledge
+        return Deadline(day=due, met=met.met, overdue=met.overdue)
+
+    return one(case.acknowledge_by, False), one(case.feedback_by, True)
+
+
 def case_visible_to(conn: Connection, case_id: str, reviewer_id: int) -> bool:
     return queue_rows.case_visible_to(conn, case_id, reviewer_id)
 
@@ -76,8 +97,8 @@ def queue_item(conn: Connection, case_id: str, day: str) -> QueueItem | None:
     if case is None:
         return None
     counts = queue_rows.case_counts(conn, case_id)
-    events = list_status_events(conn, case_id)
-    acknowledge, feedback = deadlines(case, events, counts[0], day, closed_status())
+    events = queue_rows.deadline_event_rows(conn, [case_id], closed_status())[case_id]
+    acknowledge, feedback = queue_deadlines(case, events, day)
     return QueueItem(case, acknowledge, feedback, counts[0], counts[1], counts[2])
 
 
@@ -119,12 +140,11 @@ def _load_items(conn: Connection, day: str, rows: list[tuple[str, int, int]]) ->
     ids = [case_id for case_id, _, _ in rows]
     views = load_case_views(conn, ids)
     submissions = queue_rows.submission_counts(conn, ids)
-    reviewer_acted = queue_rows.cases_with_reviewer_events(conn, ids)
-    closed = closed_status()
+    events = queue_rows.deadline_event_rows(conn, ids, closed_status())
     items = []
     for case_id, reply_count, change_counter in rows:
         case = views[case_id]
-        acknowledge, feedback = deadlines_from_facts(case, case_id in reviewer_acted, reply_count, day, closed)
+        acknowledge, feedback = queue_deadlines(case, events[case_id], day)
         items.append(
             QueueItem(case, acknowledge, feedback, reply_count, int(submissions.get(case_id, 0)), change_counter)
         )

@@ -5,8 +5,10 @@ bad reply costs only itself. A reply is kept only if: its statement is signed by
 ACTIVE registered reviewer (the signature, the signer's key and both hashes check:
 `crypto.reply.verify_reply_signature`); the case exists and the signer is one of its
 recipients; it is bound to the case and its reporter's reply key
-(`check_reply_binding`); its number is exactly one more than the signer's last on the
-case (`check_sequence`); and its status change, if any, is allowed by the workflow.
+(`check_reply_binding`); its number is greater than the signer's last accepted one on
+the case (`check_sequence`: a refused reply leaves a gap, never a dead end; equal or
+lower is a replay); and its status change, if any, is allowed by the workflow. Its
+signed feedback mark is kept with it (the feedback deadline, `crypto.deadlines`).
 
 The reviewers' copy becomes a blob before the transaction (disk writes stay out of
 the database write lock); if the reply is then refused the blob is removed again.
@@ -161,6 +163,7 @@ def _check_and_insert(
         signature=reply.signature,
         for_reporter=reply.for_reporter,
         reviewers_blob=blob,
+        feedback=statement.feedback,
     )
     if statement.status is not None:
         record_status_change(

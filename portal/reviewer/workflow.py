@@ -40,6 +40,20 @@ def allowed_next(current: str) -> list[str]:
     return [status for status in transitions.get(current, []) if status in known]
 
 
+def export_workflow() -> dict[str, Any]:
+    """The workflow as an export's manifest v2 carries it (docs/format.md §10), so the
+    offline kit checks a reply's status change before it leaves the offline machine."""
+    transitions: dict[str, list[str]] = current_app.config["STATUS_TRANSITIONS"]
+    known = status_keys()
+    return {
+        "statuses": [{"name": key, "label": str(label)} for key, label in current_app.config["STATUSES"]],
+        "final": closed_status(),
+        "transitions": {status: allowed_next(status) for status in known if status in transitions},
+        "outcomes": [{"name": key, "label": str(label)} for key, label in current_app.config["OUTCOMES"]],
+        "reason_required": True,
+    }
+
+
 def allowed_next_online(current: str) -> list[str]:
     """The statuses a reviewer may set from the workspace: all allowed ones but the
     final status, which only a signed reply can set (`check_online_transition`)."""

@@ -31,11 +31,26 @@ def last_export_mark(conn: Connection, reviewer_id: int) -> int:
 
 
 def move_export_mark(conn: Connection, reviewer_id: int, until: int) -> None:
-    """Move the reviewer's mark forward to `until` (never back)."""
+    """Move the reviewer's change-counter mark forward to `until` (never back)."""
     conn.execute(
         "INSERT INTO export_marks (reviewer_id, until_counter) VALUES (?, ?)"
         " ON CONFLICT (reviewer_id) DO UPDATE SET until_counter = max(until_counter, excluded.until_counter)",
         (reviewer_id, until),
+    )
+
+
+def last_audit_mark(conn: Connection, reviewer_id: int) -> int:
+    """The audit entry the reviewer's previous export reached (0: none yet)."""
+    row = conn.execute("SELECT audit_seq FROM export_marks WHERE reviewer_id = ?", (reviewer_id,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def move_audit_mark(conn: Connection, reviewer_id: int, audit_seq: int) -> None:
+    """Move the reviewer's audit mark forward to `audit_seq` (never back)."""
+    conn.execute(
+        "INSERT INTO export_marks (reviewer_id, until_counter, audit_seq) VALUES (?, 0, ?)"
+        " ON CONFLICT (reviewer_id) DO UPDATE SET audit_seq = max(audit_seq, excluded.audit_seq)",
+        (reviewer_id, audit_seq),
     )
 
 

@@ -2,10 +2,12 @@
 set-based ordering of a page of cases (a fixed handful of statements per page
 however many cases there are).
 
-The deadline facts are computed in SQL by the same rule as
-`portal.store.cases.deadlines` (acknowledged = a reply or a reviewer's status event;
-fed back = a reply or the closed status); tests/test_review_queue.py checks that the
-two agree.
+The deadline facts are computed in SQL by the one deadline rule of
+`crypto/deadlines.py`: *acknowledged* by any reply or a reviewer's status change;
+*fed back* only by a reply whose signed statement marks it as feedback
+(`replies.feedback`) or by a status change to the final status with an outcome and a
+non-empty reason. The queue's Python side applies `crypto.deadlines` itself to the
+rows of `deadline_event_rows`; tests/test_review_queue.py checks that both agree.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def case_counts(conn: Connection, case_id: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2] or 0)
 
 
+# A status event that meets the feedback deadline: the final status, an outcome, a reason.
+_FINAL_WITH_REASON = "(status = :closed AND outcome IS NOT NULL AND length(trim(coalesce(reason, ''))) > 0)"
+
+
 def _facts_sql(reviewer_id: int | None) -> str:
     """A CTE `ranked` with, per visible case, its deadline facts computed by aggregates:
     a deadline is open when set and not met, overdue when open and its day has passed."""
@@ -39,14 +45,14 @@ def _facts_sql(reviewer_id: int | None) -> str:
         visible = "SELECT case_id FROM case_reviewers WHERE reviewer_id = :reviewer"
     return (
         f"WITH visible AS ({visible}),"  # noqa: S608 - fixed text, the values are bound
-        " reply_counts AS (SELECT case_id, count(*) AS n FROM replies"
+        " reply_counts AS (SELECT case_id, count(*) AS n, max(feedback) AS feedback FROM replies"
         "   WHERE case_id IN (SELECT case_id FROM visible) GROUP BY case_id),"
-        " reviewer_events AS (SELECT DISTINCT case_id FROM status_events"
-        "   WHERE reviewer_id IS NOT NULL AND case_id IN (SELECT case_id FROM visible)),"
+        " reviewer_events AS (SELECT case_id, max(" + _FINAL_WITH_REASON + ") AS closing FROM status_events"
+        "   WHERE reviewer_id IS NOT NULL AND case_id IN (SELECT case_id FROM visible) GROUP BY case_id),"
         " base AS (SELECT c.id, c.created_day, c.change_counter, c.acknowledge_by, c.feedback_by,"
         "   coalesce(rc.n, 0) AS reply_count,"
         "   (coalesce(rc.n, 0) > 0 OR re.case_id IS NOT NULL) AS acknowledged,"
-        "   (coalesce(rc.n, 0) > 0 OR c.status = :closed) AS fed_back"
+        "   (coalesce(rc.feedback, 0) = 1 OR coalesce(re.closing, 0) = 1) AS fed_back"
         "   FROM visible v JOIN cases c ON c.id = v.case_id"
         "   LEFT JOIN reply_counts rc ON rc.case_id = c.id"
         "   LEFT JOIN reviewer_events re ON re.case_id = c.id),"
@@ -92,11 +98,22 @@ def submission_counts(conn: Connection, case_ids: list[str]) -> dict[str, int]:
     return {str(row[0]): int(row[1]) for row in rows}
 
 
-def cases_with_reviewer_events(conn: Connection, case_ids: list[str]) -> set[str]:
-    """Which of these cases a reviewer has changed the status of (only that matters to the deadlines)."""
+# (kind 'reply' or 'status', day, a feedback reply, the final status with an outcome and a reason)
+DeadlineFact = tuple[str, str, bool, bool]
+
+
+def deadline_event_rows(conn: Connection, case_ids: list[str], closed: str) -> dict[str, list[DeadlineFact]]:
+    """Per case, what reviewers did, oldest first: (kind 'reply' or 'status', day,
+    feedback reply, final status with an outcome and a reason)."""
     marks = ",".join("?" * len(case_ids))
-    rows = conn.execute(
-        f"SELECT DISTINCT case_id FROM status_events WHERE reviewer_id IS NOT NULL AND case_id IN ({marks})",  # noqa: S608
-        case_ids,
-    )
-    return {str(row[0]) for row in rows}
+    events: dict[str, list[DeadlineFact]] = {case_id: [] for case_id in case_ids}
+    for row in conn.execute(
+        f"SELECT case_id, 'reply', day, feedback, 0 FROM replies WHERE case_id IN ({marks})"  # noqa: S608
+        " UNION ALL SELECT case_id, 'status', day, 0,"
+        " (status = ? AND outcome IS NOT NULL AND length(trim(coalesce(reason, ''))) > 0)"
+        f" FROM status_events WHERE reviewer_id IS NOT NULL AND case_id IN ({marks})"
+        " ORDER BY 3",
+        [*case_ids, closed, *case_ids],
+    ):
+        events[str(row[0])].append((str(row[1]), str(row[2]), bool(row[3]), bool(row[4])))
+    return events

@@ -41,9 +41,11 @@ def insert_reply(
     signature: bytes,
     for_reporter: bytes,
     reviewers_blob: str,
+    feedback: bool,
 ) -> None:
+    """`feedback`: the signed statement marks the reply as feedback on the report."""
     conn.execute(
-        "INSERT INTO replies (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob),
+        "INSERT INTO replies (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob,"
+        " feedback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob, int(feedback)),
     )
