@@ -1,4 +1,4 @@
-"""Adding a reviewer: one function (`portal.reviewer_admin`) behind the admin page and
+"""Adding a reviewer: one function (`portal.actions.reviewers.add_reviewer`) behind the admin page and
 `flask reviewer add`, with its audit entry in the same transaction."""
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ def _pending(stage: str) -> auth.Account:
 def _notice_text(entry: AuditEntry) -> str:
     who, day = notices.who(entry), entry.day
     if entry.action == "password_reset":
-        return _("Your password was reset by %(who)s on %(day)s.", who=who, day=day)
+        return str(_("Your password was reset by %(who)s on %(day)s.", who=who, day=day))
     if entry.action == "second_factor_reset":
-        return _("Your second factor was reset by %(who)s on %(day)s.", who=who, day=day)
-    return _("Your sessions were ended by %(who)s on %(day)s.", who=who, day=day)
+        return str(_("Your second factor was reset by %(who)s on %(day)s.", who=who, day=day))
+    return str(_("Your sessions were ended by %(who)s on %(day)s.", who=who, day=day))
 
 
 def _tell_holder(account: auth.Account) -> None:
