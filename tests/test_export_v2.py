@@ -5,6 +5,7 @@ export, read back with the kit's own reader and chain check."""
 from __future__ import annotations
 
 import io
+from contextlib import closing
 from pathlib import Path
 
 from browser_support import prepare_org_instance
@@ -15,7 +16,9 @@ from workspace_support import create_account, csrf_token, file_case, sign_in_fir
 from crypto.audit_chain import check_continuity
 from crypto.bundle import open_bundle
 from crypto.identity import ReviewerKeys
-from portal import create_app
+from portal import auth, create_app
+from portal.actions import accounts as account_actions
+from portal.store import db
 
 
 def _export(client: FlaskClient, keys: ReviewerKeys) -> object:
@@ -29,7 +32,11 @@ def test_the_export_carries_the_signed_list_workflow_and_the_new_audit_entries(i
     adviser = org.reviewers["adviser"]
     app: Flask = create_app(str(instance_dir), overrides={"TESTING": True})
     file_case(instance_dir, app, [adviser.public])
-    client = sign_in_first_time(app, "dana", create_account(instance_dir, "dana", "reviewer", adviser.public)).client
+    one_time = create_account(instance_dir, "dana", "reviewer", adviser.public)
+    # Something an administrator did to this reviewer's account: the offline machine sees it too.
+    with closing(db.connect(instance_dir)) as conn:
+        account_actions.revoke_sessions(conn, instance_dir, auth.find_account(conn, "dana"), actor="root (admin)")
+    client = sign_in_first_time(app, "dana", one_time).client
 
     with _export(client, adviser) as first:  # type: ignore[attr-defined]
         manifest = first.manifest
@@ -42,6 +49,12 @@ def test_the_export_carries_the_signed_list_workflow_and_the_new_audit_entries(i
     assert [entry.seq for entry in trail.entries] == list(range(1, trail.head.seq + 1))
     first_check = check_continuity(trail, None)
     assert first_check.ok
+    done_to_dana = [e for e in trail.entries if e.action == "sessions_revoked"]
+    assert (
+        done_to_dana
+        and done_to_dana[0].actor == "root (admin)"
+        and '"account":"dana (reviewer)"' in done_to_dana[0].details
+    )
 
     with _export(client, adviser) as second:  # type: ignore[attr-defined]
         again = second.manifest.audit
