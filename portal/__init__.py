@@ -93,7 +93,7 @@ def _refuse_requests_until_initialised(app: Flask, instance: Path) -> None:
         if not warned:
             log.error(
                 "No Candour instance in %s (no %s). Run `make init` or "
-                "`flask --app wsgi init`; until then every page answers 503.",
+                "`.venv/bin/flask --app wsgi init`; until then every page answers 503.",
                 instance,
                 CONFIG_FILENAME,
             )

@@ -192,7 +192,8 @@ def _manifest(blobs: int, cases: int, include_keys: bool) -> str:
         f"Candour backup made on {today()}.\n"
         f"{cases} case(s), {blobs} blob(s).\n"
         f"{keys}\n"
-        "Restore with: flask --app wsgi restore THIS_FOLDER NEW_INSTANCE_FOLDER [--config FILE --db-key FILE]\n"
+        "Restore with: .venv/bin/flask --app wsgi restore THIS_FOLDER NEW_INSTANCE_FOLDER\n"
+        "  [--config FILE --db-key FILE]\n"
     )
 
 

@@ -114,3 +114,29 @@ def test_with_two_admins_a_reset_waits_for_the_other_one(
     done = [a for a in actions if a[1] == "password_reset"]
     assert requested[0][0] == "root (admin)" and done[0][0] == "dana (admin)"
     assert '"approved_by":"dana"' in done[0][2] and '"requested_by":"root"' in done[0][2]
+
+
+def test_an_admin_cannot_approve_their_own_reset_with_an_admin_account_they_made(
+    app: Flask, instance_dir: Path, add_reviewer: Callable[..., Any]
+) -> None:
+    alice = add_reviewer(instance_dir, "Alice", "Adviser")
+    sign_in_first_time(app, "alice", create_account(instance_dir, "alice", "reviewer", alice))
+    root = sign_in_first_time(app, "root", create_account(instance_dir, "root", "admin")).client
+    # root makes a second admin account on the web page, and so knows its one-time password.
+    page = root.post(
+        "/admin/accounts",
+        data={"csrf_token": csrf_token(root, "/admin/accounts"), "username": "puppet", "role": "admin"},
+    ).get_data(as_text=True)
+    one_time = re.search(r'<code class="one-time-password">([^<]+)</code>', page)
+    assert one_time
+    puppet = sign_in_first_time(app, "puppet", html.unescape(one_time.group(1))).client
+    before = _password_hash(instance_dir, "alice")
+    root.post(
+        f"/admin/accounts/{_account_id(instance_dir, 'alice')}/reset-password",
+        data={"csrf_token": csrf_token(root, "/admin/accounts")},
+    )
+    with closing(db.connect(instance_dir)) as conn:
+        pending_id = int(conn.execute("SELECT id FROM pending_resets").fetchone()[0])
+    puppet.post(f"/admin/resets/{pending_id}/approve", data={"csrf_token": csrf_token(puppet, "/admin/accounts")})
+    assert "cannot approve" in html.unescape(puppet.get("/admin/accounts").get_data(as_text=True))
+    assert _password_hash(instance_dir, "alice") == before

@@ -13,6 +13,7 @@ from portal import audit
 from portal.auth import accounts as auth_accounts
 from portal.auth.errors import AccountError
 from portal.store import accounts as account_rows
+from portal.store import audit_log
 from portal.store import pending_resets as pending_rows
 from portal.store.accounts import Account
 from portal.store.db import Connection, today
@@ -119,6 +120,13 @@ def approve_reset(
             raise ApprovalError("that reset is no longer waiting (approved, withdrawn, or the account was removed)")
         if pending.requested_by == admin.id:
             raise ApprovalError("another administrator must approve a reset you asked for")
+        requester = auth_accounts.get_account(conn, pending.requested_by)
+        if audit_log.creator_of(conn, admin.username) == requester.actor:
+            # Otherwise one administrator could make a second admin account and approve with it.
+            raise ApprovalError(
+                f"an administrator whose account {requester.username} created cannot approve "
+                f"{requester.username}'s reset"
+            )
         account = auth_accounts.get_account(conn, pending.account_id)
         details = _details(account, None, requested_by=pending.requested_by_username, approved_by=admin.username)
         password = None

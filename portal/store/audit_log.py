@@ -80,6 +80,17 @@ def rows_done_to_account(conn: Connection, account_actor: str, actions: tuple[st
     ).fetchall()
 
 
+def creator_of(conn: Connection, username: str) -> str | None:
+    """Who created the account called `username` (the actor of its `account_created`
+    entry), or None if the trail does not say."""
+    row = conn.execute(
+        "SELECT actor FROM audit_log WHERE action = 'account_created' AND json_extract(details, '$.username') = ?"
+        " ORDER BY seq DESC LIMIT 1",
+        (username,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def all_rows_in_storage_order(conn: Connection) -> Iterator[Any]:
     """Every row in rowid order (not seq order, so a reordered trail shows)."""
     return iter(conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY rowid"))  # noqa: S608

@@ -46,7 +46,7 @@ def read_db_key(instance_path: str | Path) -> str:
         key = key_file.read_text(encoding="ascii").strip().lower()
     except FileNotFoundError:
         raise DatabaseKeyError(
-            f"{key_file} does not exist. Run `flask --app wsgi init` to create an "
+            f"{key_file} does not exist. Run `.venv/bin/flask --app wsgi init` to create an "
             "instance, or point CANDOUR_INSTANCE at an existing one."
         ) from None
     if not _HEX_KEY.fullmatch(key):

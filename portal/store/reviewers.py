@@ -148,7 +148,7 @@ def find_reviewer(conn: Connection, key_id_or_fingerprint: str) -> Reviewer:
             return reviewer
     raise ReviewerNotFoundError(
         f"no reviewer has key id or fingerprint {key_id_or_fingerprint!r}; "
-        "`flask --app wsgi reviewer list` shows them all"
+        "`.venv/bin/flask --app wsgi reviewer list` shows them all"
     )
 
 
