@@ -50,7 +50,9 @@ def _prepare(instance: Path) -> dict[str, Any]:
         )
         with db.transaction(conn):
             create_session(conn, account.id, auth.STAGE_FULL)
-            conn.execute("UPDATE accounts SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_enrolled = 1 WHERE id = ?", (account.id,))
+            conn.execute(
+                "UPDATE accounts SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_enrolled = 1 WHERE id = ?", (account.id,)
+            )
     return {"reviewer": reviewer, "account_id": account.id, "identity": reviewer_identity}
 
 
@@ -114,3 +116,42 @@ def test_an_action_whose_audit_entry_fails_changes_nothing(instance_dir: Path, n
         ACTIONS[name](conn, instance_dir, prepared)
     after = _snapshot(instance_dir)
     assert after != before and len(after[-1]) == len(before[-1]) + 1
+
+
+def test_an_online_status_change_whose_audit_entry_fails_changes_nothing(instance_dir: Path) -> None:
+    from workspace_support import file_case
+
+    from portal import create_app
+    from portal.actions.cases import change_status_online
+
+    prepared = _prepare(instance_dir)
+    app = create_app(str(instance_dir), overrides={"TESTING": True})
+    case = file_case(instance_dir, app, [prepared["identity"]])
+
+    def change(conn: db.Connection) -> str:
+        return change_status_online(
+            conn,
+            instance_dir,
+            case.case_id,
+            status="acknowledged",
+            outcome=None,
+            reason="We have it.",
+            reviewer_id=prepared["reviewer"].id,
+            actor="rita (reviewer)",
+        )
+
+    def state() -> tuple[Any, ...]:
+        with closing(db.connect(instance_dir)) as conn:
+            status = conn.execute("SELECT status FROM cases WHERE id = ?", (case.case_id,)).fetchone()[0]
+            events = conn.execute("SELECT count(*) FROM status_events WHERE case_id = ?", (case.case_id,)).fetchone()[0]
+        return status, events
+
+    before = state()
+    with app.app_context(), closing(db.connect(instance_dir)) as conn:
+        _break_audit(conn)
+        with pytest.raises(sqlcipher3.IntegrityError, match="audit trail cannot be written"):
+            change(conn)
+    assert state() == before
+    with app.app_context(), closing(db.connect(instance_dir)) as conn:
+        assert change(conn) == before[0]
+    assert state() == ("acknowledged", before[1] + 1)

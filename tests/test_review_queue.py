@@ -124,7 +124,7 @@ def test_online_status_change_needs_a_reason_and_an_allowed_transition(
 
 
 def test_transitions_are_configurable(instance_dir: Path) -> None:
-    from portal.reviewer.workflow import TransitionError, check_transition
+    from portal.workflow import TransitionError, check_transition
 
     app = create_app(
         str(instance_dir),

@@ -12,6 +12,7 @@ import os
 from portal import audit
 from portal.auth import accounts as auth_accounts
 from portal.auth.errors import AccountError
+from portal.auth.staff_sessions import end_session
 from portal.store import accounts as account_rows
 from portal.store import audit_log
 from portal.store import pending_resets as pending_rows
@@ -151,3 +152,23 @@ def withdraw_reset(conn: Connection, instance_path: str | os.PathLike[str], pend
         audit.append(
             conn, actor=admin.actor, action="reset_withdrawn", details=_details(account, None, kind=pending.kind)
         )
+
+
+# --- what the holder does to their own account --------------------------------------------------
+
+
+def change_own_password(
+    conn: Connection, instance_path: str | os.PathLike[str], account: Account, new_password: str
+) -> None:
+    """The holder's new password (the current one already checked); ends every session."""
+    with audit.audited_transaction(conn, instance_path):
+        auth_accounts.set_password(conn, account.id, new_password)
+        audit.append(conn, actor=account.actor, action="password_changed")
+
+
+def sign_out(conn: Connection, instance_path: str | os.PathLike[str], token: str, account: Account | None) -> None:
+    """End one session; a fully signed-in `account` gets its `logout` entry."""
+    with audit.audited_transaction(conn, instance_path):
+        end_session(conn, token)
+        if account is not None:
+            audit.append(conn, actor=account.actor, action="logout")

@@ -6,12 +6,13 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from portal import audit, auth, retention
+from portal.actions import accounts as account_actions
 from portal.audit import AuditEntry
 from portal.auth import notices
 from portal.i18n import gettext as _
 from portal.reviewer import bp
-from portal.reviewer.workflow import closed_status
-from portal.store.db import get_db, transaction
+from portal.store.db import get_db
+from portal.workflow import closed_status
 
 View = str | BaseResponse | tuple[str, int]
 
@@ -145,9 +146,8 @@ def change_password() -> View:
             auth.check_password(conn, account.username, request.form.get("current_password", ""))
             if new != request.form.get("confirm_password", ""):
                 raise auth.PasswordPolicyError(_("The two new passwords differ."))
-            with audit.audited_transaction(conn, current_app.instance_path):
-                auth.set_password(conn, account.id, new)  # ends every session, this one too
-                audit.append(conn, actor=account.actor, action="password_changed")
+            # Ends every session, this one too: a new one follows.
+            account_actions.change_own_password(conn, current_app.instance_path, account, new)
         except auth.AccountError as exc:
             error = str(exc)
         else:
@@ -172,11 +172,8 @@ def logout() -> BaseResponse:
     session = auth.current_session()
     conn = get_db()
     if token:
-        with transaction(conn):
-            auth.end_session(conn, token)
-            if session is not None and session[1] == auth.STAGE_FULL:
-                audit.append(conn, actor=session[0].actor, action="logout")
-        audit.anchor_head(conn, current_app.instance_path)
+        signed_in = session[0] if session is not None and session[1] == auth.STAGE_FULL else None
+        account_actions.sign_out(conn, current_app.instance_path, token, signed_in)
     response = redirect(url_for("reviewer.login"))
     auth.clear_session_cookie(response)
     return response

@@ -38,8 +38,7 @@ from crypto.bundle import (
 from crypto.errors import CandourError
 from crypto.identity import PublicIdentity, parse_public_identity
 from crypto.submission import ReporterPublic
-from portal import audit
-from portal.reviewer import workflow
+from portal import audit, workflow
 from portal.store import audit_log, db, instance_meta
 from portal.store import export as export_rows
 from portal.store.blobs import open_blob

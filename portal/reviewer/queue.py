@@ -21,7 +21,6 @@ from datetime import date
 from flask import request
 
 from crypto.deadlines import DeadlineEvent, deadlines_from_due
-from portal.reviewer.workflow import closed_status
 from portal.store import queue as queue_rows
 from portal.store.cases import (
     CaseView,
@@ -30,6 +29,7 @@ from portal.store.cases import (
     load_case_views,
 )
 from portal.store.db import Connection
+from portal.workflow import closed_status
 
 PAGE_SIZE = 100
 # What `QueueItem.next_deadline` answers when no deadline is open (sorts last).

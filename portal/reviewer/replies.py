@@ -30,10 +30,10 @@ from crypto.errors import BindingError, CandourError, SignatureError
 from crypto.identity import PublicIdentity, parse_public_identity
 from crypto.reply import ReplyStatement, SignedReply, check_reply_binding, check_sequence, verify_reply_signature
 from portal import audit
-from portal.reviewer.workflow import TransitionError, check_transition, record_status_change
 from portal.store import replies as reply_rows
 from portal.store.blobs import BlobWriter, committing_blobs, delete_blob
 from portal.store.db import Connection, today, transaction
+from portal.workflow import TransitionError, check_transition, record_status_change
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from wtforms.validators import ValidationError
 
 from crypto.errors import ReplyFileError
 from crypto.replyfile import MAX_REPLY_FILE_BYTES, read_reply_file
-from portal import audit, auth
+from portal import audit, auth, workflow
+from portal.actions.cases import change_status_online
 from portal.i18n import gettext as _
-from portal.reviewer import bp, export, queue, replies, workflow
+from portal.reviewer import bp, export, queue, replies
 from portal.security import csrf
-from portal.store import status_events
 from portal.store.cases import list_replies, list_status_events
 from portal.store.db import get_db, today
 
@@ -91,23 +91,17 @@ def change_status(case_id: str) -> BaseResponse | tuple[str, int]:
     elif len(reason) > workflow.MAX_REASON_CHARS:
         error = _("The reason is at most %(count)d characters.", count=workflow.MAX_REASON_CHARS)
     if error is None:
-        conn = get_db()
         try:
-            with audit.audited_transaction(conn, current_app.instance_path):
-                # Re-read inside the write lock: another reviewer may have just changed it.
-                current = status_events.current_status(conn, case_id) or ""
-                workflow.check_online_transition(current, status, outcome)
-                workflow.record_status_change(
-                    conn,
-                    case_id=case_id,
-                    previous=current,
-                    status=status,
-                    outcome=outcome,
-                    reason=reason,
-                    reviewer_id=_reviewer_id(),
-                    actor=account.actor,
-                    via="online",
-                )
+            change_status_online(
+                get_db(),
+                current_app.instance_path,
+                case_id,
+                status=status,
+                outcome=outcome,
+                reason=reason,
+                reviewer_id=_reviewer_id(),
+                actor=account.actor,
+            )
         except workflow.TransitionError as exc:
             error = str(exc)
     if error is not None:
