@@ -31,8 +31,3 @@ def mark_shown(conn: Connection, account: Account, entries: list[AuditEntry]) ->
     if entries:
         with transaction(conn):
             account_rows.set_notices_seen_seq(conn, account.id, max(entry.seq for entry in entries))
-
-
-def who(entry: AuditEntry) -> str:
-    """The actor as a holder should read it."""
-    return "the server's operator (command line)" if entry.actor == audit.SYSTEM else entry.actor

@@ -29,7 +29,8 @@ def _pending(stage: str) -> auth.Account:
 
 
 def _notice_text(entry: AuditEntry) -> str:
-    who, day = notices.who(entry), entry.day
+    day = entry.day
+    who = str(_("the server's operator (command line)")) if entry.actor == audit.SYSTEM else entry.actor
     if entry.action == "password_reset":
         return str(_("Your password was reset by %(who)s on %(day)s.", who=who, day=day))
     if entry.action == "second_factor_reset":
