@@ -8,13 +8,13 @@ command line; callers turn a `LabelError` into their own message from its `probl
 from __future__ import annotations
 
 import os
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
 from crypto.errors import CandourError
 from crypto.identity import PublicIdentity, parse_org_identity
 from crypto.org import SignedReviewerList, verify_reviewer_list
+from crypto.text import is_forbidden_char
 from portal import audit
 from portal.store import instance_meta
 from portal.store.db import Connection
@@ -67,13 +67,15 @@ class ListChanges:
 
 
 def clean_label(value: str, what: str) -> str:
-    """One line, white space runs folded to one space, printable, 1..MAX_LABEL_CHARS."""
+    """One line, white space runs folded to one space, 1..MAX_LABEL_CHARS, and no
+    control or format character (the one rule of `crypto.text`, shared with the kit
+    and the browser code)."""
     cleaned = " ".join(value.split())
     if not cleaned:
         raise LabelError(what, "empty")
     if len(cleaned) > MAX_LABEL_CHARS:
         raise LabelError(what, "too_long")
-    if any(unicodedata.category(char).startswith("C") for char in cleaned):
+    if any(is_forbidden_char(char) for char in cleaned):
         raise LabelError(what, "control")
     return cleaned
 
