@@ -25,7 +25,9 @@ THRESHOLD = 5
 
 def _counters(instance: Path, username: str) -> tuple[int, int]:
     with closing(db.connect(instance)) as conn:
-        row = conn.execute("SELECT failed_logins, locked_until FROM accounts WHERE username = ?", (username,)).fetchone()
+        row = conn.execute(
+            "SELECT failed_logins, locked_until FROM accounts WHERE username = ?", (username,)
+        ).fetchone()
     return int(row[0]), int(row[1])
 
 
@@ -89,10 +91,53 @@ def test_parallel_wrong_codes_lock_after_exactly_the_threshold(
     with race_app.app_context(), closing(db.connect(instance_dir)) as conn:
         account = auth.find_account(conn, "bob")
     right = pyotp.TOTP(secret)
-    wrong = next(f"{n:06d}" for n in range(1_000_000) if all(right.at(time.time() + d) != f"{n:06d}" for d in (-30, 0, 30)))
+    wrong = next(
+        f"{n:06d}" for n in range(1_000_000) if all(right.at(time.time() + d) != f"{n:06d}" for d in (-30, 0, 30))
+    )
     answers = _in_parallel(race_app, instance_dir, lambda conn: auth.check_code(conn, account, wrong))
     assert "accepted" not in answers
     failures, locked_until = _counters(instance_dir, "bob")
     assert failures == THRESHOLD
     assert locked_until > time.time()
     assert any("locked" in answer for answer in answers)
+
+
+def test_parallel_wrong_passwords_over_http_to_a_real_gunicorn_lock_after_exactly_the_threshold(
+    live_server: Any, reviewer_identity: Any
+) -> None:
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    create_account(live_server.instance, "carol", "reviewer", reviewer_identity)
+    threshold = create_app(str(live_server.instance)).config["LOCKOUT_THRESHOLD"]
+    barrier = threading.Barrier(PARALLEL)
+    statuses: list[int] = []
+    pages: list[str] = []
+    lock = threading.Lock()
+
+    def guess() -> None:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(live_server.url + "/review/login", timeout=60) as response:  # noqa: S310 - loopback
+            token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()).group(1)  # type: ignore[union-attr]
+        body = urllib.parse.urlencode({"csrf_token": token, "username": "carol", "password": "wrong guess"}).encode()
+        barrier.wait()
+        try:
+            with opener.open(live_server.url + "/review/login", data=body, timeout=120) as response:  # noqa: S310
+                status, page = response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, page = exc.code, exc.read().decode()
+        with lock:
+            statuses.append(status)
+            pages.append(page)
+
+    threads = [threading.Thread(target=guess) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert statuses == [401] * PARALLEL
+    assert all("username or password is wrong" in page and "locked" not in page for page in pages)
+    failures, locked_until = _counters(live_server.instance, "carol")
+    assert failures == threshold and locked_until > time.time()
