@@ -62,7 +62,7 @@ init: venv
 # key sits on this server, so anything sealed to it can be read by whoever runs
 # the server. A real reviewer generates their key on their own offline machine and
 # hands over only the .pub file; remove the demo reviewer before real use:
-#   flask --app wsgi reviewer list ; flask --app wsgi reviewer remove KEY_ID
+#   .venv/bin/flask --app wsgi reviewer list ; .venv/bin/flask --app wsgi reviewer remove KEY_ID
 # The passphrase is random, handed to keygen in CANDOUR_PASSPHRASE and printed once.
 demo-reviewer: venv
 	@passphrase="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(18))')"; \
@@ -77,13 +77,14 @@ demo-reviewer: venv
 	echo "    $$passphrase" && \
 	echo && \
 	echo "Its private key is on this server: never use it for real reports." && \
-	echo "Remove it before real use: flask --app wsgi reviewer remove <key id>" && \
+	echo "Remove it before real use: .venv/bin/flask --app wsgi reviewer remove <key id>" && \
 	echo "!!!!!!!!!!!!!!!!!!!!!!!! FOR TRYING IT OUT ONLY !!!!!!!!!!!!!!!!!!!!!!!!"
 
 # Also FOR TRYING IT OUT ONLY: a demo organisation key signs a reviewer list holding
 # the demo reviewer, so reporters' browsers verify the list as on a real install
 # (docs/operations.md). Its private key is on this server too; a real organisation
 # key stays offline. Re-running it needs a fresh instance (ORG_PUBLIC_KEY is appended).
+# Its passphrase is printed once: signing a new list (after adding a reviewer) needs it.
 demo-org: venv
 	@passphrase="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(18))')"; \
 	CANDOUR_PASSPHRASE="$$passphrase" $(PY) -m crypto org keygen --name "Demo organisation" --dir "$(DEMO_DIR)" && \
@@ -92,10 +93,40 @@ demo-org: venv
 	  -o "$(DEMO_DIR)/reviewers.signed.json" && \
 	printf "\n# Demo organisation key (make demo-org): FOR TRYING IT OUT ONLY\nORG_PUBLIC_KEY = '%s'\n" \
 	  "$$(grep '^candour-org-1:' "$(DEMO_DIR)/org.pub")" >> "$(CANDOUR_INSTANCE)/candour.cfg" && \
-	$(FLASK) reviewer load-list "$(DEMO_DIR)/reviewers.signed.json"
+	$(FLASK) reviewer load-list "$(DEMO_DIR)/reviewers.signed.json" && \
+	echo && \
+	echo "!!!!!!!!!!!!!!!!!!!!!!!! FOR TRYING IT OUT ONLY !!!!!!!!!!!!!!!!!!!!!!!!" && \
+	echo "A DEMO organisation key was made in $(DEMO_DIR)/org.key and set as ORG_PUBLIC_KEY" && \
+	echo "in $(CANDOUR_INSTANCE)/candour.cfg. Reporters are offered only reviewers on the list" && \
+	echo "it signed. Its passphrase (shown once, not stored anywhere):" && \
+	echo && \
+	echo "    $$passphrase" && \
+	echo && \
+	echo "After adding a reviewer, sign a new list naming everyone (reviewer add prints the" && \
+	echo "exact commands) with --key $(DEMO_DIR)/org.key and load it." && \
+	echo "Before real use, replace the demo key with your organisation's own, made offline:" && \
+	echo "  python3 -m crypto org keygen --name \"Your organisation\" --dir OFFLINE_DIR" && \
+	echo "  put its org.pub line in ORG_PUBLIC_KEY in $(CANDOUR_INSTANCE)/candour.cfg," && \
+	echo "  sign the list there with --serial 2 (higher than the demo's) and load it:" && \
+	echo "  .venv/bin/flask --app wsgi reviewer load-list reviewers.signed.json" && \
+	echo "!!!!!!!!!!!!!!!!!!!!!!!! FOR TRYING IT OUT ONLY !!!!!!!!!!!!!!!!!!!!!!!!"
+
+# Where `make run` listens: BIND=host:port (loopback by default; see docs/operations.md
+# before exposing it). It says "Candour is running on …" once the portal answers.
+BIND ?= 127.0.0.1:8000
 
 run: venv init
-	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py wsgi:app
+	@$(VENV)/bin/gunicorn -c config/gunicorn.conf.py --bind "$(BIND)" wsgi:app & pid=$$!; \
+	trap 'kill -TERM $$pid 2>/dev/null; wait $$pid; exit 0' INT TERM; \
+	for attempt in $$(seq 1 300); do \
+	  if $(PY) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+	       "http://$(BIND)/" 2>/dev/null; then \
+	    echo "Candour is running on http://$(BIND)/ (Ctrl-C stops it)."; \
+	    echo "Sign in at http://$(BIND)/review/login; report at http://$(BIND)/"; break; \
+	  fi; \
+	  kill -0 $$pid 2>/dev/null || break; sleep 0.2; \
+	done; \
+	wait $$pid
 
 # The whole tree, crypto/ included (pyproject.toml excludes static/, templates/, translations/).
 lint: venv

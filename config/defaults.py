@@ -146,6 +146,8 @@ WTF_CSRF_SSL_STRICT = False
 # --- Reviewer and administrator accounts ---------------------------------------------------
 # A signed-in reviewer or administrator is signed out after this many idle minutes.
 REVIEWER_SESSION_IDLE_MINUTES = 30
+# ... and after this many hours whatever its use (sign in again).
+REVIEWER_SESSION_MAX_HOURS = 12
 # After this many failed sign-ins in a row an account is locked; each further failure
 # doubles the lock, from LOCKOUT_BASE_SECONDS up to LOCKOUT_MAX_SECONDS.
 LOCKOUT_THRESHOLD = 5

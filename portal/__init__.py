@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-from portal import accounts, cli, errors, i18n, security, workspace_cli
-from portal.instance import CONFIG_FILENAME, REPO_ROOT, is_initialised, resolve_instance_path
+from portal import cli, errors, i18n, security
+from portal.auth import staff_sessions
+from portal.instance import CONFIG_FILENAME, REPO_ROOT, check_settings, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
 from portal.store import db
 
@@ -55,6 +56,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
         app.config.from_pyfile(CONFIG_FILENAME)
     if overrides:
         app.config.update(overrides)
+    check_settings(app.config)
     logging.getLogger().setLevel(app.config["LOG_LEVEL"])
 
     security.init_app(app)
@@ -62,9 +64,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     errors.init_app(app)
     db.init_app(app)
     cli.init_app(app)
-
-    accounts.init_app(app)
-    workspace_cli.init_app(app)
+    staff_sessions.init_app(app)
 
     from portal.admin import bp as admin_bp
     from portal.reporter import bp as reporter_bp
@@ -93,7 +93,7 @@ def _refuse_requests_until_initialised(app: Flask, instance: Path) -> None:
         if not warned:
             log.error(
                 "No Candour instance in %s (no %s). Run `make init` or "
-                "`flask --app wsgi init`; until then every page answers 503.",
+                "`.venv/bin/flask --app wsgi init`; until then every page answers 503.",
                 instance,
                 CONFIG_FILENAME,
             )

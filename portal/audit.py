@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portal.store import audit_log
+from portal.store.audit_log import actor_label  # noqa: F401 - part of this module's API
 from portal.store.db import Connection, today, transaction
 
 HEAD_FILENAME = "audit-head"
@@ -52,6 +54,8 @@ ACTIONS = frozenset(
         "password_reset",
         "second_factor_reset",
         "sessions_revoked",
+        "reset_requested",
+        "reset_withdrawn",
         "org_reviewer_list_loaded",
         "retention_purge",
         "backup_made",
@@ -81,10 +85,6 @@ class ChainProblem:
 
     seq: int | None
     message: str
-
-
-def actor_label(username: str, role: str) -> str:
-    return f"{username} ({role})"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -118,13 +118,19 @@ def append(
     if not conn.in_transaction:
         raise AuditError("audit.append must run inside a transaction (use store.db.transaction)")
     details_json = canonical_json(dict(details or {})).decode("utf-8")
-    last = conn.execute("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (1, GENESIS) if last is None else (last[0] + 1, bytes(last[1]))
+    last = audit_log.last_link(conn)
+    seq, prev = (1, GENESIS) if last is None else (last[0] + 1, last[1])
     day = today()
     digest = entry_hash(prev, seq=seq, day=day, actor=actor, action=action, case_id=case_id, details_json=details_json)
-    conn.execute(
-        "INSERT INTO audit_log (seq, day, actor, action, case_id, details, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, day, actor, action, case_id, details_json, digest),
+    audit_log.insert_entry(
+        conn,
+        seq=seq,
+        day=day,
+        actor=actor,
+        action=action,
+        case_id=case_id,
+        details_json=details_json,
+        entry_hash=digest,
     )
     return AuditEntry(seq, day, actor, action, case_id, json.loads(details_json), digest)
 
@@ -183,7 +189,7 @@ def anchor_head(conn: Connection, instance_path: str | os.PathLike[str]) -> None
     head = _head_path(instance_path)
     with open(head.with_name(HEAD_FILENAME + ".lock"), "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        row = conn.execute("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        row = audit_log.last_link(conn)
         if row is None:
             return
         current = read_head(instance_path)
@@ -192,7 +198,7 @@ def anchor_head(conn: Connection, instance_path: str | os.PathLike[str]) -> None
         temp = head.with_name(f".{HEAD_FILENAME}.{os.getpid()}.tmp")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(f"{row[0]} {bytes(row[1]).hex()}\n")
+            handle.write(f"{row[0]} {row[1].hex()}\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, head)
@@ -206,7 +212,7 @@ def anchor_head(conn: Connection, instance_path: str | os.PathLike[str]) -> None
 # --- reading and verifying -------------------------------------------------------------------
 
 
-def _entry(row: Any) -> AuditEntry:
+def entry_from_row(row: Any) -> AuditEntry:
     return AuditEntry(
         seq=row[0],
         day=row[1],
@@ -218,18 +224,23 @@ def _entry(row: Any) -> AuditEntry:
     )
 
 
-_COLUMNS = "seq, day, actor, action, case_id, details, entry_hash"
-
-
 def entries_for_case(conn: Connection, case_id: str) -> list[AuditEntry]:
     """A case's part of the trail, oldest first (what a reviewer sees on the case page)."""
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log WHERE case_id = ? ORDER BY seq", (case_id,))  # noqa: S608
-    return [_entry(row) for row in rows]
+    return [entry_from_row(row) for row in audit_log.rows_for_case(conn, case_id)]
 
 
 def recent_entries(conn: Connection, limit: int = 200) -> list[AuditEntry]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ?", (limit,))  # noqa: S608
-    return [_entry(row) for row in rows]
+    return [entry_from_row(row) for row in audit_log.recent_rows(conn, limit)]
+
+
+def entries_after(conn: Connection, seq: int, limit: int) -> list[AuditEntry]:
+    """Entries after `seq`, oldest first, at most `limit` (an export's part of the trail)."""
+    return [entry_from_row(row) for row in audit_log.rows_after(conn, seq, limit)]
+
+
+def entries_about(conn: Connection, actor: str, limit: int = 200) -> list[AuditEntry]:
+    """The newest entries an account did, or that were done to it (an account holder's own view)."""
+    return [entry_from_row(row) for row in audit_log.rows_for_actor(conn, actor, limit)]
 
 
 def verify_chain(conn: Connection, instance_path: str | os.PathLike[str]) -> tuple[int, ChainProblem | None]:
@@ -245,7 +256,7 @@ def verify_chain(conn: Connection, instance_path: str | os.PathLike[str]) -> tup
     count = 0
     hashes_at: dict[int, bytes] = {}
     head = read_head(instance_path)
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY rowid"):  # noqa: S608
+    for row in audit_log.all_rows_in_storage_order(conn):
         seq, day, actor, action, case_id, details_json, stored = row
         if seq != expected_seq:
             what = "missing (deleted)" if seq > expected_seq else "out of order or repeated"

@@ -34,6 +34,7 @@ import sqlcipher3
 
 from portal import audit
 from portal.instance import BLOBS_DIRNAME, CONFIG_FILENAME, DB_FILENAME, DB_KEY_FILENAME
+from portal.store import snapshot
 from portal.store.blobs import blob_path
 from portal.store.db import Connection, connect, read_db_key, today
 from portal.store.recovery import referenced_blobs
@@ -121,17 +122,6 @@ def _staging(final: Path, purpose: str) -> Iterator[Path]:
         raise
 
 
-def _open_keyed(db_file: Path, key_hex: str) -> Connection:
-    conn: Connection = sqlcipher3.connect(str(db_file), isolation_level=None)
-    # Our own validated 64-hex-digit key (read_db_key), never user input.
-    conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
-    return conn
-
-
-def _case_count(conn: Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM cases").fetchone()[0])
-
-
 def _anchor_copied_trail(conn: Connection, folder: Path, live_head: tuple[int, bytes] | None) -> str | None:
     """Give the copy an audit-head matching its own trail. The copied trail is first
     checked against the live head read before the snapshot (it must reach it): if
@@ -152,18 +142,21 @@ def make_backup(instance: Path, dest: Path, *, include_keys: bool) -> BackupResu
     key_hex = read_db_key(instance)
     live_head = audit.read_head(instance)  # before the snapshot: the snapshot must reach it
     with _staging(dest, "partial") as staging:
-        with closing(connect(instance)) as source, closing(_open_keyed(staging / DB_FILENAME, key_hex)) as copy:
+        with (
+            closing(connect(instance)) as source,
+            closing(snapshot.open_keyed_file(staging / DB_FILENAME, key_hex)) as copy,
+        ):
             # pages=-1 (the default): the whole database in one step, under one read
             # transaction, so writers keep going and the copy is one moment's state.
             source.backup(copy)
-            check = copy.execute("PRAGMA integrity_check").fetchone()[0]
-            if check != "ok":
+            check = snapshot.integrity_problem(copy)
+            if check is not None:
                 raise BackupError(f"the copied database failed its integrity check ({check}); nothing was written")
             names = sorted(referenced_blobs(copy))
-            cases = _case_count(copy)
+            cases = snapshot.case_count(copy)
             audit_problem = _anchor_copied_trail(copy, staging, live_head)
             # A single file, not WAL: a backup is read, not written.
-            copy.execute("PRAGMA journal_mode = DELETE")
+            snapshot.use_single_file(copy)
         for name in names:
             source_blob = blob_path(instance, name)
             if not source_blob.is_file():
@@ -199,7 +192,8 @@ def _manifest(blobs: int, cases: int, include_keys: bool) -> str:
         f"Candour backup made on {today()}.\n"
         f"{cases} case(s), {blobs} blob(s).\n"
         f"{keys}\n"
-        "Restore with: flask --app wsgi restore THIS_FOLDER NEW_INSTANCE_FOLDER [--config FILE --db-key FILE]\n"
+        "Restore with: .venv/bin/flask --app wsgi restore THIS_FOLDER NEW_INSTANCE_FOLDER\n"
+        "  [--config FILE --db-key FILE]\n"
     )
 
 
@@ -238,7 +232,7 @@ def restore_backup(source: Path, instance: Path, *, config: Path | None, db_key:
                 if not source_blob.is_file():
                     raise BackupError(f"the backup is incomplete: blob {name} is missing from {source}")
                 _copy_private(source_blob, blob_path(staging, name))
-            cases = _case_count(conn)
+            cases = snapshot.case_count(conn)
             # The backup's own trail is checked before anything is added to it.
             _count, problem = audit.verify_chain(conn, staging)
             # Recorded in the staging folder, so the instance never appears without
@@ -261,8 +255,8 @@ def _checked_connection(folder: Path) -> Connection:
         conn = connect(folder)
     except sqlcipher3.Error as exc:
         raise BackupError(f"the restored database cannot be opened ({exc})") from None
-    check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-    if check != "ok":
+    check = snapshot.integrity_problem(conn)
+    if check is not None:
         conn.close()
         raise BackupError(f"the backup's database failed its integrity check ({check})")
     return conn

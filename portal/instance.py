@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILENAME = "candour.cfg"
@@ -23,8 +25,25 @@ class InstanceExistsError(Exception):
     """`init` was asked to create an instance where one already exists."""
 
 
-class InstanceNotReadyError(Exception):
-    """The instance folder has not been initialised, or is missing a file."""
+class SettingsError(Exception):
+    """The settings contradict each other; the message says which to change."""
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Refuse settings that would quietly weaken the portal.
+
+    Behind a TLS-terminating proxy gunicorn sees plain HTTP (it trusts no proxy
+    header), so COOKIE_SECURE = "auto" would send every cookie without Secure.
+    PREFERRED_URL_SCHEME = "https" says the portal is served over TLS: then
+    COOKIE_SECURE must be set explicitly."""
+    if str(config.get("PREFERRED_URL_SCHEME") or "http").lower() == "https" and config.get(
+        "COOKIE_SECURE", "auto"
+    ) not in (True, False):
+        raise SettingsError(
+            "PREFERRED_URL_SCHEME is 'https' but COOKIE_SECURE is not set: behind a TLS-terminating proxy the "
+            "portal cannot tell a request came over TLS, and its cookies would lack the Secure flag. Put "
+            "COOKIE_SECURE = True in the instance's candour.cfg (docs/operations.md)."
+        )
 
 
 def resolve_instance_path(instance_path: str | os.PathLike[str] | None = None) -> Path:

@@ -2,6 +2,8 @@
 
 No request lines, no bodies, no client addresses, no time finer than a day. The
 application's own log and gunicorn's error log both go through here:
+- `ClientTextFilter` (gunicorn's log) replaces messages that carry what a client
+  sent with fixed sentences;
 - `AddressRedactingFilter` replaces anything shaped like an IPv4 or IPv6 address;
 - `PrivateFormatter` stamps records with the day only and formats exceptions as a
   traceback of code locations plus the exception's type, never its message (messages
@@ -92,10 +94,44 @@ def make_private_handler(stream: Any = None, keep: Iterable[str] = ()) -> loggin
     return handler
 
 
+# gunicorn's messages that carry what a client sent (the request line, a header,
+# the method, the path, a protocol error's text), by the start of their template,
+# and the fixed sentence logged instead. Matched before any argument is rendered.
+CLIENT_TEXT_MESSAGES = (
+    ("Invalid request from", "Refused a malformed request (400); what it held is not logged."),
+    ("Error handling request", "A request failed; its method and path are not logged."),
+    ("Ignored premature client disconnection", "A client disconnected early."),
+    ("Closing connection.", "Closed a connection."),
+    ("Socket error processing request", "A socket error ended a request."),
+    ("Error processing SSL request", "A TLS error ended a request."),
+    ("HTTP/2", "An HTTP/2 connection or stream failed; its details are not logged."),
+)
+WITHHELD_OBJECT = "An error was logged; its message is withheld (it may contain what someone submitted)."
+
+
+class ClientTextFilter(logging.Filter):
+    """Replace every gunicorn message that could carry client text with a fixed
+    sentence (the traceback, if any, stays: `PrivateFormatter` withholds its message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        template = record.msg
+        if not isinstance(template, str):
+            # `log.exception(exc)`: the exception's own text, which may echo input.
+            record.msg, record.args = WITHHELD_OBJECT, None
+            return True
+        for start, sentence in CLIENT_TEXT_MESSAGES:
+            if template.startswith(start):
+                record.msg, record.args = sentence, None
+                break
+        return True
+
+
 class PrivateGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn has no type hints
-    """gunicorn's logger with no access log at all, day-only timestamps and
-    redacted addresses on the error log (gunicorn logs "Invalid request from
-    ip=…" for malformed requests). Set as `logger_class` in config/gunicorn.conf.py.
+    """gunicorn's logger with no access log at all, day-only timestamps, fixed
+    sentences instead of messages that carry client text (gunicorn logs "Invalid
+    request from ip=…: Invalid HTTP request line: '…'" for malformed requests) and
+    redacted addresses on the error log. Set as `logger_class` in
+    config/gunicorn.conf.py.
     """
 
     def setup(self, cfg: Any) -> None:
@@ -103,6 +139,8 @@ class PrivateGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn h
         bind = [str(address) for address in (cfg.bind or [])]
         for handler in self.error_log.handlers:
             handler.setFormatter(PrivateFormatter(GUNICORN_FORMAT))
+            # First: it must see the template before the next filter renders it.
+            handler.addFilter(ClientTextFilter())
             handler.addFilter(AddressRedactingFilter(keep=bind))
         for handler in list(self.access_log.handlers):
             self.access_log.removeHandler(handler)

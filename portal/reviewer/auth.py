@@ -5,30 +5,60 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from portal import accounts, audit, retention
+from portal import audit, auth, retention
+from portal.actions import accounts as account_actions
+from portal.audit import AuditEntry
+from portal.auth import notices
 from portal.i18n import gettext as _
 from portal.reviewer import bp
-from portal.reviewer.workflow import closed_status
-from portal.store.db import get_db, transaction
+from portal.store.db import get_db
+from portal.workflow import closed_status
 
 View = str | BaseResponse | tuple[str, int]
 
 
-def _home(account: accounts.Account) -> BaseResponse:
+def _home(account: auth.Account) -> BaseResponse:
     return redirect(url_for("admin.index" if account.is_admin else "reviewer.queue"))
 
 
-def _pending(stage: str) -> accounts.Account:
-    session = accounts.current_session()
+def _pending(stage: str) -> auth.Account:
+    session = auth.current_session()
     if session is None or session[1] != stage:
         abort(redirect(url_for("reviewer.login")))
     return session[0]
 
 
-def _finish_sign_in(account: accounts.Account) -> BaseResponse:
+def _notice_text(entry: AuditEntry) -> str:
+    day = entry.day
+    who = str(_("the server's operator (command line)")) if entry.actor == audit.SYSTEM else entry.actor
+    if entry.action == "password_reset":
+        return str(_("Your password was reset by %(who)s on %(day)s.", who=who, day=day))
+    if entry.action == "second_factor_reset":
+        return str(_("Your second factor was reset by %(who)s on %(day)s.", who=who, day=day))
+    return str(_("Your sessions were ended by %(who)s on %(day)s.", who=who, day=day))
+
+
+def _tell_holder(account: auth.Account) -> None:
+    """Show what someone else did to this account since its holder last looked."""
     conn = get_db()
-    accounts.start_session(account, accounts.STAGE_FULL)
+    entries = notices.unseen_notices(conn, account)
+    for entry in entries:
+        flash(
+            _notice_text(entry)
+            + " "
+            + _("If you did not ask for this, tell your organisation now: someone may have used your account.")
+            + " "
+            + _("Your activity page lists everything done by or to your account."),
+            "error",
+        )
+    notices.mark_shown(conn, account, entries)
+
+
+def _finish_sign_in(account: auth.Account) -> BaseResponse:
+    conn = get_db()
+    auth.start_session(account, auth.STAGE_FULL)
     audit.record(conn, current_app.instance_path, actor=account.actor, action="login")
+    _tell_holder(account)
     # The cheap retention check (see portal/retention.py): sign-ins are frequent
     # enough and need no scheduler.
     retention.purge_if_due(
@@ -44,7 +74,7 @@ def _finish_sign_in(account: accounts.Account) -> BaseResponse:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> View:
-    account = accounts.current_account()
+    account = auth.current_account()
     if account is not None:
         return _home(account)
     error = None
@@ -52,43 +82,43 @@ def login() -> View:
         username = request.form.get("username", "")
         password = request.form.get("password", "")
         try:
-            account = accounts.check_password(get_db(), username, password)
-        except accounts.SignInRefusedError as exc:
+            account = auth.check_password(get_db(), username, password)
+        except auth.SignInRefusedError as exc:
             error = str(exc)
         else:
-            stage = accounts.STAGE_SECOND_FACTOR if account.totp_enrolled else accounts.STAGE_ENROL
-            accounts.start_session(account, stage)
+            stage = auth.STAGE_SECOND_FACTOR if account.totp_enrolled else auth.STAGE_ENROL
+            auth.start_session(account, stage)
             return redirect(url_for("reviewer.code" if account.totp_enrolled else "reviewer.enrol"))
     return render_template("reviewer/login.html", error=error), 401 if error else 200
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def code() -> View:
-    account = _pending(accounts.STAGE_SECOND_FACTOR)
+    account = _pending(auth.STAGE_SECOND_FACTOR)
     error = None
     if request.method == "POST":
         try:
-            accounts.check_code(get_db(), account, request.form.get("code", ""))
-        except accounts.SignInRefusedError as exc:
+            auth.check_code(get_db(), account, request.form.get("code", ""))
+        except auth.SignInRefusedError as exc:
             error = str(exc)
         else:
-            return _finish_sign_in(accounts.get_account(get_db(), account.id))
+            return _finish_sign_in(auth.get_account(get_db(), account.id))
     return render_template("reviewer/code.html", error=error), 401 if error else 200
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
 def enrol() -> View:
-    account = _pending(accounts.STAGE_ENROL)
+    account = _pending(auth.STAGE_ENROL)
     conn = get_db()
-    secret = accounts.enrolment_secret(conn, account.id)
+    secret = auth.enrolment_secret(conn, account.id)
     error = None
     if request.method == "POST":
         try:
-            accounts.complete_enrolment(conn, account, request.form.get("code", ""))
-        except accounts.SignInRefusedError as exc:
+            auth.complete_enrolment(conn, account, request.form.get("code", ""))
+        except auth.SignInRefusedError as exc:
             error = str(exc)
         else:
-            return _finish_sign_in(accounts.get_account(conn, account.id))
+            return _finish_sign_in(auth.get_account(conn, account.id))
     return (
         render_template("reviewer/enrol.html", secret=secret, account=account, error=error),
         401 if error else 200,
@@ -97,49 +127,54 @@ def enrol() -> View:
 
 @bp.get("/enrol/qr.svg")
 def enrol_qr() -> Response:
-    account = _pending(accounts.STAGE_ENROL)
-    secret = accounts.enrolment_secret(get_db(), account.id)
-    response = Response(accounts.qr_svg(accounts.provisioning_uri(secret, account.username)), mimetype="image/svg+xml")
+    account = _pending(auth.STAGE_ENROL)
+    secret = auth.enrolment_secret(get_db(), account.id)
+    response = Response(auth.qr_svg(auth.provisioning_uri(secret, account.username)), mimetype="image/svg+xml")
     # It encodes the secret: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@accounts.signed_in()
+@auth.signed_in()
 def change_password() -> View:
-    account: accounts.Account = g.account
+    account: auth.Account = g.account
     error = None
     if request.method == "POST":
         conn = get_db()
         new = request.form.get("new_password", "")
         try:
-            accounts.check_password(conn, account.username, request.form.get("current_password", ""))
+            auth.check_password(conn, account.username, request.form.get("current_password", ""))
             if new != request.form.get("confirm_password", ""):
-                raise accounts.PasswordPolicyError(_("The two new passwords differ."))
-            with audit.audited_transaction(conn, current_app.instance_path):
-                accounts.set_password(conn, account.id, new)  # ends every session, this one too
-                audit.append(conn, actor=account.actor, action="password_changed")
-        except accounts.AccountError as exc:
+                raise auth.PasswordPolicyError(_("The two new passwords differ."))
+            # Ends every session, this one too: a new one follows.
+            account_actions.change_own_password(conn, current_app.instance_path, account, new)
+        except auth.AccountError as exc:
             error = str(exc)
         else:
-            accounts.start_session(accounts.get_account(conn, account.id), accounts.STAGE_FULL)
+            auth.start_session(auth.get_account(conn, account.id), auth.STAGE_FULL)
             flash(_("Your password was changed."))
             return _home(account)
     return render_template("reviewer/password.html", error=error), 400 if error else 200
 
 
+@bp.get("/activity")
+@auth.signed_in()
+def activity() -> str:
+    """The holder's own view of the trail: what they did, and what was done to their account."""
+    account: auth.Account = g.account
+    entries = audit.entries_about(get_db(), account.actor)
+    return render_template("reviewer/activity.html", entries=entries, account=account, system=audit.SYSTEM)
+
+
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    token = request.cookies.get(accounts.COOKIE_NAME)
-    session = accounts.current_session()
+    token = request.cookies.get(auth.COOKIE_NAME)
+    session = auth.current_session()
     conn = get_db()
     if token:
-        with transaction(conn):
-            accounts.end_session(conn, token)
-            if session is not None and session[1] == accounts.STAGE_FULL:
-                audit.append(conn, actor=session[0].actor, action="logout")
-        audit.anchor_head(conn, current_app.instance_path)
+        signed_in = session[0] if session is not None and session[1] == auth.STAGE_FULL else None
+        account_actions.sign_out(conn, current_app.instance_path, token, signed_in)
     response = redirect(url_for("reviewer.login"))
-    accounts.clear_session_cookie(response)
+    auth.clear_session_cookie(response)
     return response

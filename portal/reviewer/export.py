@@ -14,6 +14,7 @@ its report could not be read.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -22,8 +23,11 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from crypto.bundle import (
     BundleWriter,
+    audit_section,
     bundle_manifest,
     case_entry,
     reply_entry,
@@ -34,15 +38,20 @@ from crypto.bundle import (
 from crypto.errors import CandourError
 from crypto.identity import PublicIdentity, parse_public_identity
 from crypto.submission import ReporterPublic
-from portal import audit
-from portal.store import db
+from portal import audit, workflow
+from portal.store import audit_log, db, instance_meta
+from portal.store import export as export_rows
 from portal.store.blobs import open_blob
+from portal.store.export import current_counter  # noqa: F401 - bench/growth.py reads it from here
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
 QUEUE_CHUNKS = 4  # at most this many 1 MiB pieces wait for the client
 PUT_WAIT_SECONDS = 1.0
+
+# The export carries at most this many audit entries; beyond it only the head.
+MAX_AUDIT_ENTRIES = 100_000
 
 MODE_CHANGED = "changed"
 MODE_ALL = "all"
@@ -65,6 +74,10 @@ class ExportPlan:
     reviewers: list[dict[str, Any]]
     cases: list[dict[str, Any]]
     members: list[tuple[str, str]] = field(default_factory=list)  # (bundle member name, blob name)
+    signed_list: dict[str, Any] | None = None
+    workflow: dict[str, Any] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)
+    audit_seq: int = 0  # the audit head this export carries; the reviewer's next mark
 
     def manifest(self) -> dict[str, Any]:
         return bundle_manifest(
@@ -74,6 +87,9 @@ class ExportPlan:
             until=self.until,
             reviewers=self.reviewers,
             cases=self.cases,
+            signed_list=self.signed_list,
+            workflow=self.workflow,
+            audit=self.audit,
         )
 
     @property
@@ -82,60 +98,28 @@ class ExportPlan:
 
 
 def last_export_mark(conn: db.Connection, reviewer_id: int) -> int:
-    row = conn.execute("SELECT until_counter FROM export_marks WHERE reviewer_id = ?", (reviewer_id,)).fetchone()
-    return 0 if row is None else int(row[0])
-
-
-def current_counter(conn: db.Connection) -> int:
-    row = conn.execute(
-        "SELECT max((SELECT value FROM change_counter WHERE id = 1),"
-        " (SELECT coalesce(max(change_counter), 0) FROM cases))"
-    ).fetchone()
-    return int(row[0] or 0)
-
-
-def _reviewer_rows(conn: db.Connection, ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        f"SELECT id, key_id, identity, display_name, role, required FROM reviewers WHERE id IN ({marks})",  # noqa: S608
-        sorted(ids),
-    ).fetchall()
-    return {row[0]: row for row in rows}
+    return export_rows.last_export_mark(conn, reviewer_id)
 
 
 def plan_export(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str] | None = None) -> ExportPlan:
     """Everything the bundle will hold, read in one snapshot. Raises `ExportError`."""
-    conn.execute("BEGIN")  # deferred: the first read fixes the snapshot (WAL)
-    try:
+    with export_rows.plan_snapshot(conn):
         return _plan(conn, reviewer_id, mode, chosen or [])
-    finally:
-        conn.execute("COMMIT")
 
 
 def _plan(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str]) -> ExportPlan:
-    me = conn.execute("SELECT identity FROM reviewers WHERE id = ?", (reviewer_id,)).fetchone()
+    me = export_rows.reviewer_identity(conn, reviewer_id)
     if me is None:
         raise ExportError("your account is not linked to a reviewer key")
-    identity = parse_public_identity(me[0])
-    until = current_counter(conn)
-    since = last_export_mark(conn, reviewer_id) if mode == MODE_CHANGED else 0
+    identity = parse_public_identity(me)
+    until = export_rows.current_counter(conn)
+    since = export_rows.last_export_mark(conn, reviewer_id) if mode == MODE_CHANGED else 0
     if mode == MODE_CHOSEN:
         if not chosen:
             raise ExportError("choose at least one case to export")
         case_ids = sorted(set(chosen))
     else:
-        # Walks the change-counter index over the changed cases only, checking each
-        # against the reviewer (joining from case_reviewers instead read every case the
-        # reviewer ever had: 0.5 s at 100,000 cases for an export of 100).
-        rows = conn.execute(
-            "SELECT c.id FROM cases c WHERE c.change_counter > ? AND c.change_counter <= ?"
-            " AND EXISTS (SELECT 1 FROM case_reviewers cr WHERE cr.case_id = c.id AND cr.reviewer_id = ?)"
-            " ORDER BY c.change_counter",
-            (since, until, reviewer_id),
-        ).fetchall()
-        case_ids = [row[0] for row in rows]
+        case_ids = export_rows.changed_case_ids(conn, reviewer_id, since, until)
     if not case_ids:
         raise ExportError("no case is new or changed since your last export")
 
@@ -143,24 +127,16 @@ def _plan(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str]) -
     members: list[tuple[str, str]] = []
     people: set[int] = {reviewer_id}
     for case_id in case_ids:
-        row = conn.execute(
-            "SELECT c.id, c.created_day, c.status, c.outcome, c.sealed_on, c.acknowledge_by, c.feedback_by,"
-            " c.reporter_reply_key, c.reporter_sign_key FROM cases c JOIN case_reviewers cr ON cr.case_id = c.id"
-            " WHERE c.id = ? AND cr.reviewer_id = ?",
-            (case_id, reviewer_id),
-        ).fetchone()
+        row = export_rows.case_row_for(conn, case_id, reviewer_id)
         if row is None:
             # The caller checked visibility; this is a case destroyed meanwhile.
             raise ExportError(f"case {case_id} is not one of your cases (or no longer exists)")
-        recipients = conn.execute(
-            "SELECT r.id, r.key_id FROM case_reviewers cr JOIN reviewers r ON r.id = cr.reviewer_id"
-            " WHERE cr.case_id = ? ORDER BY r.key_id",
-            (case_id,),
-        ).fetchall()
+        recipients = export_rows.case_recipients(conn, case_id)
         people.update(recipient[0] for recipient in recipients)
         cases.append(_case_entry(conn, row, [recipient[1] for recipient in recipients], members))
-    by_id = _reviewer_rows(conn, people)
+    by_id = export_rows.reviewer_rows(conn, people)
     reviewers = [reviewer_entry(parse_public_identity(row[2]), row[3], row[4], bool(row[5])) for row in by_id.values()]
+    audit_json, audit_seq = _audit_part(conn, reviewer_id)
     return ExportPlan(
         reviewer_id=reviewer_id,
         identity=identity,
@@ -172,7 +148,45 @@ def _plan(conn: db.Connection, reviewer_id: int, mode: str, chosen: list[str]) -
         reviewers=reviewers,
         cases=cases,
         members=members,
+        signed_list=_signed_list(conn),
+        workflow=workflow.export_workflow(),
+        audit=audit_json,
+        audit_seq=audit_seq,
     )
+
+
+def _signed_list(conn: db.Connection) -> dict[str, Any] | None:
+    """The organisation-signed list exactly as loaded, or None without an organisation key."""
+    if not current_app.config.get("ORG_PUBLIC_KEY"):
+        return None
+    text = instance_meta.get_meta(conn, instance_meta.LIST_JSON)
+    return None if text is None else dict(json.loads(text))
+
+
+def _audit_part(conn: db.Connection, reviewer_id: int) -> tuple[dict[str, Any], int]:
+    """The trail's head and the entries after this reviewer's previous export (all on a
+    first export), at most MAX_AUDIT_ENTRIES (beyond that only the head, marked truncated):
+    the kit recomputes the chain from the head it pinned. Returns (section, head seq)."""
+    head = audit_log.last_link(conn)
+    if head is None:
+        return audit_section(0, bytes(32), []), 0
+    after = export_rows.last_audit_mark(conn, reviewer_id)
+    rows = audit_log.rows_after(conn, after, MAX_AUDIT_ENTRIES + 1)
+    truncated = len(rows) > MAX_AUDIT_ENTRIES
+    # details as the exact stored text: what the chain hashed.
+    listed = [
+        {
+            "seq": row[0],
+            "day": row[1],
+            "actor": row[2],
+            "action": row[3],
+            "case_id": row[4],
+            "details": row[5],
+            "entry_hash": bytes(row[6]).hex(),
+        }
+        for row in rows
+    ]
+    return audit_section(head[0], head[1], listed, truncated=truncated), head[0]
 
 
 def _case_entry(conn: db.Connection, row: Any, recipients: list[str], members: list[tuple[str, str]]) -> dict[str, Any]:
@@ -187,29 +201,17 @@ def _case_entry(conn: db.Connection, row: Any, recipients: list[str], members: l
             statement=None if event[5] is None else bytes(event[5]),
             signature=None if event[6] is None else bytes(event[6]),
         )
-        for event in conn.execute(
-            "SELECT e.day, e.status, e.outcome, e.reason, r.key_id, e.statement, e.signature"
-            " FROM status_events e LEFT JOIN reviewers r ON r.id = e.reviewer_id WHERE e.case_id = ? ORDER BY e.id",
-            (case_id,),
-        )
+        for event in export_rows.timeline_rows(conn, case_id)
     ]
     submissions = []
-    for submission in conn.execute(
-        "SELECT id, kind, day FROM submissions WHERE case_id = ? ORDER BY day, kind = 'followup', rowid", (case_id,)
-    ).fetchall():
-        parts = conn.execute(
-            "SELECT part_index, blob FROM parts WHERE submission_id = ? ORDER BY part_index", (submission[0],)
-        ).fetchall()
+    for submission in export_rows.submission_rows(conn, case_id):
+        parts = export_rows.part_rows(conn, submission[0])
         entry = submission_entry(case_id, submission[0], submission[1], submission[2], [p[0] for p in parts])
         submissions.append(entry)
         members.extend((part["member"], blob[1]) for part, blob in zip(entry["parts"], parts, strict=True))
     replies = []
     reply_members: set[str] = set()
-    for reply in conn.execute(
-        "SELECT statement, signature, reviewers_blob FROM replies WHERE case_id = ? AND statement IS NOT NULL"
-        " AND signature IS NOT NULL AND reviewers_blob IS NOT NULL ORDER BY id",
-        (case_id,),
-    ).fetchall():
+    for reply in export_rows.signed_reply_rows(conn, case_id):
         try:
             entry = reply_entry(case_id, bytes(reply[0]), bytes(reply[1]))
         except CandourError:
@@ -342,12 +344,9 @@ def record_export(instance_path: str, plan: ExportPlan, actor: str) -> None:
     with closing(db.connect(instance_path)) as conn:
         with audit.audited_transaction(conn, instance_path):
             if plan.mode != MODE_CHOSEN:
-                conn.execute(
-                    "INSERT INTO export_marks (reviewer_id, until_counter) VALUES (?, ?)"
-                    " ON CONFLICT (reviewer_id)"
-                    " DO UPDATE SET until_counter = max(until_counter, excluded.until_counter)",
-                    (plan.reviewer_id, plan.until),
-                )
+                export_rows.move_export_mark(conn, plan.reviewer_id, plan.until)
+            # Every export carries the trail up to its head, a chosen set's too.
+            export_rows.move_audit_mark(conn, plan.reviewer_id, plan.audit_seq)
             audit.append(
                 conn,
                 actor=actor,

@@ -5,8 +5,10 @@ bad reply costs only itself. A reply is kept only if: its statement is signed by
 ACTIVE registered reviewer (the signature, the signer's key and both hashes check:
 `crypto.reply.verify_reply_signature`); the case exists and the signer is one of its
 recipients; it is bound to the case and its reporter's reply key
-(`check_reply_binding`); its number is exactly one more than the signer's last on the
-case (`check_sequence`); and its status change, if any, is allowed by the workflow.
+(`check_reply_binding`); its number is greater than the signer's last accepted one on
+the case (`check_sequence`: a refused reply leaves a gap, never a dead end; equal or
+lower is a replay); and its status change, if any, is allowed by the workflow. Its
+signed feedback mark is kept with it (the feedback deadline, `crypto.deadlines`).
 
 The reviewers' copy becomes a blob before the transaction (disk writes stay out of
 the database write lock); if the reply is then refused the blob is removed again.
@@ -28,9 +30,10 @@ from crypto.errors import BindingError, CandourError, SignatureError
 from crypto.identity import PublicIdentity, parse_public_identity
 from crypto.reply import ReplyStatement, SignedReply, check_reply_binding, check_sequence, verify_reply_signature
 from portal import audit
-from portal.reviewer.workflow import TransitionError, check_transition, record_status_change
+from portal.store import replies as reply_rows
 from portal.store.blobs import BlobWriter, committing_blobs, delete_blob
 from portal.store.db import Connection, today, transaction
+from portal.workflow import TransitionError, check_transition, record_status_change
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,9 @@ class ReplyResult:
 def active_reviewer_keys(conn: Connection) -> dict[bytes, tuple[int, PublicIdentity]]:
     """Active reviewers by key id: (row id, public identity)."""
     keys = {}
-    for row in conn.execute("SELECT id, identity FROM reviewers WHERE active = 1"):
-        identity = parse_public_identity(row[1])
-        keys[identity.key_id] = (row[0], identity)
+    for row_id, line in reply_rows.active_reviewer_identities(conn):
+        identity = parse_public_identity(line)
+        keys[identity.key_id] = (row_id, identity)
     return keys
 
 
@@ -137,37 +140,30 @@ def _store_one(
 def _check_and_insert(
     conn: Connection, reply: SignedReply, statement: ReplyStatement, reviewer_id: int, blob: str, actor: str
 ) -> None:
-    case = conn.execute("SELECT status, reporter_reply_key FROM cases WHERE id = ?", (statement.case,)).fetchone()
+    case = reply_rows.case_status_and_reply_key(conn, statement.case)
     if case is None:
         raise BindingError(f"there is no case {statement.case} (or it was destroyed after being closed)")
-    on_case = conn.execute(
-        "SELECT 1 FROM case_reviewers WHERE case_id = ? AND reviewer_id = ?", (statement.case, reviewer_id)
-    ).fetchone()
-    if on_case is None:
+    if not reply_rows.is_recipient(conn, statement.case, reviewer_id):
         raise BindingError(
             f"the signer ({statement.reviewer_key_id_hex}) is not one of the reviewers case {statement.case} "
             "was sent to"
         )
-    check_reply_binding(statement, statement.case, bytes(case[1]))
-    last = conn.execute(
-        "SELECT coalesce(max(seq), 0) FROM replies WHERE case_id = ? AND reviewer_id = ?", (statement.case, reviewer_id)
-    ).fetchone()[0]
-    check_sequence({statement.reviewer_key_id: int(last)}, statement)
+    check_reply_binding(statement, statement.case, case[1])
+    last = reply_rows.last_accepted_seq(conn, statement.case, reviewer_id)
+    check_sequence({statement.reviewer_key_id: last}, statement)
     if statement.status is not None:
         check_transition(case[0], statement.status.status, statement.status.outcome)
-    conn.execute(
-        "INSERT INTO replies (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            statement.case,
-            reviewer_id,
-            statement.seq,
-            today(),
-            reply.statement,
-            reply.signature,
-            reply.for_reporter,
-            blob,
-        ),
+    reply_rows.insert_reply(
+        conn,
+        case_id=statement.case,
+        reviewer_id=reviewer_id,
+        seq=statement.seq,
+        day=today(),
+        statement=reply.statement,
+        signature=reply.signature,
+        for_reporter=reply.for_reporter,
+        reviewers_blob=blob,
+        feedback=statement.feedback,
     )
     if statement.status is not None:
         record_status_change(

@@ -22,9 +22,10 @@ from wtforms.validators import ValidationError
 
 from crypto.errors import ReplyFileError
 from crypto.replyfile import MAX_REPLY_FILE_BYTES, read_reply_file
-from portal import accounts, audit
+from portal import audit, auth, workflow
+from portal.actions.cases import change_status_online
 from portal.i18n import gettext as _
-from portal.reviewer import bp, export, queue, replies, workflow
+from portal.reviewer import bp, export, queue, replies
 from portal.security import csrf
 from portal.store.cases import list_replies, list_status_events
 from portal.store.db import get_db, today
@@ -35,7 +36,7 @@ REPLY_UPLOAD_LIMIT = MAX_REPLY_FILE_BYTES + 1024 * 1024
 
 
 def _reviewer_id() -> int:
-    account: accounts.Account = g.account
+    account: auth.Account = g.account
     assert account.reviewer_id is not None  # noqa: S101 - signed_in("reviewer") guarantees it
     return account.reviewer_id
 
@@ -52,7 +53,7 @@ def _visible_case(case_id: str) -> queue.QueueItem:
 
 
 @bp.get("/", endpoint="queue")
-@accounts.signed_in("reviewer")
+@auth.signed_in("reviewer")
 def queue_page() -> str:
     conn = get_db()
     listing = queue.list_queue_page(conn, today(), _reviewer_id(), queue.requested_page())
@@ -61,7 +62,7 @@ def queue_page() -> str:
 
 
 @bp.get("/cases/<case_id>")
-@accounts.signed_in("reviewer")
+@auth.signed_in("reviewer")
 def case_page(case_id: str) -> str:
     item = _visible_case(case_id)
     conn = get_db()
@@ -71,16 +72,16 @@ def case_page(case_id: str) -> str:
         events=list_status_events(conn, case_id),
         replies=list_replies(conn, case_id),
         trail=audit.entries_for_case(conn, case_id),
-        next_statuses=workflow.allowed_next(item.case.status),
+        next_statuses=workflow.allowed_next_online(item.case.status),
         closed_status=workflow.closed_status(),
     )
 
 
 @bp.post("/cases/<case_id>/status")
-@accounts.signed_in("reviewer")
+@auth.signed_in("reviewer")
 def change_status(case_id: str) -> BaseResponse | tuple[str, int]:
     item = _visible_case(case_id)
-    account: accounts.Account = g.account
+    account: auth.Account = g.account
     status = request.form.get("status", "")
     outcome = request.form.get("outcome") or None
     reason = request.form.get("reason", "").strip()
@@ -90,23 +91,17 @@ def change_status(case_id: str) -> BaseResponse | tuple[str, int]:
     elif len(reason) > workflow.MAX_REASON_CHARS:
         error = _("The reason is at most %(count)d characters.", count=workflow.MAX_REASON_CHARS)
     if error is None:
-        conn = get_db()
         try:
-            with audit.audited_transaction(conn, current_app.instance_path):
-                # Re-read inside the write lock: another reviewer may have just changed it.
-                current = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
-                workflow.check_transition(current, status, outcome)
-                workflow.record_status_change(
-                    conn,
-                    case_id=case_id,
-                    previous=current,
-                    status=status,
-                    outcome=outcome,
-                    reason=reason,
-                    reviewer_id=_reviewer_id(),
-                    actor=account.actor,
-                    via="online",
-                )
+            change_status_online(
+                get_db(),
+                current_app.instance_path,
+                case_id,
+                status=status,
+                outcome=outcome,
+                reason=reason,
+                reviewer_id=_reviewer_id(),
+                actor=account.actor,
+            )
         except workflow.TransitionError as exc:
             error = str(exc)
     if error is not None:
@@ -117,9 +112,9 @@ def change_status(case_id: str) -> BaseResponse | tuple[str, int]:
 
 
 @bp.post("/export")
-@accounts.signed_in("reviewer")
+@auth.signed_in("reviewer")
 def export_bundle() -> Response | BaseResponse:
-    account: accounts.Account = g.account
+    account: auth.Account = g.account
     mode = request.form.get("mode", export.MODE_CHANGED)
     chosen = request.form.getlist("case")
     if mode not in (export.MODE_CHANGED, export.MODE_ALL, export.MODE_CHOSEN):
@@ -144,16 +139,16 @@ def export_bundle() -> Response | BaseResponse:
 
 
 @bp.get("/replies")
-@accounts.signed_in("reviewer")
+@auth.signed_in("reviewer")
 def replies_form() -> str:
     return render_template("reviewer/replies.html", results=None, error=None)
 
 
 @bp.post("/replies")
 @csrf.exempt  # type: ignore[untyped-decorator]  # checked below, after the size cap: CSRFProtect parses bodies
-@accounts.signed_in("reviewer")
+@auth.signed_in("reviewer")
 def upload_replies() -> tuple[str, int] | str:
-    account: accounts.Account = g.account
+    account: auth.Account = g.account
     if request.content_length is not None and request.content_length > REPLY_UPLOAD_LIMIT:
         abort(413)
     request.max_content_length = REPLY_UPLOAD_LIMIT  # also caps a body without Content-Length

@@ -103,15 +103,6 @@ def add_days(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
-def _bump_change_counter(conn: Connection, case_id: str) -> None:
-    # One counter across all cases, so an export can ask for "changed after N".
-    # Inside the caller's IMMEDIATE transaction, so MAX()+1 cannot race.
-    conn.execute(
-        "UPDATE cases SET change_counter = (SELECT COALESCE(MAX(change_counter), 0) + 1 FROM cases) WHERE id = ?",
-        (case_id,),
-    )
-
-
 def _insert_submission(
     conn: Connection,
     *,
@@ -190,7 +181,6 @@ def create_case(
             " VALUES (?, ?, ?, NULL, NULL, NULL, NULL, NULL)",
             (case_id, day, initial_status),
         )
-        _bump_change_counter(conn, case_id)
 
     run_grouped(conn, rows)
 
@@ -212,7 +202,6 @@ def add_followup(
             sealed_on=sealed_on,
             parts=parts,
         )
-        _bump_change_counter(conn, case_id)
 
     run_grouped(conn, rows)
 
@@ -353,7 +342,6 @@ def add_reply(
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob),
         )
-        _bump_change_counter(conn, case_id)
 
 
 def list_submissions(conn: Connection, case_id: str) -> list[SubmissionSummary]:

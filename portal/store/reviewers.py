@@ -1,11 +1,15 @@
-"""Queries on the reviewers table."""
+"""The reviewers table: the people (their public keys) who receive reports."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass
 
-from portal.store.db import Connection, today, transaction
+from crypto.identity import parse_public_identity
+from portal.store.db import Connection, today
+from portal.store.instance_meta import LIST_JSON, get_meta
 
 
 class ReviewerExistsError(Exception):
@@ -71,7 +75,8 @@ def add_reviewer_in_transaction(
 ) -> Reviewer:
     """Add a reviewer, or re-activate a removed one with the same key (its past cases
     and replies point at the same row), inside the caller's transaction so its audit
-    entry commits with it (portal/reviewer_admin.py). Refuses an already active key."""
+    entry commits with it (`portal.actions.reviewers.add_reviewer`). Refuses an
+    already active key."""
     row = conn.execute(_SELECT_BY_KEY_ID, (key_id,)).fetchone()
     if row is not None and row[7]:
         raise ReviewerExistsError(
@@ -143,16 +148,66 @@ def find_reviewer(conn: Connection, key_id_or_fingerprint: str) -> Reviewer:
             return reviewer
     raise ReviewerNotFoundError(
         f"no reviewer has key id or fingerprint {key_id_or_fingerprint!r}; "
-        "`flask --app wsgi reviewer list` shows them all"
+        "`.venv/bin/flask --app wsgi reviewer list` shows them all"
     )
 
 
 def deactivate_reviewer(conn: Connection, key_id_or_fingerprint: str) -> Reviewer:
-    """Stop offering a reviewer to reporters. The row stays: existing cases,
-    replies and the audit trail still name them."""
+    """Stop offering a reviewer to reporters, inside the caller's transaction. The
+    row stays: existing cases, replies and the audit trail still name them."""
     reviewer = find_reviewer(conn, key_id_or_fingerprint)
     if not reviewer.active:
         raise ReviewerNotFoundError(f"{reviewer.display_name} ({reviewer.key_id}) was already removed")
-    with transaction(conn):
-        conn.execute("UPDATE reviewers SET active = 0 WHERE id = ?", (reviewer.id,))
+    deactivate_reviewer_by_id(conn, reviewer.id)
     return find_reviewer(conn, reviewer.key_id)
+
+
+def deactivate_reviewer_by_id(conn: Connection, reviewer_id: int) -> None:
+    conn.execute("UPDATE reviewers SET active = 0 WHERE id = ?", (reviewer_id,))
+
+
+def reviewer_identities_by_id(conn: Connection, ids: set[int]) -> dict[int, Reviewer]:
+    """The reviewers with these row ids, active or not."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        "SELECT id, key_id, identity, fingerprint, display_name, role, required, active, added_day"  # noqa: S608
+        f" FROM reviewers WHERE id IN ({marks})",
+        sorted(ids),
+    ).fetchall()
+    return {row[0]: _from_row(row) for row in rows}
+
+
+def signed_list_key_ids(conn: Connection) -> set[str] | None:
+    """The key ids (hex) on the loaded organisation-signed list, or None when no
+    list is loaded. The list was verified when it was loaded (`portal.actions.
+    reviewers.load_signed_list`); here its body is only read back."""
+    text = get_meta(conn, LIST_JSON)
+    if text is None:
+        return None
+    encoded = json.loads(text)["body"]
+    body = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    return {parse_public_identity(str(entry["identity"])).key_id.hex() for entry in body["reviewers"]}
+
+
+def offered_reviewers(conn: Connection, *, org_key_configured: bool) -> list[Reviewer]:
+    """The reviewers a reporter may choose (and whose keys a report is sealed to).
+
+    Without an organisation key: every active reviewer. With one: only the active
+    reviewers on the loaded signed list, because a reporter's browser refuses to
+    seal to anyone else; a reviewer added since is offered once a new list that
+    names them is loaded (`flask reviewer load-list`).
+    """
+    active = list_reviewers(conn)
+    if not org_key_configured:
+        return active
+    listed = signed_list_key_ids(conn) or set()
+    return [reviewer for reviewer in active if reviewer.key_id in listed]
+
+
+def unlisted_reviewers(conn: Connection) -> list[Reviewer]:
+    """Active reviewers missing from the loaded signed list (all of them if none is
+    loaded): with an organisation key configured, reporters are not offered these."""
+    listed = signed_list_key_ids(conn) or set()
+    return [reviewer for reviewer in list_reviewers(conn) if reviewer.key_id not in listed]

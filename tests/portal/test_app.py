@@ -193,6 +193,15 @@ def test_session_cookie_secure_when_forced(instance_dir: Path) -> None:
     assert "Secure" in _session_cookie_header(app.test_client().get("/test-session"))
 
 
+def test_https_without_an_explicit_cookie_secure_refuses_to_start(instance_dir: Path) -> None:
+    from portal.instance import SettingsError
+
+    with pytest.raises(SettingsError, match="COOKIE_SECURE = True"):
+        create_app(str(instance_dir), overrides={"PREFERRED_URL_SCHEME": "https"})
+    app = create_app(str(instance_dir), overrides={"PREFERRED_URL_SCHEME": "https", "COOKIE_SECURE": True})
+    assert app.config["COOKIE_SECURE"] is True
+
+
 def test_500_page_echoes_nothing_and_logs_no_message(instance_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(str(instance_dir))
     _add_test_routes(app)

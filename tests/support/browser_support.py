@@ -20,7 +20,7 @@ from tests.support.reporter_support import add_reviewer_with_keys
 from crypto.identity import OrgKeys, ReviewerKeys, generate_org_keys, save_private_key
 from crypto.org import ListedReviewer, sign_reviewer_list
 from portal import create_app
-from portal.admin.views import load_signed_list
+from portal.actions.reviewers import load_signed_list
 from portal.store import db
 
 PASSPHRASE = "correct horse battery staple"
@@ -63,7 +63,7 @@ def prepare_org_instance(instance: Path, *, fingerprint: str | None = None, sign
         cfg.write("\n" + "\n".join(lines) + "\n")
     app = create_app(str(instance))
     with app.app_context(), closing(db.connect(instance)) as conn:
-        load_signed_list(conn, data, org.public.to_line(), "test", str(instance))
+        load_signed_list(conn, instance, data, org.public.to_line(), actor="test")
     return OrgInstance(instance, reviewers, org, key_files)
 
 

@@ -1,4 +1,4 @@
-"""Adding a reviewer: one function (`portal.reviewer_admin`) behind the admin page and
+"""Adding a reviewer: one function (`portal.actions.reviewers.add_reviewer`) behind the admin page and
 `flask reviewer add`, with its audit entry in the same transaction."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tests.support.workspace_support import create_account, csrf_token, sign_in_
 
 from crypto.identity import generate_reviewer_keys
 from portal import audit, create_app
-from portal.reviewer_admin import LabelError, add_reviewer_audited, clean_label
+from portal.actions.reviewers import LabelError, add_reviewer, clean_label
 from portal.store import db
 
 
@@ -77,9 +77,7 @@ def test_a_reviewer_is_not_added_when_its_audit_entry_cannot_be_written(
     identity = generate_reviewer_keys("Ivy").public
     with closing(db.connect(instance_dir)) as conn:
         with pytest.raises(audit.AuditError):
-            add_reviewer_audited(
-                conn, instance_dir, identity, display_name="Ivy", role="Adviser", required=False, actor="test"
-            )
+            add_reviewer(conn, instance_dir, identity, display_name="Ivy", role="Adviser", required=False, actor="test")
         assert conn.execute("SELECT count(*) FROM reviewers").fetchone()[0] == 0
 
 
@@ -89,3 +87,48 @@ def test_label_rules(value: str, problem: str) -> None:
         clean_label(value, "role")
     assert caught.value.problem == problem
     assert clean_label("  Independent \t adviser ", "role") == "Independent adviser"
+
+
+def test_a_reviewer_added_after_the_signed_list_is_not_offered_until_a_new_list_names_them(
+    instance_dir: Path,
+) -> None:
+    from browser_support import prepare_org_instance
+
+    from crypto.org import ListedReviewer, sign_reviewer_list
+    from portal.actions.reviewers import load_signed_list
+    from portal.store.reviewers import offered_reviewers, unlisted_reviewers
+
+    org = prepare_org_instance(instance_dir)
+    app: Flask = create_app(str(instance_dir), overrides={"TESTING": True})
+    late = generate_reviewer_keys("Lee").public
+    pubfile = instance_dir.parent / "lee.pub"
+    pubfile.write_text(late.to_line() + "\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["reviewer", "add", str(pubfile), "--name", "Lee Late", "--role", "Adviser"])
+    assert added.exit_code == 0, added.output
+    # Plain words and the exact steps, in the command ...
+    assert "NOT YET OFFERED TO REPORTERS: Lee Late" in added.output
+    assert "python3 -m crypto org sign --key org.key --serial 2" in added.output
+    assert f'--reviewer "{late.key_id.hex()}.pub:Lee Late:Adviser:optional"' in added.output
+    assert ".venv/bin/flask --app wsgi reviewer load-list reviewers.signed.json" in added.output
+    listed = runner.invoke(args=["reviewer", "list"])
+    assert "not on the signed list: not offered to reporters" in listed.output
+    # ... and on the admin Reviewers page.
+    admin = sign_in_first_time(app, "root", create_account(instance_dir, "root", "admin")).client
+    page = admin.get("/admin/reviewers").get_data(as_text=True)
+    assert "Not yet offered to reporters" in page and "--serial 2" in page
+    with closing(db.connect(instance_dir)) as conn:
+        offered = {r.key_id for r in offered_reviewers(conn, org_key_configured=True)}
+        assert late.key_id.hex() not in offered and len(offered) == 2
+        # Without an organisation key every active reviewer is offered.
+        assert late.key_id.hex() in {r.key_id for r in offered_reviewers(conn, org_key_configured=False)}
+        everyone = [
+            ListedReviewer(org.reviewers["adviser"].public, "Dana Adviser", "Independent adviser", True),
+            ListedReviewer(org.reviewers["handler"].public, "Sam Handler", "Case handler", False),
+            ListedReviewer(late, "Lee Late", "Adviser", False),
+        ]
+        data = sign_reviewer_list(org.org, everyone, 2, db.today())
+        load_signed_list(conn, instance_dir, data, org.org.public.to_line(), actor="test")
+        assert late.key_id.hex() in {r.key_id for r in offered_reviewers(conn, org_key_configured=True)}
+        assert unlisted_reviewers(conn) == []
+    assert "Not yet offered" not in admin.get("/admin/reviewers").get_data(as_text=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,39 @@ def test_formatter_keeps_days_only_and_withholds_exception_messages() -> None:
     assert "canary-words" not in rendered
     assert "builtins.ValueError" in rendered
     assert rendered[:10].count("-") == 2 and rendered[10] == " "  # YYYY-MM-DD then a space
+
+
+def _send_raw(url: str, data: bytes) -> bytes:
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+def test_malformed_requests_leave_no_client_text_in_the_gunicorn_log(live_server: Any) -> None:
+    markers = [f"MARKER{n}zq" for n in range(6)]
+    requests = [
+        f"GET /case/{markers[0]} HTTP/9.9\r\nHost: x\r\n\r\n",  # bad version
+        f"GET /{markers[1]} HTTP/1.1\r\nHost: x\r\nBad Header {markers[1]}: v\r\n\r\n",  # bad header name
+        f"{markers[2]}@ / HTTP/1.1\r\nHost: x\r\n\r\n",  # bad method
+        f"GET /{markers[3]}\x00 HTTP/1.1\r\nHost: x\r\n\r\n",  # bad request line
+        "GET /" + markers[4] * 2000 + " HTTP/1.1\r\nHost: x\r\n\r\n",  # request line too long
+        f"GET / HTTP/1.1\r\nHost: x\r\nX-A: {markers[5]}\r\n folded {markers[5]}\r\n\r\n",  # obsolete folding
+    ]
+    for request in requests:
+        answer = _send_raw(live_server.url, request.encode("latin-1"))
+        assert answer.startswith(b"HTTP/1.1 4") or answer == b"", answer[:200]
+    time.sleep(0.5)
+    log = live_server.stderr()
+    assert "malformed request" in log
+    for marker in markers:
+        assert marker not in log, log

@@ -29,7 +29,18 @@ def test_migrations_are_recorded_and_idempotent(instance_dir: Path) -> None:
         assert db.migrate(conn) == []
         rows = conn.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
     assert [row[0] for row in rows] == expected
-    assert rows[0][1] == "0001_initial"
+    assert rows[0][1] == "0001_reviewers_cases_submissions_and_replies"
+
+
+def test_a_database_migrated_under_the_old_file_names_opens_unchanged(instance_dir: Path) -> None:
+    # schema_version is keyed by number: renaming a migration's descriptive part
+    # (0001_initial -> 0001_reviewers_…) must not apply it a second time.
+    old_names = {1: "0001_initial", 2: "0002_reporter", 3: "0003_accounts"}
+    with closing(db.connect(instance_dir)) as conn:
+        for version, name in old_names.items():
+            conn.execute("UPDATE schema_version SET name = ? WHERE version = ?", (name, version))
+        assert db.migrate(conn) == []
+        assert db.applied_versions(conn) == {version for version, _path in db.migration_files()}
 
 
 def test_migrate_from_empty_applies_everything_once(tmp_path: Path) -> None:
@@ -91,11 +102,14 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
         assert db.applied_versions(conn) == {1}
 
 
-def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
+def test_migration_files_are_numbered_once_each_and_may_skip_reserved_numbers(tmp_path: Path) -> None:
     (tmp_path / "0001_one.sql").write_text("")
     (tmp_path / "0003_three.sql").write_text("")
-    with pytest.raises(db.MigrationError, match="without gaps"):
+    assert [version for version, _path in db.migration_files(tmp_path)] == [1, 3]
+    (tmp_path / "0003_other.sql").write_text("")
+    with pytest.raises(db.MigrationError, match="share version 3"):
         db.migration_files(tmp_path)
+    (tmp_path / "0003_other.sql").unlink()
     (tmp_path / "2_bad name.sql").write_text("")
     with pytest.raises(db.MigrationError, match="NNNN_"):
         db.migration_files(tmp_path)

@@ -22,7 +22,8 @@ from tests.support.workspace_support import (
     sign_in_first_time,
 )
 
-from portal import accounts, create_app
+from portal import auth as accounts
+from portal import create_app
 from portal.store import db
 
 
@@ -122,7 +123,7 @@ def test_check_code_refuses_an_earlier_step_than_the_last_accepted(
 def test_failed_sign_ins_lock_the_account_and_the_lock_doubles(
     app: Flask, instance_dir: Path, reviewer_identity: Any
 ) -> None:
-    create_account(instance_dir, "alice", "reviewer", reviewer_identity)
+    password = create_account(instance_dir, "alice", "reviewer", reviewer_identity)
     client = app.test_client()
     token = csrf_token(client, "/review/login")
     for attempt in range(1, 6):
@@ -130,21 +131,25 @@ def test_failed_sign_ins_lock_the_account_and_the_lock_doubles(
             "/review/login", data={"csrf_token": token, "username": "alice", "password": f"wrong {attempt}"}
         )
         assert response.status_code == 401
-    assert "locked" in response.get_data(as_text=True)
+    # A wrong password reads the same, locked or not: a stranger learns nothing.
+    text = response.get_data(as_text=True)
+    assert "username or password is wrong" in text and "locked" not in text
     _hash, _secret, _step, failures, locked_until = _row(instance_dir, "alice")
     assert failures == 5 and 55 <= locked_until - time.time() <= 61
-    # While locked even the right password is refused.
     with app.test_request_context(), closing(db.connect(instance_dir)) as conn:
-        account = accounts.find_account(conn, "alice")
-        with pytest.raises(accounts.SignInRefusedError, match="locked"):
+        # While locked a wrong password is not counted and says nothing of the lock ...
+        with pytest.raises(accounts.SignInRefusedError, match="username or password is wrong"):
             accounts.check_password(conn, "alice", "anything")
+        assert _row(instance_dir, "alice")[3] == 5
+        # ... and the right one is refused, naming the lock to its holder.
+        with pytest.raises(accounts.SignInRefusedError, match="locked"):
+            accounts.check_password(conn, "alice", password)
         # After the lock the next failure doubles it.
         later = locked_until + 1
-        with pytest.raises(accounts.SignInRefusedError, match="locked"):
+        with pytest.raises(accounts.SignInRefusedError, match="username or password is wrong"):
             accounts.check_password(conn, "alice", "wrong again", now=later)
         assert _row(instance_dir, "alice")[4] == later + 120
         assert accounts.lock_seconds(4) == 0 and accounts.lock_seconds(5) == 60 and accounts.lock_seconds(99) == 3600
-        del account
 
 
 def test_unknown_username_gives_the_same_answer_and_is_not_recorded(app: Flask, instance_dir: Path) -> None:
@@ -170,6 +175,24 @@ def test_sessions_expire_when_idle_and_are_stored_hashed(
         assert cookie.value.encode() not in stored and len(stored) == 1
         idle = app.config["REVIEWER_SESSION_IDLE_MINUTES"] * 60
         conn.execute("UPDATE account_sessions SET last_seen = ?", (int(time.time()) - idle - 1,))
+    assert signed.client.get("/review/").status_code == 302
+    with closing(db.connect(instance_dir)) as conn:
+        assert conn.execute("SELECT count(*) FROM account_sessions").fetchone()[0] == 0
+
+
+def test_a_busy_session_still_ends_after_its_absolute_lifetime(
+    app: Flask, instance_dir: Path, reviewer_identity: Any
+) -> None:
+    assert app.config["REVIEWER_SESSION_MAX_HOURS"] == 12
+    signed = sign_in_first_time(app, "alice", create_account(instance_dir, "alice", "reviewer", reviewer_identity))
+    assert signed.client.get("/review/").status_code == 200
+    lifetime = app.config["REVIEWER_SESSION_MAX_HOURS"] * 3600
+    with closing(db.connect(instance_dir)) as conn:
+        # Used a moment ago, but started longer ago than the lifetime.
+        conn.execute(
+            "UPDATE account_sessions SET started = ?, last_seen = ?",
+            (int(time.time()) - lifetime - 1, int(time.time())),
+        )
     assert signed.client.get("/review/").status_code == 302
     with closing(db.connect(instance_dir)) as conn:
         assert conn.execute("SELECT count(*) FROM account_sessions").fetchone()[0] == 0

@@ -107,7 +107,8 @@ def test_online_status_change_needs_a_reason_and_an_allowed_transition(
 
     assert "Give a reason" in change(status="acknowledged", reason="  ")
     assert "cannot move to" in change(status="awaiting_reporter", reason="why")
-    assert "needs an outcome" in change(status="closed", reason="done")
+    # Closing is final: only a signed reply made offline can do it, never the workspace.
+    assert "closed only by a signed reply" in change(status="closed", outcome="upheld", reason="done")
     html = change(status="acknowledged", reason="We have your report and will reply within a week.")
     assert "The status was changed" in html
     with closing(db.connect(instance_dir)) as conn:
@@ -124,7 +125,7 @@ def test_online_status_change_needs_a_reason_and_an_allowed_transition(
 
 
 def test_transitions_are_configurable(instance_dir: Path) -> None:
-    from portal.reviewer.workflow import TransitionError, check_transition
+    from portal.workflow import TransitionError, check_transition
 
     app = create_app(
         str(instance_dir),
@@ -267,3 +268,46 @@ def test_the_queue_is_set_based_and_paged(
     assert len(statements) <= 30, len(statements)
     assert "150 cases are overdue." in overview and ids[149][:8] in overview
     assert 'href="/admin/?page=2"' in overview
+
+
+def test_an_acknowledgement_meets_only_the_first_deadline_in_sql_and_in_python_alike(
+    instance_dir: Path, world: tuple[Flask, dict[str, ReviewerKeys], dict[str, FlaskClient]]
+) -> None:
+    from portal.reviewer.queue import list_queue_page, queue_item
+    from portal.store.replies import insert_reply
+    from portal.store.reviewers import find_reviewer
+
+    app, keys, _clients = world
+    long_ago = (date.today() - timedelta(days=120)).isoformat()
+    acknowledged = file_case(instance_dir, app, [keys["ana"].public], day=long_ago)
+    fed_back = file_case(instance_dir, app, [keys["ana"].public], day=long_ago)
+    untouched = file_case(instance_dir, app, [keys["ana"].public], day=long_ago)
+    with closing(db.connect(instance_dir)) as conn:
+        ana = find_reviewer(conn, keys["ana"].public.key_id.hex()).id
+        for case, feedback in ((acknowledged, False), (fed_back, True)):
+            insert_reply(
+                conn,
+                case_id=case.case_id,
+                reviewer_id=ana,
+                seq=1,
+                day=db.today(),
+                statement=b"{}",
+                signature=bytes(64),
+                for_reporter=b"x",
+                reviewers_blob="0" * 32,
+                feedback=feedback,
+            )
+        with app.app_context():
+            page = list_queue_page(conn, db.today(), ana)
+            one = queue_item(conn, acknowledged.case_id, db.today())
+    by_id = {item.case.id: item for item in page.items}
+    ack = by_id[acknowledged.case_id]
+    assert ack.acknowledge is not None and ack.acknowledge.met
+    assert ack.feedback is not None and not ack.feedback.met and ack.feedback.overdue  # a reply is not feedback
+    fb = by_id[fed_back.case_id]
+    assert fb.acknowledge is not None and fb.acknowledge.met and fb.feedback is not None and fb.feedback.met
+    # The SQL ordering and totals follow the same rule as the Python deadlines.
+    assert page.overdue == sum(item.overdue for item in page.items) == 2
+    assert [item.case.id for item in page.items][-1] == fed_back.case_id
+    assert {item.case.id for item in page.items if item.overdue} == {acknowledged.case_id, untouched.case_id}
+    assert one is not None and one.feedback == ack.feedback and one.acknowledge == ack.acknowledge

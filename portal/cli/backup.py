@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
 from portal.backup import BackupError, make_backup, restore_backup
+from portal.cli.common import instance_folder
 from portal.store.db import DatabaseKeyError
 
 _FOLDER = click.Path(file_okay=False, path_type=Path)
@@ -25,10 +25,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @with_appcontext
 def backup_command(dest: Path, include_keys: bool) -> None:
-    from portal.cli import _instance
-
     try:
-        result = make_backup(_instance(), dest.resolve(), include_keys=include_keys)
+        result = make_backup(instance_folder(), dest.resolve(), include_keys=include_keys)
     except (BackupError, DatabaseKeyError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Backed up {result.cases} case(s) and {result.blobs} blob(s) to {result.path}.")
@@ -54,8 +52,3 @@ def restore_command(src: Path, instance: Path, config: Path | None, db_key: Path
     if result.audit_problem:
         click.echo(f"WARNING: the restored audit trail does not verify: {result.audit_problem}", err=True)
     click.echo(f"Start the portal on it with CANDOUR_INSTANCE={result.path}.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 
 from portal import audit
+from portal.store import status_events
 from portal.store.db import Connection, today
 
 MAX_REASON_CHARS = 2000  # as a signed reply's reason (docs/format.md §8)
@@ -33,14 +34,44 @@ def closed_status() -> str:
     return str(current_app.config.get("CLOSED_STATUS", "closed"))
 
 
-def initial_status() -> str:
-    return status_keys()[0]
-
-
 def allowed_next(current: str) -> list[str]:
     transitions: dict[str, list[str]] = current_app.config["STATUS_TRANSITIONS"]
     known = set(status_keys())
     return [status for status in transitions.get(current, []) if status in known]
+
+
+def export_workflow() -> dict[str, Any]:
+    """The workflow as an export's manifest v2 carries it (docs/format.md §10), so the
+    offline kit checks a reply's status change before it leaves the offline machine."""
+    transitions: dict[str, list[str]] = current_app.config["STATUS_TRANSITIONS"]
+    known = status_keys()
+    return {
+        "statuses": [{"name": key, "label": str(label)} for key, label in current_app.config["STATUSES"]],
+        "final": closed_status(),
+        "transitions": {status: allowed_next(status) for status in known if status in transitions},
+        "outcomes": [{"name": key, "label": str(label)} for key, label in current_app.config["OUTCOMES"]],
+        "reason_required": True,
+    }
+
+
+def allowed_next_online(current: str) -> list[str]:
+    """The statuses a reviewer may set from the workspace: all allowed ones but the
+    final status, which only a signed reply can set (`check_online_transition`)."""
+    return [status for status in allowed_next(current) if status != closed_status()]
+
+
+def check_online_transition(current: str, new: str, outcome: str | None) -> None:
+    """`check_transition` for a change made in the workspace. Closing is refused:
+    it is final, starts the retention countdown, and the reporter must be able to
+    verify who closed the case, so it comes only in a signed reply made offline (a
+    server in the wrong hands, or an administrator signed in as a reviewer, cannot
+    close a case)."""
+    if new == closed_status():
+        raise TransitionError(
+            f"'{new}' is final, so a case is closed only by a signed reply from your offline computer "
+            f"(the reply tool's --status {new} --outcome … --reason …), which the reporter can verify"
+        )
+    check_transition(current, new, outcome)
 
 
 def check_transition(current: str, new: str, outcome: str | None) -> None:
@@ -78,12 +109,17 @@ def record_status_change(
     """Write the change inside the caller's transaction: the status event (what the
     reporter sees, signed when a reply carried it), the case's new status, and the
     audit entry. The reason goes to status_events only, not into the trail."""
-    conn.execute(
-        "INSERT INTO status_events (case_id, day, status, outcome, reason, reviewer_id, statement, signature)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (case_id, today(), status, outcome, reason, reviewer_id, statement, signature),
+    status_events.record_status(
+        conn,
+        case_id=case_id,
+        day=today(),
+        status=status,
+        outcome=outcome,
+        reason=reason,
+        reviewer_id=reviewer_id,
+        statement=statement,
+        signature=signature,
     )
-    conn.execute("UPDATE cases SET status = ?, outcome = ? WHERE id = ?", (status, outcome, case_id))
     audit.append(
         conn,
         actor=actor,
