@@ -65,6 +65,9 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
 
     accounts.init_app(app)
     workspace_cli.init_app(app)
+    from portal.notify.commands import register as register_notify
+
+    register_notify(app)  # refuses to start when NOTIFY_ENABLED and the relay settings are incomplete
 
     from portal.admin import bp as admin_bp
     from portal.reporter import bp as reporter_bp
