@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, has_app_context, has_request_context, render_template
 from flask_babel import force_locale
 
 from portal.i18n import gettext, ngettext
@@ -22,7 +22,12 @@ FEEDBACK = "feedback"
 
 
 def text(message: str, **values: Any) -> str:
-    return str(gettext(message, **values))
+    """gettext in the reader's language on a page; in the default one elsewhere (the
+    locale selector needs a request, and commands have none)."""
+    if has_request_context() or not has_app_context():
+        return str(gettext(message, **values))
+    with force_locale(_mail_locale()):
+        return str(gettext(message, **values))
 
 
 @dataclass(frozen=True)

@@ -102,12 +102,15 @@ class Relay:
             self._smtp = self._connect()
         try:
             refused = self._smtp.send_message(message)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        except smtplib.SMTPServerDisconnected as exc:
             self.close()
             raise RelayError(f"the relay connection failed: {_describe(exc)}", connection=True) from None
-        except smtplib.SMTPException as exc:
+        except smtplib.SMTPException as exc:  # a refusal (SMTPException is an OSError: test it first)
             self._reset()
             raise RelayError(_describe(exc), connection=False) from None
+        except OSError as exc:
+            self.close()
+            raise RelayError(f"the relay connection failed: {_describe(exc)}", connection=True) from None
         if refused:
             raise RelayError(f"the relay refused {', '.join(refused)}", connection=False)
 
