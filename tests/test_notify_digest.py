@@ -263,3 +263,38 @@ def test_removed_address_gets_nothing(world: World) -> None:
     file_case(world.instance, world.app, [world.alice, world.bob], day="2026-12-01")
     assert send(world.app, at("2026-12-01", "08:00")).sent == 1
     assert world.relay.to(ADDRESSES["bob"]) == []
+
+
+def _close(world: World, case: FiledCase, reviewer: PublicIdentity, reason: str) -> None:
+    with world.app.app_context(), closing(db.connect(world.instance)) as conn:
+        reviewer_id = conn.execute("SELECT id FROM reviewers WHERE key_id = ?", (reviewer.key_id.hex(),)).fetchone()[0]
+        with audit.audited_transaction(conn, str(world.instance)):
+            workflow.record_status_change(
+                conn,
+                case_id=case.case_id,
+                previous="acknowledged",
+                status="closed",
+                outcome="upheld",
+                reason=reason,
+                reviewer_id=reviewer_id,
+                actor="alice (reviewer)",
+                via="online",
+            )
+
+
+def test_feedback_reminders_follow_the_one_deadline_rule(world: World) -> None:
+    """An acknowledgement is not feedback (crypto/deadlines.py): the acknowledged case is
+    still reminded of its feedback deadline; the case closed with an outcome and a reason is not."""
+    created = "2026-12-01"  # feedback due 2027-03-01 (90 days)
+    acknowledged = file_case(world.instance, world.app, [world.alice], day=created)
+    closed = file_case(world.instance, world.app, [world.alice], day=created)
+    _status_change(world, acknowledged, world.alice)
+    _status_change(world, closed, world.alice)
+    _close(world, closed, world.alice, "We spoke to the manager; the reporter was told the outcome.")
+    assert send(world.app, at("2026-12-02", "08:00")).sent == 1  # the two new cases
+    world.relay.clear()
+    send(world.app, at("2027-02-27", "08:00"))
+    assert [summary(m) for m in world.relay.to(ADDRESSES["alice"])] == [
+        "Candour: 1 case due for feedback by 2027-03-01."
+    ]
+    assert world.relay.to(ADDRESSES["boss"]) == []

@@ -6,8 +6,8 @@ reminders and escalations it carries and forgets the queued changes it counted.
 Sending happens afterwards (portal/notify/delivery.py), so a crash between the two
 leaves planned deliveries that the next run sends, and no slot is planned twice.
 
-Deadlines follow portal.store.cases.deadlines_from_facts, the rule the reviewer
-queue and the reporter's case page use.
+Deadlines follow crypto/deadlines.py, the one rule for the queue, the reporter's
+page and the offline index.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from crypto.deadlines import Deadline, DeadlineEvent, deadlines_from_due
 from portal import audit
 from portal.notify import messages
 from portal.notify.messages import ACKNOWLEDGE, FEEDBACK, DigestItems, Escalation
 from portal.notify.relay import new_message_id
 from portal.notify.settings import NotifySettings
 from portal.store import notifications as store
-from portal.store.cases import deadlines_from_facts, load_case_views
 from portal.store.db import Connection
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -106,40 +106,50 @@ def _plan_deadlines(
     candidates = store.deadline_candidates(conn, horizon, closed_status)
     if not candidates:
         return
-    views = load_case_views(conn, [c.case_id for c in candidates])
     on_case = store.reviewers_on_cases(conn, [c.case_id for c in candidates])
     reminded = store.reminders_made(conn)
     escalated = store.escalations_made(conn)
     escalate_after = max(1, settings.escalate_after_days)
-    for facts in candidates:
-        case = views.get(facts.case_id)
-        if case is None:
-            continue
-        acknowledge, feedback = deadlines_from_facts(
-            case, facts.reviewer_acted, facts.reply_count, today.isoformat(), closed_status
-        )
-        for kind, deadline in ((ACKNOWLEDGE, acknowledge), (FEEDBACK, feedback)):
-            if deadline is None or deadline.met:
-                continue
-            days_left = (date.fromisoformat(deadline.day) - today).days
+    for case in candidates:
+        for kind, deadline in _open_deadlines(case, today):
+            days_left = (deadline.due - today).days
+            due_day = deadline.due.isoformat()
             stage = None
             if 0 < days_left <= settings.remind_days_before:
                 stage = "before"
             elif -escalate_after < days_left <= 0:
                 stage = "due"  # on the day; or late, if no digest went out that day
-            if stage is not None and (case.id, kind, stage, deadline.day) not in reminded:
-                if stage == "due" or (case.id, kind, "due", deadline.day) not in reminded:
-                    plan.reminders.append((case.id, kind, stage, deadline.day))
-                    for reviewer_id, _name, _key in on_case.get(case.id, []):
+            if stage is not None and (case.case_id, kind, stage, due_day) not in reminded:
+                if stage == "due" or (case.case_id, kind, "due", due_day) not in reminded:
+                    plan.reminders.append((case.case_id, kind, stage, due_day))
+                    for reviewer_id, _name, _key in on_case.get(case.case_id, []):
                         for recipient in reviewers.get(reviewer_id, []):
-                            plan.items_for(recipient).due[(kind, deadline.day)] += 1
+                            plan.items_for(recipient).due[(kind, due_day)] += 1
             overdue_days = -days_left
-            if overdue_days >= escalate_after and (case.id, kind, deadline.day) not in escalated:
-                names = tuple(name for _id, name, _key in on_case.get(case.id, []))
-                keys = tuple(key for _id, _name, key in on_case.get(case.id, []))
-                plan.escalations.append((case.id, kind, deadline.day, overdue_days, keys))
+            if overdue_days >= escalate_after and (case.case_id, kind, due_day) not in escalated:
+                names = tuple(name for _id, name, _key in on_case.get(case.case_id, []))
+                keys = tuple(key for _id, _name, key in on_case.get(case.case_id, []))
+                plan.escalations.append((case.case_id, kind, due_day, overdue_days, keys))
                 for admin in admins:
-                    plan.items_for(admin).escalations[Escalation(kind, deadline.day, names)] += 1
+                    plan.items_for(admin).escalations[Escalation(kind, due_day, names)] += 1
+
+
+def _open_deadlines(case: store.DeadlineCase, today: date) -> list[tuple[str, Deadline]]:
+    """The case's unmet deadlines under the one rule (crypto/deadlines.py)."""
+    events = [
+        DeadlineEvent(day=date.fromisoformat(day), kind="reply" if kind == "reply" else "status", feedback=feedback,
+                      final_with_reason=final)
+        for day, kind, feedback, final in case.events
+    ]  # fmt: skip
+    never = date.max  # a deadline the case does not have (NULL): never due
+    acknowledge_by = date.fromisoformat(case.acknowledge_by) if case.acknowledge_by else never
+    feedback_by = date.fromisoformat(case.feedback_by) if case.feedback_by else never
+    result = deadlines_from_due(acknowledge_by, feedback_by, events, today)
+    return [
+        (kind, deadline)
+        for kind, deadline in ((ACKNOWLEDGE, result.acknowledge), (FEEDBACK, result.feedback))
+        if not deadline.met and deadline.due != never
+    ]
 
 
 def plan_slot(conn: Connection, settings: NotifySettings, *, slot: str, now: datetime, closed_status: str) -> int:

@@ -7,6 +7,7 @@ Nothing here holds report content or a time finer than a day about a reporter.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -168,34 +169,68 @@ def forget_changes_through(conn: Connection, seq: int) -> None:
 
 
 @dataclass(frozen=True)
-class DeadlineFacts:
-    """What the deadline rule needs about a case (see portal.store.cases.deadlines_from_facts)."""
+class DeadlineCase:
+    """A case whose deadlines may need a reminder or an escalation, with what reviewers did."""
 
     case_id: str
-    reply_count: int
-    reviewer_acted: bool
+    acknowledge_by: str | None
+    feedback_by: str | None
+    # (day, kind 'reply' | 'status', feedback reply, final status with outcome and reason)
+    events: tuple[tuple[str, str, bool, bool], ...]
 
 
-def deadline_candidates(conn: Connection, horizon_day: str, closed_status: str) -> list[DeadlineFacts]:
-    """Cases with a deadline on or before `horizon_day` that may still be open.
+def _reply_is_feedback(statement: bytes | None) -> bool:
+    # Reply statement v2 marks feedback with "feedback": true; v1 has no mark (not
+    # feedback). The statement was verified when it was accepted; only the mark is read.
+    if statement is None:
+        return False
+    try:
+        parsed = json.loads(bytes(statement))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("feedback") is True
 
-    A superset filter in SQL with the rule of portal.store.cases.deadlines_from_facts
-    (acknowledged: a reply or a status change by a reviewer; fed back: a reply or the
-    closed status); the caller applies that function itself to decide.
+
+def deadline_candidates(conn: Connection, horizon_day: str, closed_status: str) -> list[DeadlineCase]:
+    """Cases with a deadline on or before `horizon_day` that may still be open, with their events.
+
+    The SQL is a superset filter under crypto/deadlines.py's rule, which the caller
+    applies itself: acknowledgement is met by any reply or status change by a
+    reviewer (so a case with one is left out for it); feedback only by a feedback
+    reply or closing with an outcome and a reason (so only a close is left out here,
+    replies are read and judged in Python).
     """
     rows = conn.execute(
-        "WITH reply_counts AS (SELECT case_id, count(*) AS n FROM replies GROUP BY case_id),"
-        " reviewer_events AS (SELECT DISTINCT case_id FROM status_events WHERE reviewer_id IS NOT NULL)"
-        " SELECT c.id, coalesce(rc.n, 0), re.case_id IS NOT NULL FROM cases c"
-        " LEFT JOIN reply_counts rc ON rc.case_id = c.id"
-        " LEFT JOIN reviewer_events re ON re.case_id = c.id"
-        " WHERE coalesce(rc.n, 0) = 0 AND ("
-        "   (c.acknowledge_by IS NOT NULL AND c.acknowledge_by <= :horizon AND re.case_id IS NULL)"
-        "   OR (c.feedback_by IS NOT NULL AND c.feedback_by <= :horizon AND c.status != :closed))"
+        "WITH acted AS (SELECT case_id FROM replies UNION"
+        "   SELECT case_id FROM status_events WHERE reviewer_id IS NOT NULL),"
+        " closed_with_reason AS (SELECT case_id FROM status_events WHERE reviewer_id IS NOT NULL"
+        "   AND status = :closed AND outcome IS NOT NULL AND trim(coalesce(reason, '')) != '')"
+        " SELECT c.id, c.acknowledge_by, c.feedback_by FROM cases c"
+        " WHERE (c.acknowledge_by IS NOT NULL AND c.acknowledge_by <= :horizon"
+        "        AND c.id NOT IN (SELECT case_id FROM acted))"
+        "    OR (c.feedback_by IS NOT NULL AND c.feedback_by <= :horizon"
+        "        AND c.id NOT IN (SELECT case_id FROM closed_with_reason))"
         " ORDER BY c.id",
         {"horizon": horizon_day, "closed": closed_status},
     ).fetchall()
-    return [DeadlineFacts(str(r[0]), int(r[1]), bool(r[2])) for r in rows]
+    events: dict[str, list[tuple[str, str, bool, bool]]] = {str(r[0]): [] for r in rows}
+    ids = list(events)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT case_id, day, statement FROM replies WHERE case_id IN ({marks})",  # noqa: S608 - placeholders
+            chunk,
+        ):
+            events[str(row[0])].append((str(row[1]), "reply", _reply_is_feedback(row[2]), False))
+        for row in conn.execute(
+            "SELECT case_id, day, status, outcome, reason FROM status_events"  # noqa: S608 - placeholders
+            f" WHERE reviewer_id IS NOT NULL AND case_id IN ({marks})",
+            chunk,
+        ):
+            final = row[2] == closed_status and row[3] is not None and bool((row[4] or "").strip())
+            events[str(row[0])].append((str(row[1]), "status", False, final))
+    return [DeadlineCase(str(r[0]), r[1], r[2], tuple(events[str(r[0])])) for r in rows]
 
 
 def reminders_made(conn: Connection) -> set[tuple[str, str, str, str]]:
