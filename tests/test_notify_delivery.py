@@ -268,8 +268,9 @@ def test_the_send_command_on_the_real_clock(setup: Setup) -> None:
         app = _ready(setup, relay)
         result = app.test_cli_runner().invoke(args=["notify", "send"])
         assert result.exit_code == 0, result.output
-        assert "Sent" in result.output
+        # Whether a digest window is open depends on the real time; the second run has nothing to do.
+        assert ("Sent 2 message(s)." in result.output) == (len(relay.messages) == 2)
         again = app.test_cli_runner().invoke(args=["notify", "send"])
-        assert again.exit_code == 0 and "Sent 0 message(s)." in again.output
+        assert again.exit_code == 0 and again.output == ""
         status = app.test_cli_runner().invoke(args=["notify", "status"])
         assert status.exit_code == 0 and "Relay 127.0.0.1" in status.output

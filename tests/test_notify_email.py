@@ -51,7 +51,7 @@ def pages(instance_dir: Path, add_reviewer: Callable[..., Any]) -> Iterator[Page
 def _stored(instance: Path) -> list[tuple[str, str]]:
     with closing(db.connect(instance)) as conn:
         rows = conn.execute(
-            "SELECT a.username, e.address FROM account_emails e JOIN accounts a ON a.id = e.account_id ORDER BY 1"
+            "SELECT a.username, e.email FROM account_emails e JOIN accounts a ON a.id = e.account_id ORDER BY 1"
         ).fetchall()
     return [(r[0], r[1]) for r in rows]
 

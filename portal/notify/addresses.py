@@ -87,6 +87,7 @@ def request_confirmation(
         ) from None
     expires = int(now.timestamp()) + settings.confirm_hours * 3600
     with audit.audited_transaction(conn, instance_path):
+        store.purge_expired_confirmations(conn, int(now.timestamp()))
         store.save_confirmation(
             conn, account_id=account_id, token_hash=token_hash(token), address=address, requested_by=actor,
             expires_at=expires,

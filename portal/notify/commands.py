@@ -62,9 +62,11 @@ def send_command() -> None:
     _require_settings()
     _instance()
     report = run_send(current_app, datetime.now(UTC))
+    # Quiet when there was nothing to do, so cron mails nothing every quarter of an hour.
     if report.slot is not None:
         click.echo(f"Planned the digest of {report.slot}: {report.planned} message(s).")
-    click.echo(f"Sent {report.sent} message(s).")
+    if report.sent:
+        click.echo(f"Sent {report.sent} message(s).")
     if report.resumed:
         click.echo(f"{report.resumed} of them had been interrupted by an earlier run and were sent again.")
     for username in report.dropped:

@@ -176,6 +176,7 @@ def plan_slot(conn: Connection, settings: NotifySettings, *, slot: str, now: dat
         )
         planned += 1
     store.set_run_deliveries(conn, slot, planned)
+    store.purge_expired_confirmations(conn, int(now.timestamp()))  # no stale addresses kept
     store.add_reminders(conn, plan.reminders)
     store.add_escalations(conn, [(case_id, kind, day) for case_id, kind, day, _days, _keys in plan.escalations])
     for case_id, kind, day, overdue_days, keys in plan.escalations:

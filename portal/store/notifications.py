@@ -38,13 +38,13 @@ class AccountAddress:
 
 
 def confirmed_address(conn: Connection, account_id: int) -> str | None:
-    row = conn.execute("SELECT address FROM account_emails WHERE account_id = ?", (account_id,)).fetchone()
+    row = conn.execute("SELECT email FROM account_emails WHERE account_id = ?", (account_id,)).fetchone()
     return None if row is None else str(row[0])
 
 
 def account_addresses(conn: Connection) -> list[AccountAddress]:
     rows = conn.execute(
-        "SELECT a.id, a.username, a.role, e.address, c.address FROM accounts a"
+        "SELECT a.id, a.username, a.role, e.email, c.email FROM accounts a"
         " LEFT JOIN account_emails e ON e.account_id = a.id"
         " LEFT JOIN email_confirmations c ON c.account_id = a.id"
         " ORDER BY a.username"
@@ -57,7 +57,7 @@ def save_confirmation(
 ) -> None:
     """Replace the account's pending confirmation (its previous link stops working)."""
     conn.execute(
-        "INSERT OR REPLACE INTO email_confirmations (account_id, token_hash, address, requested_by, expires_at)"
+        "INSERT OR REPLACE INTO email_confirmations (account_id, token_hash, email, requested_by, expires)"
         " VALUES (?, ?, ?, ?, ?)",
         (account_id, token_hash, address, requested_by, expires_at),
     )
@@ -66,8 +66,8 @@ def save_confirmation(
 def find_confirmation(conn: Connection, token_hash: bytes, now: int) -> PendingConfirmation | None:
     """The unexpired confirmation with this token hash, without using it up."""
     row = conn.execute(
-        "SELECT c.account_id, a.username, a.role, c.address, c.requested_by, c.expires_at FROM email_confirmations c"
-        " JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = ? AND c.expires_at > ?",
+        "SELECT c.account_id, a.username, a.role, c.email, c.requested_by, c.expires FROM email_confirmations c"
+        " JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = ? AND c.expires > ?",
         (token_hash, now),
     ).fetchone()
     if row is None:
@@ -88,12 +88,12 @@ def delete_confirmation(conn: Connection, account_id: int) -> None:
 
 
 def purge_expired_confirmations(conn: Connection, now: int) -> int:
-    return int(conn.execute("DELETE FROM email_confirmations WHERE expires_at <= ?", (now,)).rowcount)
+    return int(conn.execute("DELETE FROM email_confirmations WHERE expires <= ?", (now,)).rowcount)
 
 
 def set_address(conn: Connection, account_id: int, address: str, day: str) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO account_emails (account_id, address, confirmed_day) VALUES (?, ?, ?)",
+        "INSERT OR REPLACE INTO account_emails (account_id, email, confirmed_day) VALUES (?, ?, ?)",
         (account_id, address, day),
     )
 
@@ -121,7 +121,7 @@ def recipients(conn: Connection) -> list[Recipient]:
     """Accounts with a confirmed address: administrators, and reviewers whose key is
     still active (a removed reviewer receives nothing)."""
     rows = conn.execute(
-        "SELECT a.id, a.username, a.role, a.reviewer_id, e.address FROM accounts a"
+        "SELECT a.id, a.username, a.role, a.reviewer_id, e.email FROM accounts a"
         " JOIN account_emails e ON e.account_id = a.id"
         " LEFT JOIN reviewers r ON r.id = a.reviewer_id"
         " WHERE a.role = 'admin' OR r.active = 1 ORDER BY a.id"
@@ -309,7 +309,7 @@ def open_deliveries(conn: Connection) -> list[Delivery]:
     """Deliveries not yet sent (pending, or interrupted while sending), oldest first."""
     rows = conn.execute(
         "SELECT d.id, d.slot, d.account_id, a.username, a.role, d.message_id, d.subject, d.body, d.items,"
-        " d.state, d.attempts, d.last_error, e.address FROM notify_deliveries d"
+        " d.state, d.attempts, d.last_error, e.email FROM notify_deliveries d"
         " JOIN accounts a ON a.id = d.account_id LEFT JOIN account_emails e ON e.account_id = d.account_id"
         " WHERE d.state IN ('pending', 'sending') ORDER BY d.id"
     ).fetchall()

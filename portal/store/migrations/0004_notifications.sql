@@ -11,7 +11,7 @@
 -- followed; until then the address lives in email_confirmations.
 CREATE TABLE account_emails (
     account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
-    address TEXT NOT NULL CHECK (length(address) BETWEEN 3 AND 254),
+    email TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
     confirmed_day TEXT NOT NULL
         CHECK (confirmed_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
 );
@@ -21,9 +21,9 @@ CREATE TABLE account_emails (
 CREATE TABLE email_confirmations (
     account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     token_hash BLOB UNIQUE NOT NULL CHECK (length(token_hash) = 32),
-    address TEXT NOT NULL CHECK (length(address) BETWEEN 3 AND 254),
+    email TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
     requested_by TEXT NOT NULL,          -- audit actor label of who asked
-    expires_at INTEGER NOT NULL          -- Unix seconds
+    expires INTEGER NOT NULL             -- Unix seconds
 );
 
 -- Submissions not yet counted in a digest. Filled by the trigger below whoever
