@@ -274,3 +274,17 @@ def test_the_send_command_on_the_real_clock(setup: Setup) -> None:
         assert again.exit_code == 0 and again.output == ""
         status = app.test_cli_runner().invoke(args=["notify", "status"])
         assert status.exit_code == 0 and "Relay 127.0.0.1" in status.output
+
+
+def test_a_second_run_while_one_is_sending_does_nothing(setup: Setup) -> None:
+    import fcntl
+
+    with smtp_relay(setup.port) as relay:
+        app = _ready(setup, relay)
+        with open(setup.instance / "notify.lock", "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            report = send(app, NOW)
+            assert report.busy and report.sent == 0
+        assert relay.messages == []
+        assert send(app, NOW).sent == 2
+        _each_once(relay)

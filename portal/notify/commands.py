@@ -62,6 +62,9 @@ def send_command() -> None:
     _require_settings()
     _instance()
     report = run_send(current_app, datetime.now(UTC))
+    if report.busy:
+        click.echo("Another `notify send` is running; this one did nothing.")
+        return
     # Quiet when there was nothing to do, so cron mails nothing every quarter of an hour.
     if report.slot is not None:
         click.echo(f"Planned the digest of {report.slot}: {report.planned} message(s).")

@@ -13,8 +13,10 @@ in the instant between the relay accepting it and the commit.
 
 from __future__ import annotations
 
+import fcntl
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from portal import audit
 from portal.notify import digest
@@ -22,6 +24,8 @@ from portal.notify.relay import Relay, RelayError, build_message
 from portal.notify.settings import NotifySettings
 from portal.store import notifications as store
 from portal.store.db import Connection, transaction
+
+LOCK_FILENAME = "notify.lock"
 
 
 @dataclass
@@ -33,6 +37,7 @@ class RunReport:
     dropped: list[str] = field(default_factory=list)  # usernames whose address was removed
     failed: list[tuple[str, str]] = field(default_factory=list)  # (username, what the relay said)
     waiting: int = 0  # not attempted because the relay was unreachable
+    busy: bool = False  # another run held the lock: this one did nothing
 
     @property
     def ok(self) -> bool:
@@ -43,7 +48,19 @@ def send_due(
     conn: Connection, instance_path: str, settings: NotifySettings, *, now: datetime, closed_status: str
 ) -> RunReport:
     """Plan the due digest (if its window is open and it was not planned yet), then send
-    every open delivery, oldest first."""
+    every open delivery, oldest first. A run that finds another one under way does
+    nothing (`busy`): two runs sending the same pending message would repeat it."""
+    with open(Path(instance_path) / LOCK_FILENAME, "a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return RunReport(slot=None, busy=True)
+        return _send_due_locked(conn, instance_path, settings, now=now, closed_status=closed_status)
+
+
+def _send_due_locked(
+    conn: Connection, instance_path: str, settings: NotifySettings, *, now: datetime, closed_status: str
+) -> RunReport:
     slot = digest.due_slot(now, settings)
     report = RunReport(slot=None)
     if slot is not None:
