@@ -249,9 +249,26 @@ def test_implicit_tls(setup: Setup, certificate: tuple[Path, Path]) -> None:
         ({"NOTIFY_SMTP_PORT": 0}, "must be a port number"),
     ],
 )
-def test_incomplete_relay_settings_refuse_to_start(instance_dir: Path, change: dict[str, Any], message: str) -> None:
+def test_incomplete_relay_settings_refuse_to_start(
+    instance_dir: Path, change: dict[str, Any], message: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(NotifySettingsError, match=message):
         create_app(str(instance_dir), overrides={**notify_overrides(2525), **change})
+    # Said in the log too: the private log handler withholds exception messages.
+    assert any(message in record.getMessage() for record in caplog.records)
+
+
+def test_gunicorn_refuses_to_start_and_says_why(instance_dir: Path, tmp_path: Path) -> None:
+    config = instance_dir / "candour.cfg"
+    config.write_text(config.read_text(encoding="utf-8") + "\nNOTIFY_ENABLED = True\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(TESTS.parent / "config" / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
+        cwd=TESTS.parent, env={**os.environ, "CANDOUR_INSTANCE": str(instance_dir)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "NOTIFY_ENABLED is on but NOTIFY_SMTP_HOST is not set" in result.stderr + result.stdout
 
 
 def test_off_by_default(instance_dir: Path) -> None:

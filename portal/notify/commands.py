@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,12 +12,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.notify.delivery import RunReport, send_due
-from portal.notify.settings import NotifySettings, load_settings
+from portal.notify.settings import NotifySettings, NotifySettingsError, load_settings
 from portal.reviewer.workflow import closed_status
 from portal.store import db
 from portal.store import notifications as store
 
 EXTENSION = "candour_notify"
+log = logging.getLogger(__name__)
 
 notify_cli = AppGroup("notify", help="Send the e-mail digests that are due, or show what is waiting.")
 
@@ -108,7 +110,13 @@ def status_command() -> None:
 def register(app: Flask) -> None:
     """Check the NOTIFY_* settings (refusing to start when they are incomplete), and add
     the `notify` commands and the e-mail address pages."""
-    app.extensions[EXTENSION] = load_settings(app.config)
+    try:
+        app.extensions[EXTENSION] = load_settings(app.config)
+    except NotifySettingsError as exc:
+        # The private log handler withholds exception messages; this one names only
+        # settings, so say it in the log before refusing to start.
+        log.error("The portal cannot start: %s", exc)
+        raise
     app.cli.add_command(notify_cli)
     from portal.notify.views import bp
 
