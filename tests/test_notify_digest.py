@@ -298,3 +298,32 @@ def test_feedback_reminders_follow_the_one_deadline_rule(world: World) -> None:
         "Candour: 1 case due for feedback by 2027-03-01."
     ]
     assert world.relay.to(ADDRESSES["boss"]) == []
+
+
+def test_a_missed_due_day_is_still_reminded_once_as_overdue(world: World) -> None:
+    file_case(world.instance, world.app, [world.alice], day="2026-12-01")
+    send(world.app, at("2026-12-02", "08:00"))  # the new case
+    world.relay.clear()
+    # No digest went out from 12-03 to 12-08 (the machine was off); on 12-09 the case is a day overdue.
+    send(world.app, at("2026-12-09", "08:00"))
+    send(world.app, at("2026-12-09", "16:00"))
+    assert [summary(m) for m in world.relay.to(ADDRESSES["alice"])] == [
+        "Candour: 1 case overdue for acknowledgement (due 2026-12-08)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("statement", "feedback"),
+    [
+        (b'{"version":2,"case":"x","status":null,"feedback":true}', True),
+        (b'{"version":2,"case":"x","status":null,"feedback":false}', False),
+        (b'{"version":1,"case":"x","status":null}', False),  # v1: never feedback
+        (b'{"feedback":"true"}', False),  # only the JSON value true counts
+        (b"\xff not json", False),
+        (None, False),
+    ],
+)
+def test_only_a_reply_marked_feedback_gives_feedback(statement: bytes | None, feedback: bool) -> None:
+    from portal.store.notifications import reply_is_feedback
+
+    assert reply_is_feedback(statement) is feedback

@@ -179,7 +179,7 @@ class DeadlineCase:
     events: tuple[tuple[str, str, bool, bool], ...]
 
 
-def _reply_is_feedback(statement: bytes | None) -> bool:
+def reply_is_feedback(statement: bytes | None) -> bool:
     # Reply statement v2 marks feedback with "feedback": true; v1 has no mark (not
     # feedback). The statement was verified when it was accepted; only the mark is read.
     if statement is None:
@@ -222,7 +222,7 @@ def deadline_candidates(conn: Connection, horizon_day: str, closed_status: str) 
             f"SELECT case_id, day, statement FROM replies WHERE case_id IN ({marks})",  # noqa: S608 - placeholders
             chunk,
         ):
-            events[str(row[0])].append((str(row[1]), "reply", _reply_is_feedback(row[2]), False))
+            events[str(row[0])].append((str(row[1]), "reply", reply_is_feedback(row[2]), False))
         for row in conn.execute(
             "SELECT case_id, day, status, outcome, reason FROM status_events"  # noqa: S608 - placeholders
             f" WHERE reviewer_id IS NOT NULL AND case_id IN ({marks})",
