@@ -145,8 +145,14 @@ def test_digests_go_out_at_their_times_with_counts_only(world: World) -> None:
     ]
     assert all(e.case_id is None and e.day == db.today() for e in entries)
     # The queue of changes is emptied by each digest: no record ties a submission to a digest time.
+    # Nor a message, once sent: the digest times planned are kept, not what they held.
     with closing(db.connect(world.instance)) as conn:
         assert conn.execute("SELECT count(*) FROM notify_changes").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM notify_deliveries").fetchone()[0] == 0
+        assert [tuple(r) for r in conn.execute("SELECT * FROM notify_runs ORDER BY slot")] == [
+            (f"{day}T08:00", day),
+            (f"{day}T16:00", day),
+        ]
 
 
 def test_no_digest_when_a_window_was_missed_changes_wait_for_the_next(world: World) -> None:

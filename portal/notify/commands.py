@@ -102,8 +102,7 @@ def status_command() -> None:
     )
     click.echo(f"Submissions waiting for the next digest: {status.queued_changes}.")
     click.echo(
-        f"Messages not yet sent: {status.open_deliveries} ({status.failing_deliveries} refused or failed so far); "
-        f"sent: {status.sent_deliveries}."
+        f"Messages not yet sent: {status.open_deliveries} ({status.failing_deliveries} refused or failed so far)."
     )
 
 

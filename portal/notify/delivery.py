@@ -2,7 +2,8 @@
 
 Each delivery is recorded before and after it is handed over:
 - 'pending' → 'sending' is committed before the SMTP transaction starts;
-- 'sending' → 'sent', with the audit entry, is committed once the relay accepted it;
+- once the relay accepted it, the row is deleted and the audit entry written, in one
+  transaction (the trail keeps the day and the item count, never the text);
 - a refusal or an unreachable relay puts it back to 'pending' with the reason, and
   the next run tries again (the run reports it, so nothing is silently lost).
 A crash leaves at most the one message being handed over in 'sending'. The next run
@@ -75,13 +76,12 @@ def _send_due_locked(
 def deliver(
     conn: Connection, instance_path: str, settings: NotifySettings, *, now: datetime, report: RunReport
 ) -> None:
-    day = digest.utc_day(now).isoformat()
     open_ones = store.open_deliveries(conn)
     with Relay(settings.relay) as relay:
         for position, delivery in enumerate(open_ones):
             if delivery.address is None:
                 with transaction(conn):
-                    store.mark_dropped(conn, delivery.id, "the account has no confirmed address any more")
+                    store.finish_delivery(conn, delivery.id)
                 report.dropped.append(delivery.username)
                 continue
             if delivery.state == "sending":
@@ -107,7 +107,7 @@ def deliver(
                     return
                 continue
             with audit.audited_transaction(conn, instance_path):
-                store.mark_sent(conn, delivery.id, day)
+                store.finish_delivery(conn, delivery.id)
                 audit.append(
                     conn,
                     actor=audit.SYSTEM,

@@ -175,7 +175,10 @@ def plan_slot(conn: Connection, settings: NotifySettings, *, slot: str, now: dat
             items=items.count,
         )
         planned += 1
-    store.set_run_deliveries(conn, slot, planned)
+    keep_from = (now.astimezone(settings.timezone) - timedelta(days=2, minutes=settings.window_minutes)).strftime(
+        SLOT_FORMAT
+    )
+    store.prune_runs(conn, keep_from)
     store.purge_expired_confirmations(conn, int(now.timestamp()))  # no stale addresses kept
     store.add_reminders(conn, plan.reminders)
     store.add_escalations(conn, [(case_id, kind, day) for case_id, kind, day, _days, _keys in plan.escalations])

@@ -271,11 +271,14 @@ def last_slot(conn: Connection) -> str | None:
 
 
 def record_run(conn: Connection, slot: str, day: str) -> None:
-    conn.execute("INSERT INTO notify_runs (slot, planned_day, deliveries) VALUES (?, ?, 0)", (slot, day))
+    conn.execute("INSERT INTO notify_runs (slot, planned_day) VALUES (?, ?)", (slot, day))
 
 
-def set_run_deliveries(conn: Connection, slot: str, deliveries: int) -> None:
-    conn.execute("UPDATE notify_runs SET deliveries = ? WHERE slot = ?", (deliveries, slot))
+def prune_runs(conn: Connection, before_slot: str) -> None:
+    """Forget digest times before `before_slot` whose messages have all gone."""
+    conn.execute(
+        "DELETE FROM notify_runs WHERE slot < ? AND slot NOT IN (SELECT slot FROM notify_deliveries)", (before_slot,)
+    )
 
 
 def add_delivery(
@@ -306,12 +309,12 @@ class Delivery:
 
 
 def open_deliveries(conn: Connection) -> list[Delivery]:
-    """Deliveries not yet sent (pending, or interrupted while sending), oldest first."""
+    """Every delivery not yet sent (pending, or interrupted while sending), oldest first."""
     rows = conn.execute(
         "SELECT d.id, d.slot, d.account_id, a.username, a.role, d.message_id, d.subject, d.body, d.items,"
         " d.state, d.attempts, d.last_error, e.email FROM notify_deliveries d"
         " JOIN accounts a ON a.id = d.account_id LEFT JOIN account_emails e ON e.account_id = d.account_id"
-        " WHERE d.state IN ('pending', 'sending') ORDER BY d.id"
+        " ORDER BY d.id"
     ).fetchall()
     return [
         Delivery(
@@ -337,23 +340,16 @@ def mark_sending(conn: Connection, delivery_id: int) -> None:
     conn.execute("UPDATE notify_deliveries SET state = 'sending', attempts = attempts + 1 WHERE id = ?", (delivery_id,))
 
 
-def mark_sent(conn: Connection, delivery_id: int, day: str) -> None:
-    conn.execute(
-        "UPDATE notify_deliveries SET state = 'sent', sent_day = ?, last_error = NULL WHERE id = ?",
-        (day, delivery_id),
-    )
+def finish_delivery(conn: Connection, delivery_id: int) -> None:
+    """The message went (or can no longer go): its row goes, text and all. Call in the
+    transaction that records it in the audit trail."""
+    conn.execute("DELETE FROM notify_deliveries WHERE id = ?", (delivery_id,))
 
 
 def mark_failed(conn: Connection, delivery_id: int, error: str) -> None:
     """Back to pending, for the next run, with what the relay said."""
     conn.execute(
         "UPDATE notify_deliveries SET state = 'pending', last_error = ? WHERE id = ?", (error[:500], delivery_id)
-    )
-
-
-def mark_dropped(conn: Connection, delivery_id: int, reason: str) -> None:
-    conn.execute(
-        "UPDATE notify_deliveries SET state = 'dropped', last_error = ? WHERE id = ?", (reason[:500], delivery_id)
     )
 
 
@@ -365,15 +361,13 @@ class Status:
     queued_changes: int
     open_deliveries: int
     failing_deliveries: int
-    sent_deliveries: int
 
 
 def status(conn: Connection) -> Status:
     row = conn.execute(
         "SELECT (SELECT max(slot) FROM notify_runs), (SELECT count(*) FROM account_emails),"
         " (SELECT count(*) FROM email_confirmations), (SELECT count(*) FROM notify_changes),"
-        " (SELECT count(*) FROM notify_deliveries WHERE state IN ('pending', 'sending')),"
-        " (SELECT count(*) FROM notify_deliveries WHERE state IN ('pending', 'sending') AND last_error IS NOT NULL),"
-        " (SELECT count(*) FROM notify_deliveries WHERE state = 'sent')"
+        " (SELECT count(*) FROM notify_deliveries),"
+        " (SELECT count(*) FROM notify_deliveries WHERE last_error IS NOT NULL)"
     ).fetchone()
-    return Status(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]), int(row[6]))
+    return Status(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))

@@ -2,10 +2,13 @@
 -- for the next digest, digests planned and their deliveries, reminders and
 -- escalations already made.
 --
--- About reporters this keeps nothing finer than a day: `notify_changes` holds only
--- the submissions not yet announced (rows are deleted when a digest is planned), so
--- the database never records which digest announced which submission. Staff rows
--- (confirmations, deliveries) may keep Unix seconds; they are about staff.
+-- About reporters this keeps nothing finer than a day. A digest goes out at a
+-- fixed hour, so anything tying a submission to a digest would date it to the
+-- half-day: `notify_changes` holds only the submissions not yet announced (each
+-- digest deletes the rows it counted), a delivery row lives only until its message
+-- is sent (the audit trail then records the day and the item count), and
+-- `notify_runs` says which digest times were planned, not what they held.
+-- Confirmations may keep Unix seconds: they are about staff.
 
 -- A staff account's confirmed address. Written only when the link sent to it was
 -- followed; until then the address lives in email_confirmations.
@@ -41,19 +44,20 @@ BEGIN
 END;
 
 -- One row per digest time that was planned ('YYYY-MM-DDTHH:MM' in the
--- organisation's time zone): a slot is planned at most once.
+-- organisation's time zone): a slot is planned at most once. Rows older than a
+-- few days are pruned when a new slot is planned (an old slot is never due again).
 CREATE TABLE notify_runs (
     slot TEXT PRIMARY KEY
         CHECK (slot GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]'),
     planned_day TEXT NOT NULL
-        CHECK (planned_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
-    deliveries INTEGER NOT NULL CHECK (deliveries >= 0)
+        CHECK (planned_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
 );
 
--- One message per account per slot. state: 'pending' (not yet handed to the relay,
--- or the relay refused it), 'sending' (handed over, success not yet recorded: a
--- crash here resends it with the same Message-ID), 'sent', 'dropped' (the account
--- no longer has a confirmed address). The text holds counts and days only.
+-- One message per account per slot, until it is sent (then the row is deleted with
+-- the audit entry, in one transaction). state: 'pending' (not yet handed to the
+-- relay, or the relay refused it) or 'sending' (handed over, success not yet
+-- recorded: a crash here resends it with the same Message-ID). The text holds
+-- counts and days only.
 CREATE TABLE notify_deliveries (
     id INTEGER PRIMARY KEY,
     slot TEXT NOT NULL REFERENCES notify_runs (slot),
@@ -62,13 +66,11 @@ CREATE TABLE notify_deliveries (
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
     items INTEGER NOT NULL CHECK (items >= 1),
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'dropped')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending')),
     attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     last_error TEXT,
-    sent_day TEXT CHECK (sent_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     UNIQUE (slot, account_id)
 );
-CREATE INDEX notify_deliveries_open ON notify_deliveries (state) WHERE state IN ('pending', 'sending');
 
 -- Reminders already planned, per case and deadline: 'before' (NOTIFY_REMIND_DAYS_BEFORE
 -- days ahead) and 'due' (on the day), so each goes into one digest only.
