@@ -173,3 +173,46 @@ LANGUAGES = ["en"]
 # Level of the application's own log (stderr). Nothing about a request is logged at
 # any level: no request lines, bodies, client addresses or exact times.
 LOG_LEVEL = "WARNING"
+
+# --- E-mail notifications (portal/notify/; docs/operations.md "E-mail notifications") -----
+# Off by default: an instance sends no mail until its administrator configures a relay.
+# When on, every setting marked "required" must be set or the portal refuses to start,
+# so a half-configured relay is found at start-up, not when a digest is due.
+NOTIFY_ENABLED = False
+# The organisation's own SMTP relay (required). Mail goes nowhere else.
+NOTIFY_SMTP_HOST = None
+# 587 is the submission port for STARTTLS, 465 for implicit TLS.
+NOTIFY_SMTP_PORT = 587
+# "starttls" or "tls" (implicit TLS). "none" (no encryption) is accepted only for a
+# relay on this machine's loopback address, where nothing crosses a network.
+NOTIFY_SMTP_SECURITY = "starttls"
+# Certificate authorities to trust for the relay (a PEM file); None: the system's.
+NOTIFY_SMTP_CA_FILE = None
+# Sign in to the relay with this user and password, or set neither for a relay that
+# accepts this host without a login. Prefer NOTIFY_SMTP_PASSWORD_FILE (a file only the
+# portal's user can read) so the password is not in candour.cfg; set one, not both.
+NOTIFY_SMTP_USER = None
+NOTIFY_SMTP_PASSWORD = None
+NOTIFY_SMTP_PASSWORD_FILE = None
+# Seconds to wait for the relay before a run gives up and retries at the next one.
+NOTIFY_SMTP_TIMEOUT_SECONDS = 30
+# The sender address of every message (required), e.g. "candour@example.org".
+NOTIFY_FROM = None
+# The portal's address as staff reach it, e.g. "https://candour.example.org" (required):
+# messages link to its workspace and confirmation links point at it. No path.
+NOTIFY_PORTAL_URL = None
+# When digests go out, in NOTIFY_TIMEZONE. Never at the moment a report arrives: a
+# digest holds every change since the previous one, so the mail provider learns at
+# most which half-day something arrived in.
+NOTIFY_DIGEST_TIMES = ["08:00", "16:00"]
+NOTIFY_TIMEZONE = "UTC"
+# A digest time is planned by the first `notify send` within this many minutes after
+# it. A later run (the machine was off) skips that time and its changes go into the
+# next digest, so no message leaves at an hour nobody chose.
+NOTIFY_DIGEST_WINDOW_MINUTES = 60
+# Remind a case's reviewers this many days before a deadline (and again on the day).
+NOTIFY_REMIND_DAYS_BEFORE = 2
+# Tell every administrator when a case is this many days past a deadline not met.
+NOTIFY_ESCALATE_AFTER_DAYS = 3
+# How long a confirmation link stays good; after that the address must be set again.
+NOTIFY_CONFIRM_HOURS = 48

@@ -14,6 +14,7 @@ from portal import cli, errors, i18n, security
 from portal.auth import staff_sessions
 from portal.instance import CONFIG_FILENAME, REPO_ROOT, check_settings, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
+from portal.notify import setup as notify_setup
 from portal.store import db
 
 DEFAULTS_FILE = REPO_ROOT / "config" / "defaults.py"
@@ -65,6 +66,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     db.init_app(app)
     cli.init_app(app)
     staff_sessions.init_app(app)
+    notify_setup.init_app(app)  # refuses to start when NOTIFY_ENABLED and the relay settings are incomplete
 
     from portal.admin import bp as admin_bp
     from portal.reporter import bp as reporter_bp

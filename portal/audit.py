@@ -60,6 +60,12 @@ ACTIONS = frozenset(
         "retention_purge",
         "backup_made",
         "instance_restored",
+        # e-mail notifications (portal/notify/)
+        "digest_sent",
+        "case_escalated",
+        "notify_address_requested",
+        "notify_address_confirmed",
+        "notify_address_removed",
     }
 )
 
