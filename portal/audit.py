@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.store import audit_log
-from portal.store.audit_log import actor_label  # noqa: F401 - part of this module's API
+from portal.store.audit_log import actor_label as actor_label  # part of this module's API
 from portal.store.db import Connection, today, transaction
 
 HEAD_FILENAME = "audit-head"

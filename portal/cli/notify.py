@@ -6,14 +6,16 @@ from contextlib import closing
 from datetime import UTC, datetime
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.cli.common import instance_folder
+from portal.notify.delivery import RunReport, send_due
 from portal.notify.settings import NotifySettings
-from portal.notify.setup import run_send, settings_of
+from portal.notify.setup import settings_of
 from portal.store import db
 from portal.store import notifications as store
+from portal.workflow import closed_status
 
 notify_cli = AppGroup("notify", help="Send the e-mail digests that are due, or show what is waiting.")
 
@@ -26,6 +28,15 @@ def _require_settings() -> NotifySettings:
             "candour.cfg first: docs/operations.md, section E-mail notifications."
         )
     return settings
+
+
+def run_send(app: Flask, now: datetime) -> RunReport:
+    """One `notify send` at `now` (an aware datetime), in `app`'s context."""
+    settings = settings_of(app)
+    if settings is None:
+        raise click.ClickException("E-mail notifications are off (NOTIFY_ENABLED = False).")
+    with closing(db.connect(app.instance_path)) as conn:
+        return send_due(conn, app.instance_path, settings, now=now, closed_status=closed_status())
 
 
 @notify_cli.command("send")

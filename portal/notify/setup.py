@@ -1,19 +1,13 @@
-"""Wiring notifications into the app: the checked NOTIFY_* settings, the address pages,
-and one `notify send` run (the command in portal/cli/notify.py and the tests call it)."""
+"""Wiring notifications into the app: the checked NOTIFY_* settings, and the address pages
+(the `notify` commands are in portal/cli/notify.py)."""
 
 from __future__ import annotations
 
 import logging
-from contextlib import closing
-from datetime import datetime
 
-import click
 from flask import Flask
 
-from portal.notify.delivery import RunReport, send_due
 from portal.notify.settings import NotifySettings, NotifySettingsError, load_settings
-from portal.store import db
-from portal.workflow import closed_status
 
 EXTENSION = "candour_notify"
 log = logging.getLogger(__name__)
@@ -23,15 +17,6 @@ def settings_of(app: Flask) -> NotifySettings | None:
     """The checked notification settings, None when notifications are off."""
     settings: NotifySettings | None = app.extensions.get(EXTENSION)
     return settings
-
-
-def run_send(app: Flask, now: datetime) -> RunReport:
-    """One `notify send` at `now` (an aware datetime), in `app`'s context."""
-    settings = settings_of(app)
-    if settings is None:
-        raise click.ClickException("E-mail notifications are off (NOTIFY_ENABLED = False).")
-    with closing(db.connect(app.instance_path)) as conn:
-        return send_due(conn, app.instance_path, settings, now=now, closed_status=closed_status())
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ The deadline facts are computed in SQL by the one deadline rule of
 *fed back* only by a reply whose signed statement marks it as feedback
 (`replies.feedback`) or by a status change to the final status with an outcome and a
 non-empty reason. The queue's Python side applies `crypto.deadlines` itself to the
-rows of `deadline_event_rows`; tests/test_review_queue.py checks that both agree.
+rows of `deadline_event_rows`; tests/portal/workspace/test_review_queue.py checks that both agree.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def test_label_rules(value: str, problem: str) -> None:
 def test_a_reviewer_added_after_the_signed_list_is_not_offered_until_a_new_list_names_them(
     instance_dir: Path,
 ) -> None:
-    from browser_support import prepare_org_instance
+    from tests.support.browser_support import prepare_org_instance
 
     from crypto.org import ListedReviewer, sign_reviewer_list
     from portal.actions.reviewers import load_signed_list

@@ -8,10 +8,11 @@ import io
 from contextlib import closing
 from pathlib import Path
 
-from browser_support import prepare_org_instance
 from flask import Flask
 from flask.testing import FlaskClient
-from workspace_support import create_account, csrf_token, file_case, sign_in_first_time
+
+from tests.support.browser_support import prepare_org_instance
+from tests.support.workspace_support import create_account, csrf_token, file_case, sign_in_first_time
 
 from crypto.audit_chain import check_continuity
 from crypto.bundle import open_bundle

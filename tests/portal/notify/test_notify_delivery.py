@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
 from flask import Flask
-from notify_support import (
+
+from tests.conftest import free_port
+from tests.support.notify_support import (
     Mailbox,
     confirm_address,
     make_accounts,
@@ -29,14 +30,14 @@ from notify_support import (
     send,
     smtp_relay,
 )
-from workspace_support import file_case
+from tests.support.paths import REPO_ROOT
+from tests.support.workspace_support import file_case
 
 from crypto.identity import PublicIdentity
 from portal import audit, create_app
 from portal.notify.settings import NotifySettingsError
 from portal.store import db
 
-TESTS = Path(__file__).resolve().parent
 NOW = datetime.fromisoformat("2026-12-01T08:05:00+00:00")
 ADDRESSES = {"alice": "alice@example.org", "bob": "bob@example.org"}
 
@@ -122,8 +123,7 @@ _CHILD = """
 import sys
 from datetime import datetime
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from notify_support import notify_app, send
+from tests.support.notify_support import notify_app, send
 send(notify_app(Path(sys.argv[2]), int(sys.argv[3])), datetime.fromisoformat(sys.argv[4]))
 """
 
@@ -137,9 +137,8 @@ def test_a_crash_half_way_repeats_nothing(setup: Setup, killed_at: int) -> None:
         relay.hold_at = killed_at
         relay.transactions = 0
         child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(TESTS), str(setup.instance), str(setup.port), NOW.isoformat()],
-            cwd=TESTS.parent,
-            env={**os.environ, "PYTHONPATH": str(TESTS.parent)},
+            [sys.executable, "-c", _CHILD, "-", str(setup.instance), str(setup.port), NOW.isoformat()],
+            cwd=REPO_ROOT,
         )
         try:
             assert relay.held.wait(60), "the child never reached the relay"
@@ -262,9 +261,9 @@ def test_gunicorn_refuses_to_start_and_says_why(instance_dir: Path, tmp_path: Pa
     config = instance_dir / "candour.cfg"
     config.write_text(config.read_text(encoding="utf-8") + "\nNOTIFY_ENABLED = True\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", str(TESTS.parent / "config" / "gunicorn.conf.py"),
+        [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "config" / "gunicorn.conf.py"),
          "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
-        cwd=TESTS.parent, env={**os.environ, "CANDOUR_INSTANCE": str(instance_dir)},
+        cwd=REPO_ROOT, env={**os.environ, "CANDOUR_INSTANCE": str(instance_dir)},
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode != 0

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
 from flask import Flask
 from flask.testing import FlaskClient
-from notify_support import Mailbox, account_id, confirmation_token, notify_app, smtp_relay
-from workspace_support import create_account, csrf_token, sign_in_first_time
+
+from tests.conftest import free_port
+from tests.support.notify_support import Mailbox, account_id, confirmation_token, notify_app, smtp_relay
+from tests.support.workspace_support import create_account, csrf_token, sign_in_first_time
 
 from portal import audit, create_app
 from portal.notify import addresses

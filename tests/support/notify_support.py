@@ -26,15 +26,17 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
-from workspace_support import FiledCase, create_account
+
+from tests.support.workspace_support import FiledCase, create_account
 
 from crypto.envelope import new_submission_id
 from crypto.identity import PublicIdentity
 from crypto.submission import seal_submission_text_part
 from portal import create_app
+from portal.cli.notify import run_send
 from portal.notify import addresses
 from portal.notify.delivery import RunReport
-from portal.notify.setup import run_send, settings_of
+from portal.notify.setup import settings_of
 from portal.store import db
 from portal.store.blobs import BlobWriter
 from portal.store.cases import StoredPart, add_followup

@@ -14,7 +14,8 @@ from typing import Any
 
 import pyotp
 from flask import Flask
-from workspace_support import (
+
+from tests.support.workspace_support import (
     SECRET,
     STRONG_PASSWORD,
     create_account,

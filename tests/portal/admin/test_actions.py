@@ -119,7 +119,7 @@ def test_an_action_whose_audit_entry_fails_changes_nothing(instance_dir: Path, n
 
 
 def test_an_online_status_change_whose_audit_entry_fails_changes_nothing(instance_dir: Path) -> None:
-    from workspace_support import file_case
+    from tests.support.workspace_support import file_case
 
     from portal import create_app
     from portal.actions.cases import change_status_online

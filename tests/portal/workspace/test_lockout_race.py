@@ -14,7 +14,8 @@ from typing import Any
 import pyotp
 import pytest
 from flask import Flask
-from workspace_support import create_account
+
+from tests.support.workspace_support import create_account
 
 from portal import auth, create_app
 from portal.store import db

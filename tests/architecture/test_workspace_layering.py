@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-PORTAL = Path(__file__).resolve().parent.parent / "portal"
+from tests.support.paths import REPO_ROOT
+
+PORTAL = REPO_ROOT / "portal"
 WORKSPACE = [
     *sorted((PORTAL / "admin").glob("*.py")),
     *sorted((PORTAL / "reviewer").glob("*.py")),
     *sorted((PORTAL / "auth").glob("*.py")),
     *sorted((PORTAL / "actions").glob("*.py")),
     *sorted((PORTAL / "cli").glob("*.py")),
+    *sorted((PORTAL / "notify").glob("*.py")),
     PORTAL / "audit.py",
     PORTAL / "retention.py",
     PORTAL / "backup.py",

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
 from flask import Flask
-from notify_support import (
+
+from tests.conftest import free_port
+from tests.support.notify_support import (
     Mailbox,
     Received,
     confirm_address,
@@ -29,11 +30,10 @@ from notify_support import (
     send,
     smtp_relay,
 )
-from workspace_support import FiledCase, file_case
+from tests.support.workspace_support import FiledCase, file_case
 
 from crypto.identity import PublicIdentity
-from portal import audit
-from portal.reviewer import workflow
+from portal import audit, workflow
 from portal.store import db
 
 ADDRESSES = {"alice": "alice@example.org", "bob": "bob@example.org", "boss": "boss@example.org"}
