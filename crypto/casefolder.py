@@ -33,10 +33,11 @@ from typing import BinaryIO
 
 from .bundle import Bundle, BundleCase, BundleReply, BundleSubmission, TimelineEntry
 from .errors import CandourError, NotARecipientError
-from .files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write, fsync_directory, publish_file, temp_path_in
+from .files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write, fsync_directory, fsync_tree, publish_file, temp_path_in
 from .identity import PublicIdentity, ReviewerKeys
 from .reply import ReplyStatement, check_reply_binding, open_reply_for_reviewer, verify_statement_signature
 from .submission import AttachmentInfo, OpenedSubmission, ReporterPublic, open_submission
+from .text import clean_text, is_forbidden_char, visible_name
 
 MAX_FILE_NAME_CHARS = 100
 MAX_FILE_NAME_BYTES = 200  # well under the 255-byte limit of common file systems
@@ -81,12 +82,6 @@ CSP = "default-src 'none'; style-src 'self'; img-src 'none'; form-action 'none';
 # --- safe names and text -------------------------------------------------------------------
 
 
-def _is_control(character: str) -> bool:
-    # Cc: C0/C1 controls (NUL, newline, ESC…); Cf: invisible formatting such as the
-    # right-to-left override that makes "gpj.exe" read as "exe.jpg"; Zl/Zp: line breaks.
-    return unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp", "Cs")
-
-
 def safe_file_name(name: str, fallback: str) -> str:
     """Make a reporter-supplied file name safe to create inside one folder.
 
@@ -98,7 +93,7 @@ def safe_file_name(name: str, fallback: str) -> str:
     anything with a separator.
     """
     text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
-    text = "".join(c for c in text if not _is_control(c))
+    text = "".join(c for c in text if not is_forbidden_char(c))
     text = UNSAFE_NAME_CHARACTERS.sub("_", text)
     text = re.sub(r"\.{2,}", ".", text)
     text = text.strip().lstrip(". _").rstrip(". ")
@@ -140,46 +135,6 @@ def numbered_name(name: str, taken: set[str]) -> str:
             taken.add(candidate.casefold())
             return candidate
         number += 1
-
-
-def _cleaned(character: str) -> str:
-    if character in "\n\t" or not _is_control(character):
-        return character
-    return f"\\x{ord(character):02x}" if ord(character) < 256 else f"\\u{ord(character):04x}"
-
-
-class _CleanTable(dict[int, str]):
-    """`str.translate` table for `clean_text`, filled once per distinct character seen.
-
-    Looking a character up is then a C-level dict hit instead of a Python call per
-    character (the per-character loop was the largest CPU cost of `decrypt`). At most
-    CLEAN_TABLE_LIMIT entries are kept, so a bundle using every code point cannot grow it
-    without bound; past that, characters are classified each time.
-    """
-
-    def __missing__(self, ordinal: int) -> str:
-        value = _cleaned(chr(ordinal))
-        if len(self) < CLEAN_TABLE_LIMIT:
-            self[ordinal] = value
-        return value
-
-
-CLEAN_TABLE_LIMIT = 65_536
-_CLEAN_TABLE = _CleanTable()
-
-
-def clean_text(text: str) -> str:
-    """Text for a .txt file: newlines and tabs kept, other control characters shown as \\xNN.
-
-    A reviewer who `cat`s a file must not have the reporter's escape sequences drive
-    their terminal.
-    """
-    return text.replace("\r\n", "\n").translate(_CLEAN_TABLE)
-
-
-def visible_name(text: str) -> str:
-    """A name for display: control and invisible characters shown as escapes."""
-    return clean_text(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def esc(text: object) -> str:
@@ -790,19 +745,6 @@ def _write_case_files(case_dir: Path, result: CaseResult) -> None:
     _write_staged(case_dir / "case.html", case_html(result))
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_dir():
-            fsync_directory(path)
-        else:
-            descriptor = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-    fsync_directory(folder)
-
-
 def _make_durable(folders: Sequence[Path]) -> None:
     """Everything in `folders` on disk before any of them is renamed into place.
 
@@ -815,7 +757,7 @@ def _make_durable(folders: Sequence[Path]) -> None:
         os.sync()
         return
     for folder in folders:
-        _fsync_tree(folder)
+        fsync_tree(folder)
 
 
 def _replace_directory(staging: Path, final: Path) -> None:

@@ -11,7 +11,6 @@ import getpass
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -59,6 +58,7 @@ from .reply import (
 )
 from .replyfile import REPLY_FILE_FORMAT, append_to_reply_file, parse_reply_file, read_reply_file
 from .submission import open_submission, verify_only_sinks
+from .text import is_forbidden_char, visible_name
 
 PASSPHRASE_FILE_ENV = "CANDOUR_PASSPHRASE_FILE"  # noqa: S105 - a variable name, not a secret
 # The passphrase itself in the environment: for scripts such as `make demo-reviewer`.
@@ -84,11 +84,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def printable(text: str) -> str:
-    """Escape control characters so a name from a file cannot drive the terminal."""
-    return "".join(
-        c if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") else f"\\x{ord(c):02x}" if ord(c) < 256 else "?"
-        for c in text
-    )
+    """Escape control characters so a name from a file cannot drive the terminal (crypto.text's rule)."""
+    return visible_name(text)
 
 
 def say(line: str = "") -> None:
@@ -196,7 +193,7 @@ def _file_stem(name: str) -> str:
         or stripped in (".", "..")
         or stripped.startswith(".")
         or any(c in stripped for c in "/\\")
-        or any(unicodedata.category(c) == "Cc" for c in stripped)
+        or any(is_forbidden_char(c) for c in stripped)
     ):
         raise UsageError("--name is also the file name: no '/', '\\' or control characters, and no leading '.'")
     return stripped

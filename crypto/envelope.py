@@ -168,8 +168,7 @@ class EnvelopeSealer:
             raise LimitError("the same reviewer is listed twice among the recipients")
         content_key = os.urandom(CONTENT_KEY_BYTES)
         stanzas = b"".join(
-            bytes(r.key_id) + bindings.crypto_box_seal(content_key, bytes(r.box_public_key))
-            for r in recipients
+            bytes(r.key_id) + bindings.crypto_box_seal(content_key, bytes(r.box_public_key)) for r in recipients
         )
         self._state = bindings.crypto_secretstream_xchacha20poly1305_state()
         stream_header = bindings.crypto_secretstream_xchacha20poly1305_init_push(
