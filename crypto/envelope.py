@@ -442,4 +442,3 @@ def open_bytes(data: bytes, opener: Opener) -> tuple[OpenedPart, bytes]:
     sink = io.BytesIO()
     opened = open_envelope(io.BytesIO(data), sink, opener)
     return opened, sink.getvalue()
-

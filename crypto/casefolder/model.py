@@ -4,14 +4,19 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..bundle import BundleCase, BundleSubmission, TimelineEntry
 from ..deadlines import DeadlineEvent, deadlines_from_due
 from ..errors import CandourError
+from ..identity import PublicIdentity
 from ..reply import (
     parse_statement,
 )
 from ..submission import OpenedSubmission
+
+if TYPE_CHECKING:
+    from ..casebook import Casebook
 
 REPORT_FIELD_LABELS = (
     ("category", "Category"),
@@ -70,6 +75,24 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class Trust:
+    """Whom signatures are checked against while reading one export, and what every page must say about it.
+
+    `known`: key id → identity of the reviewers whose signatures count (the pinned,
+    organisation-signed list; in the unsigned mode the server's own list). `warning`:
+    shown on every page that shows a verification (the unsigned mode). `casebook`: pins
+    each case's reporter and report (None only for library callers that opt out).
+    """
+
+    known: Mapping[bytes, PublicIdentity]
+    names: Mapping[bytes, str]
+    label: str
+    warning: str | None = None
+    casebook: "Casebook | None" = None
+    final_status: str = CLOSED_STATUS
+
+
+@dataclass(frozen=True)
 class CaseResult:
     case: BundleCase
     report: ReadSubmission
@@ -78,12 +101,16 @@ class CaseResult:
     timeline: tuple[TimelineView, ...]
     warnings: tuple[str, ...]
     deadline: Deadline
+    # The unsigned-list mode's warning (Trust.warning), shown wherever a verification is.
+    trust_warning: str | None = None
 
 
 @dataclass(frozen=True)
 class UnreadableCase:
     case: BundleCase
     reason: str
+    # The casebook refused it: the server sent a different report under a known case id.
+    refused: bool = False
 
 
 @dataclass(frozen=True)

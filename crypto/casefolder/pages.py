@@ -68,6 +68,8 @@ def case_html(result: CaseResult) -> str:
     case = result.case
     report = result.report.opened
     parts = [f"<h1>Case <code>{esc(case.case)}</code></h1>", '<p><a href="../index.html">All cases</a></p>']
+    if result.trust_warning:
+        parts.append(f'<div class="warning"><p><strong>{esc(result.trust_warning)}</strong></p></div>')
     parts += [f'<div class="warning"><p>{esc(w)}</p></div>' for w in result.warnings]
     deadline_class = "overdue" if result.deadline.overdue else ""
     parts.append(
@@ -150,9 +152,17 @@ def index_html(
     earlier: Sequence[str],
     today: datetime.date,
     list_label: str,
+    trust_warning: str | None = None,
 ) -> str:
+    refused = [item for item in unreadable if item.refused]
+    unreadable = [item for item in unreadable if not item.refused]
     parts = [
         "<h1>Candour cases</h1>",
+        *([f'<div class="warning"><p><strong>{esc(trust_warning)}</strong></p></div>'] if trust_warning else []),
+        *(
+            f'<div class="warning"><p><strong>REFUSED: {esc(visible_name(item.reason))}</strong></p></div>'
+            for item in refused
+        ),
         f"<p>Export of {esc(bundle.day)} for reviewer <code>{esc(bundle.reviewer_key_id.hex())}</code>, "
         f"decrypted on {esc(today.isoformat())}. Replies were checked against {esc(list_label)}. "
         "Statuses and deadlines are as the server reports them.</p>",

@@ -11,15 +11,17 @@ from typing import BinaryIO
 from ..bundle import Bundle, BundleCase, BundleReply, BundleSubmission
 from ..errors import CandourError, NotARecipientError
 from ..files import publish_file, temp_path_in
-from ..identity import PublicIdentity, ReviewerKeys
+from ..identity import ReviewerKeys
+from ..kdf import hash256
 from ..reply import ReplyStatement, check_reply_binding, open_reply_for_reviewer, verify_statement_signature
-from ..submission import AttachmentInfo, ReporterPublic, open_submission
+from ..submission import AttachmentInfo, OpenedSubmission, ReporterPublic, open_submission
 from .model import (
     DIR_MODE,
     CaseResult,
     ReadSubmission,
     ReplyView,
     TimelineView,
+    Trust,
     UnreadSubmission,
     case_deadline,
 )
@@ -115,21 +117,34 @@ def _reviewer_name(key_id: bytes | None, names: Mapping[bytes, str]) -> str:
     return names.get(key_id, f"unknown reviewer {key_id.hex()}")
 
 
+def _signer(statement: ReplyStatement, trust: Trust, recipients: frozenset[bytes]) -> tuple[str | None, str]:
+    """(failure or None, how the signer is described) for a statement whose signature verified."""
+    key_id = statement.reviewer_key_id
+    identity = trust.known[key_id]
+    who = f"{_reviewer_name(key_id, trust.names)}, key id {key_id.hex()}, fingerprint {identity.fingerprint}"
+    if key_id not in recipients:
+        return (
+            f"NOT VERIFIED: signed by {who}, who is not one of the reviewers this case's report was sealed to "
+            "(its authenticated header): the server may have added this signer",
+            who,
+        )
+    return None, who
+
+
 def _read_replies(
     bundle: Bundle,
     case: BundleCase,
     keys: ReviewerKeys,
     reply_key: bytes,
-    known: Mapping[bytes, PublicIdentity],
-    names: Mapping[bytes, str],
-    list_label: str,
+    trust: Trust,
+    recipients: frozenset[bytes],
 ) -> tuple[ReplyView, ...]:
     views: list[ReplyView] = []
     last_seq: dict[bytes, int] = {}
     checked: list[tuple[ReplyStatement | None, BundleReply, str | None]] = []
     for reply in case.replies:
         try:
-            signed = verify_statement_signature(reply.statement, reply.signature, known)
+            signed = verify_statement_signature(reply.statement, reply.signature, trust.known)
             check_reply_binding(signed, case.case, reply_key)
             checked.append((signed, reply, None))
         except CandourError as exc:
@@ -144,11 +159,17 @@ def _read_replies(
             views.append(ReplyView(None, None, "unknown", "", False, f"NOT VERIFIED: {failure}", None, None))
             continue
         key_id = statement.reviewer_key_id
-        author = _reviewer_name(key_id, names)
+        author = _reviewer_name(key_id, trust.names)
+        not_recipient, who = _signer(statement, trust, recipients)
+        if not_recipient:
+            views.append(
+                ReplyView(statement.seq, statement.day, author, key_id.hex(), False, not_recipient, None, None)
+            )
+            continue
         gap = ""
         previous = last_seq.get(key_id, 0)
         if statement.seq > previous + 1:
-            gap = f" (replies {previous + 1}–{statement.seq - 1} by this reviewer appear to be missing)"
+            gap = f" (replies {previous + 1}–{statement.seq - 1} by this reviewer are not in this export)"
         elif statement.seq <= previous:
             views.append(
                 ReplyView(
@@ -162,14 +183,16 @@ def _read_replies(
             status = statement.status.status + (f" ({statement.status.outcome})" if statement.status.outcome else "")
             if statement.status.reason:
                 status += f" — {statement.status.reason}"
+        if statement.feedback:
+            status = "marked as feedback on the report" + (f"; {status}" if status else "")
         try:
             body = open_reply_for_reviewer(bundle.read_member(reply.member), keys, statement)
             text: str | None = body.text
-            result = f"signature verified against {list_label}{gap}"
+            result = f"signature verified: {who}, against {trust.label}{gap}"
             verified = True
         except NotARecipientError:
             text = None
-            result = f"signature verified against {list_label}, but its text was not sealed to you{gap}"
+            result = f"signature verified: {who}, against {trust.label}, but its text was not sealed to you{gap}"
             verified = True
         except CandourError as exc:
             text = None
@@ -179,17 +202,15 @@ def _read_replies(
     return tuple(views)
 
 
-def _read_timeline(
-    case: BundleCase, known: Mapping[bytes, PublicIdentity], names: Mapping[bytes, str], list_label: str
-) -> tuple[TimelineView, ...]:
+def _read_timeline(case: BundleCase, trust: Trust, recipients: frozenset[bytes]) -> tuple[TimelineView, ...]:
     views = []
     for entry in case.timeline:
-        by = _reviewer_name(entry.by, names)
+        by = _reviewer_name(entry.by, trust.names)
         if entry.statement is None or entry.signature is None:
             views.append(TimelineView(entry, by, "recorded by the server (unsigned)"))
             continue
         try:
-            statement = verify_statement_signature(entry.statement, entry.signature, known)
+            statement = verify_statement_signature(entry.statement, entry.signature, trust.known)
             if (
                 statement.case != case.case
                 or statement.status is None
@@ -198,10 +219,23 @@ def _read_timeline(
                 or statement.reviewer_key_id != entry.by
             ):
                 raise CandourError("the signed statement says something else than this entry")
-            views.append(TimelineView(entry, by, f"signed by {by}, verified against {list_label}"))
+            not_recipient, who = _signer(statement, trust, recipients)
+            views.append(TimelineView(entry, by, not_recipient or f"signed by {who}, verified against {trust.label}"))
         except CandourError as exc:
             views.append(TimelineView(entry, by, f"NOT VERIFIED: {exc}"))
     return tuple(views)
+
+
+def _added_recipients(case: BundleCase, header: frozenset[bytes], trust: Trust) -> str | None:
+    extra = [key_id for key_id in case.recipients if key_id not in header]
+    if not extra:
+        return None
+    named = ", ".join(f"{_reviewer_name(k, trust.names)} ({k.hex()})" for k in extra)
+    return (
+        f"The server lists {named} on this case, but the report was not sealed to "
+        f"{'that key' if len(extra) == 1 else 'those keys'}: the server may have added a key of its own. "
+        "'python -m crypto reply' refuses this case; tell your organisation."
+    )
 
 
 def read_case(
@@ -209,12 +243,14 @@ def read_case(
     case: BundleCase,
     keys: ReviewerKeys,
     case_dir: Path,
-    known: Mapping[bytes, PublicIdentity],
-    names: Mapping[bytes, str],
-    list_label: str,
+    trust: Trust,
     today: datetime.date,
 ) -> CaseResult:
-    """Open and verify one case into `case_dir` (a fresh staging folder). Raises if the report fails."""
+    """Open and verify one case into `case_dir` (a fresh staging folder). Raises if the report fails.
+
+    With a casebook, a report whose reporter keys or content differ from the pinned ones
+    raises `CaseReplacedError`; a case seen for the first time is pinned.
+    """
     report_entry = case.report
     if report_entry is None:
         raise CandourError(
@@ -222,10 +258,13 @@ def read_case(
             "signature: export the whole case"
         )
     report = _open_report(bundle, case, report_entry, keys, case_dir)
+    if trust.casebook is not None:
+        trust.casebook.check_case(case.case, report.opened.reporter, report_hash(report.opened), case.created)
+    header = frozenset(report.opened.recipient_key_ids)
     warnings = []
-    warning = _reporter_warning(case, report.opened.reporter)
-    if warning:
-        warnings.append(warning)
+    for warning in (_reporter_warning(case, report.opened.reporter), _added_recipients(case, header, trust)):
+        if warning:
+            warnings.append(warning)
     followups: list[ReadSubmission | UnreadSubmission] = []
     for number, submission in enumerate(case.followups, start=1):
         folder = f"followups/{number}-{submission.day}"
@@ -243,8 +282,12 @@ def read_case(
         except CandourError as exc:
             shutil.rmtree(case_dir / folder, ignore_errors=True)
             followups.append(UnreadSubmission(submission, str(exc)))
-    replies = _read_replies(bundle, case, keys, report.opened.reply_key, known, names, list_label)
-    timeline = _read_timeline(case, known, names, list_label)
+            warnings.append(
+                f"Follow-up {number} of {submission.day} was REFUSED and is not shown: {exc}. A follow-up signed "
+                "with other keys than the report's may have been fabricated by the server; tell your organisation."
+            )
+    replies = _read_replies(bundle, case, keys, report.opened.reply_key, trust, header)
+    timeline = _read_timeline(case, trust, header)
     return CaseResult(
         case=case,
         report=report,
@@ -252,5 +295,11 @@ def read_case(
         replies=replies,
         timeline=timeline,
         warnings=tuple(warnings),
-        deadline=case_deadline(case, today),
+        deadline=case_deadline(case, today, trust.final_status),
+        trust_warning=trust.warning,
     )
+
+
+def report_hash(opened: OpenedSubmission) -> bytes:
+    """What the casebook pins of a report: the hash of its reporter-signed manifest."""
+    return hash256(opened.manifest_bytes)

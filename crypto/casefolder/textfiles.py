@@ -51,6 +51,8 @@ def replies_text(result: CaseResult) -> str:
     if not result.replies:
         return f"Case {result.case.case}: no replies yet.\n"
     lines = [f"Case {result.case.case}: replies", ""]
+    if result.trust_warning:
+        lines += [f"WARNING: {result.trust_warning}", ""]
     for reply in result.replies:
         heading = f"Reply {reply.seq if reply.seq is not None else '?'}"
         heading += f" by {visible_name(reply.author)}" + (f" ({reply.key_id})" if reply.key_id else "")
@@ -74,6 +76,8 @@ def timeline_text(result: CaseResult) -> str:
         f" -- {result.deadline.description}",
         "",
     ]
+    if result.trust_warning:
+        lines += [f"WARNING: {result.trust_warning}", ""]
     for view in result.timeline:
         entry = view.entry
         line = f"{entry.day}  {visible_name(entry.status)}"

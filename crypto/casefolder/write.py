@@ -9,14 +9,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..bundle import Bundle
+from ..casebook import Casebook, CaseReplacedError
 from ..errors import CandourError
 from ..files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write, fsync_directory, fsync_tree
 from ..identity import PublicIdentity, ReviewerKeys
 from .model import (
+    CLOSED_STATUS,
     DIR_MODE,
     CaseResult,
     DecryptSummary,
     ReadSubmission,
+    Trust,
     UnreadableCase,
 )
 from .pages import STYLE_CSS, case_html, index_html
@@ -69,23 +72,34 @@ def _make_durable(folders: Sequence[Path]) -> None:
         fsync_tree(folder)
 
 
-def _replace_directory(staging: Path, final: Path) -> None:
-    """Put `staging` at `final`; an earlier folder of the same case is replaced whole.
+EARLIER_COPIES = "earlier-copies"
 
-    The caller fsyncs `final.parent` afterwards (once per batch).
+
+def _publish_directory(staging: Path, final: Path) -> Path | None:
+    """Put `staging` at `final`. An earlier folder of the same case is kept, never deleted.
+
+    It moves to `earlier-copies/<case>-<n>/` first (attachments and all), so a newer
+    export adds to what the reviewer has and nothing genuine is lost. Returns where the
+    earlier copy went. The caller fsyncs `final.parent` afterwards (once per batch).
     """
-    old = None
+    kept = None
     if final.exists():
-        old = final.parent / f"{TEMP_PREFIX}old-{final.name}-{os.urandom(4).hex()}{TEMP_SUFFIX}"
-        os.rename(final, old)
+        shelf = final.parent / EARLIER_COPIES
+        shelf.mkdir(mode=DIR_MODE, exist_ok=True)
+        number = 1
+        while (shelf / f"{final.name}-{number}").exists():
+            number += 1
+        kept = shelf / f"{final.name}-{number}"
+        os.rename(final, kept)
     try:
         os.rename(staging, final)
     except BaseException:
-        if old is not None:
-            os.rename(old, final)
+        if kept is not None:
+            os.rename(kept, final)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    if kept is not None:
+        fsync_directory(kept.parent)
+    return kept
 
 
 def _reviewer_names(bundle: Bundle, reviewer_list: Mapping[bytes, str] | None) -> dict[bytes, str]:
@@ -104,16 +118,24 @@ def write_case_folders(
     known_reviewers: Mapping[bytes, PublicIdentity] | None = None,
     reviewer_names: Mapping[bytes, str] | None = None,
     list_label: str = "the server's reviewer list in the export",
+    trust_warning: str | None = None,
+    casebook: Casebook | None = None,
 ) -> DecryptSummary:
     """Decrypt every case of an opened bundle into `out_dir`; see the module docstring.
 
-    `known_reviewers`/`reviewer_names` (from an organisation-signed list) replace the
-    bundle's own reviewer list for checking reply signatures. A case that cannot be
-    read is listed with the reason and does not stop the others.
+    `known_reviewers`/`reviewer_names` (from the pinned organisation-signed list) replace
+    the bundle's own reviewer list for checking signatures; `trust_warning` is shown on
+    every page that shows a verification (the unsigned-list mode). With `casebook`,
+    every case's report is checked against (or pinned in) it and a case the server
+    replaced is refused (the caller saves the casebook). A case that cannot be read is
+    listed with the reason and does not stop the others. Nothing is ever deleted: an
+    earlier folder of a case moves to `earlier-copies/`.
     """
     out_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     known = dict(known_reviewers) if known_reviewers is not None else bundle.known_reviewers()
     names = _reviewer_names(bundle, reviewer_names)
+    final_status = bundle.workflow.final if bundle.workflow is not None else CLOSED_STATUS
+    trust = Trust(known, names, list_label, trust_warning, casebook, final_status)
     written: list[CaseResult] = []
     unreadable: list[UnreadableCase] = []
     cases = list(bundle)
@@ -124,11 +146,11 @@ def write_case_folders(
                 staging = out_dir / f"{TEMP_PREFIX}case-{case.case}-{os.urandom(4).hex()}{TEMP_SUFFIX}"
                 staging.mkdir(mode=DIR_MODE)
                 try:
-                    result = read_case(bundle, case, keys, staging, known, names, list_label, today)
+                    result = read_case(bundle, case, keys, staging, trust, today)
                     _write_case_files(staging, result)
                 except CandourError as exc:
                     shutil.rmtree(staging, ignore_errors=True)
-                    unreadable.append(UnreadableCase(case, str(exc)))
+                    unreadable.append(UnreadableCase(case, str(exc), refused=isinstance(exc, CaseReplacedError)))
                     continue
                 except BaseException:
                     shutil.rmtree(staging, ignore_errors=True)
@@ -136,7 +158,7 @@ def write_case_folders(
                 staged.append((staging, result))
             _make_durable([staging for staging, _result in staged])
             for staging, result in staged:
-                _replace_directory(staging, out_dir / result.case.case)
+                _publish_directory(staging, out_dir / result.case.case)
                 written.append(result)
             fsync_directory(out_dir)
         finally:
@@ -151,5 +173,5 @@ def write_case_folders(
     )
     _write_text(out_dir / "style.css", STYLE_CSS)
     index = out_dir / "index.html"
-    _write_text(index, index_html(bundle, written, unreadable, earlier, today, list_label))
+    _write_text(index, index_html(bundle, written, unreadable, earlier, today, list_label, trust_warning))
     return DecryptSummary(written=tuple(written), unreadable=tuple(unreadable), index_path=index)

@@ -3,6 +3,7 @@
 import argparse
 from pathlib import Path
 
+from ..casebook import create_casebook
 from ..files import atomic_write, publish_file, temp_path_in
 from ..identity import OrgKeys, ReviewerKeys, generate_org_keys, generate_reviewer_keys, save_private_key
 from ..text import is_forbidden_char
@@ -65,7 +66,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         f"{identity.to_line()}\n"
     )
     _write_key_pair(keys, key_path, pub_path, pub_text, passphrase, args.kdf)
+    book = create_casebook(key_path, keys)
     say(f"private key: {key_path} (keep it on this machine; it is useless without the passphrase)")
+    say(f"casebook:    {book.path} (what this machine has verified; back it up with the key)")
     say(f"public key:  {pub_path} (give this file to the portal administrator)")
     say(f"fingerprint: {identity.fingerprint}")
     say(f"key id:      {identity.key_id.hex()}")

@@ -29,6 +29,22 @@ Reviewers are named in one of two ways (both may be combined):
 """
 
 
+REPLY_HELP = """\
+Statuses and outcomes are your organisation's: the export carries its workflow, and
+the reply is refused here, before it is signed, if the status, outcome or reason is
+not allowed from the case's current status. Give a status by its name or by the label
+the workspace shows; see the choices for a case with
+
+  python -m crypto reply --key KEY --bundle BUNDLE --case CASE -o REPLYFILE --status list
+
+With the portal's default workflow the statuses are New (new), Acknowledged
+(acknowledged), In progress (in_progress), Waiting for more information from you
+(awaiting_reporter) and Closed (closed); closing needs --outcome: Upheld (upheld),
+Partly upheld (partly_upheld), Not upheld (not_upheld), Referred to another body
+(referred) or Withdrawn by the reporter (withdrawn), and a --reason.
+"""
+
+
 def _add_kdf(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kdf",
@@ -75,18 +91,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--reviewers", metavar="LISTFILE", help="check reply signatures against this organisation-signed list"
     )
     decrypt_org = decrypt.add_mutually_exclusive_group()
-    decrypt_org.add_argument("--org", metavar="ORGPUB", help="the organisation's org.pub (checks --reviewers)")
-    decrypt_org.add_argument("--org-fingerprint", metavar='"SIX WORDS"', help="the organisation key's fingerprint")
+    decrypt_org.add_argument(
+        "--org", metavar="ORGPUB", help="the organisation's org.pub: confirms its key once, at first use"
+    )
+    decrypt_org.add_argument(
+        "--org-fingerprint",
+        metavar='"SIX WORDS"',
+        help="the organisation key's fingerprint, as your organisation gave it: confirms its key once, at first use",
+    )
     decrypt.set_defaults(handler="decrypt:cmd_decrypt")
 
-    reply = commands.add_parser("reply", help="write a signed, sealed reply into a reply file")
+    reply = commands.add_parser(
+        "reply",
+        help="write a signed, sealed reply into a reply file",
+        epilog=REPLY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     reply.add_argument("--key", required=True, metavar="KEYFILE")
     reply.add_argument("--bundle", required=True, metavar="BUNDLE", help="the export bundle holding the case")
     reply.add_argument("--case", required=True, metavar="CASE", help="the case id (32 hex digits)")
-    reply.add_argument("--message-file", required=True, metavar="FILE", help="the reply's text (UTF-8)")
+    reply.add_argument("--message-file", metavar="FILE", help="the reply's text (UTF-8); needed unless --status list")
     reply.add_argument("-o", "--output", required=True, metavar="REPLYFILE", help="created, or appended to")
-    reply.add_argument("--status", metavar="S", help="also change the case's status")
-    reply.add_argument("--outcome", metavar="O", help="the case's outcome (with --status)")
+    reply.add_argument(
+        "--status", metavar="S", help="also change the case's status (name or label; 'list' shows the choices)"
+    )
+    reply.add_argument("--outcome", metavar="O", help="the case's outcome, when --status closes it")
+    reply.add_argument(
+        "--feedback",
+        action="store_true",
+        help="mark this reply as feedback on the report (signed; it meets the feedback deadline, an "
+        "acknowledgement does not)",
+    )
     reason = reply.add_mutually_exclusive_group()
     reason.add_argument("--reason", metavar="TEXT", help="why the status changes")
     reason.add_argument("--reason-file", metavar="F", help="the reason, from a file")
@@ -99,6 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--org-fingerprint", metavar='"SIX WORDS"', help="the organisation key's fingerprint")
     verify.add_argument("--reviewers", metavar="LISTFILE", help="the signed reviewer list to check replies against")
     verify.set_defaults(handler="verify:cmd_verify")
+
+    casebook = commands.add_parser("casebook", help="this machine's record of verified cases (see docs/format.md §14)")
+    casebook_commands = casebook.add_subparsers(dest="casebook_command", metavar="COMMAND", required=True)
+    casebook_init = casebook_commands.add_parser(
+        "init", help="make the casebook for a key made before casebooks existed (keygen makes one)"
+    )
+    casebook_init.add_argument("--key", required=True, metavar="KEYFILE")
+    casebook_init.add_argument(
+        "--replace", action="store_true", help="replace a damaged or lost casebook by an empty one (see the guide)"
+    )
+    casebook_init.set_defaults(handler="casebook:cmd_casebook_init")
+    casebook_show = casebook_commands.add_parser("show", help="what the casebook holds")
+    casebook_show.add_argument("--key", required=True, metavar="KEYFILE")
+    casebook_show.set_defaults(handler="casebook:cmd_casebook_show")
 
     org = commands.add_parser("org", help="the organisation's root key and its signed reviewer list")
     org_commands = org.add_subparsers(dest="org_command", metavar="COMMAND", required=True)
