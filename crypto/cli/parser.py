@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--org", metavar="ORGPUB", help="the organisation's org.pub")
     who.add_argument("--org-fingerprint", metavar='"SIX WORDS"', help="the organisation key's fingerprint")
     verify.add_argument("--reviewers", metavar="LISTFILE", help="the signed reviewer list to check replies against")
+    verify.add_argument(
+        "--key",
+        metavar="KEYFILE",
+        help="also check against this key's casebook: a list older than one seen (or from another organisation) "
+        "is refused, and your replies are compared with the numbers this machine wrote",
+    )
     verify.set_defaults(handler="verify:cmd_verify")
 
     casebook = commands.add_parser("casebook", help="this machine's record of verified cases (see docs/format.md §14)")

@@ -4,6 +4,7 @@ import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
@@ -15,6 +16,10 @@ from ..org import is_reviewer_list
 from ..reply import SIGNATURE_CONTEXT as REPLY_SIGNATURE_CONTEXT
 from ..reply import ReplyStatement, SignedReply, parse_statement, verify_reply_signature
 from ..replyfile import REPLY_FILE_FORMAT, parse_reply_file
+
+if TYPE_CHECKING:
+    from ..casebook import Casebook
+
 from .common import CommandError, UsageError, printable, read_small_file, say
 from .org import optional_reviewer_list, say_list, verify_list_bytes
 
@@ -30,12 +35,30 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.reviewers:
             raise UsageError("--reviewers is for checking a reply file; this file is itself a reviewer list")
         signed = verify_list_bytes(data, args, str(path))
+        book = _casebook(args)
+        if book is not None:
+            confirm = args.org_fingerprint or (signed.org.fingerprint if args.org else None)
+            book.check_list(signed, None if book.org is not None else confirm)
+            book.save()
+            pinned = book.org.fingerprint if book.org else "-"
+            say(f"casebook: organisation key pinned ({pinned}), highest list serial {book.list_serial}")
         say_list(signed, args)
         say(f"{path}: signature verified")
         return 0
     if isinstance(document, dict) and document.get("format") == REPLY_FILE_FORMAT:
         return verify_reply_file_command(path, data, args)
     raise FormatError(f"{path} is neither a reply file nor a signed reviewer list")
+
+
+def _casebook(args: argparse.Namespace) -> "Casebook | None":
+    """The casebook of --key, if given (imported only then: verify without a key stays fast)."""
+    if not getattr(args, "key", None):
+        return None
+    from ..casebook import open_casebook
+    from .common import load_reviewer_key_file
+
+    key_path = Path(args.key)
+    return open_casebook(key_path, load_reviewer_key_file(key_path))
 
 
 def _check_one_reply(reply: SignedReply, known: Mapping[bytes, PublicIdentity] | None) -> ReplyStatement:
@@ -56,6 +79,9 @@ def _check_one_reply(reply: SignedReply, known: Mapping[bytes, PublicIdentity] |
 
 def verify_reply_file_command(path: Path, data: bytes, args: argparse.Namespace) -> int:
     signed_list = optional_reviewer_list(args)
+    book = _casebook(args)
+    if book is not None and signed_list is not None:
+        book.check_list(signed_list, args.org_fingerprint if book.org is None else None)
     replies = parse_reply_file(data)
     known = None if signed_list is None else {r.key_id: r.identity for r in signed_list.reviewers}
     names = {} if signed_list is None else {r.key_id: r.display_name for r in signed_list.reviewers}
@@ -82,7 +108,15 @@ def verify_reply_file_command(path: Path, data: bytes, args: argparse.Namespace)
         )
         change = f", status -> {printable(statement.status.status)}" if statement.status else ""
         say(f"reply {position}: OK  case {statement.case}  number {statement.seq}  by {who}  {statement.day}{change}")
+        if book is not None and statement.reviewer_key_id == book.keys.key_id:
+            if statement.seq not in book.used_seqs(statement.case):
+                say(
+                    f"reply {position}: WARNING: this machine's casebook has no reply {statement.seq} of yours on "
+                    f"case {statement.case}: it was not written here"
+                )
     if failures:
         raise CommandError(f"{failures} of {len(replies)} replies in {path} failed verification")
+    if book is not None:
+        book.save()
     say(f"{path}: all {len(replies)} replies verified")
     return 0

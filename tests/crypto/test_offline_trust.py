@@ -22,7 +22,7 @@ from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.identity import ReviewerKeys, generate_org_keys, generate_reviewer_keys, save_private_key
 from crypto.org import ListedReviewer, sign_reviewer_list
 from crypto.reply import StatusChange, parse_statement
-from crypto.replyfile import read_reply_file
+from crypto.replyfile import read_reply_file, write_reply_file
 
 DAY = "2026-11-28"
 
@@ -492,3 +492,24 @@ def test_casebook_round_trip(tmp_path, team, org, reporter):
     with pytest.raises(Exception, match="belongs to another key"):
         open_casebook(ana.key, other.keys)
     assert json.dumps(again.to_json())  # plain JSON inside the sealed file
+
+
+def test_verify_reads_and_updates_the_casebook(tmp_path, run_cli, team, org, one_case):
+    case, base, replies = one_case
+    ana = team["ana"]
+    assert run_cli(*base, "-o", replies).returncode == 0
+    lists = {}
+    for serial in (2, 5, 4):
+        lists[serial] = tmp_path / f"list-{serial}.json"
+        lists[serial].write_text(json.dumps(signed_list(org, team, serial)))
+    newer = run_cli("verify", lists[5], "--key", ana.key, "--org-fingerprint", org.public.fingerprint)
+    assert newer.returncode == 0, newer.stderr
+    assert open_casebook(ana.key, ana.keys).list_serial == 5
+    assert_one_line_error(run_cli("verify", lists[4], "--key", ana.key), contains="older than serial 5")
+    mine = run_cli("verify", replies, "--key", ana.key)
+    assert mine.returncode == 0 and "WARNING" not in mine.stdout
+    # A reply by Ana that this machine never wrote (the casebook forgot nothing: it was made elsewhere).
+    elsewhere = case.reply(ana.keys, 7, "2026-11-27", "not from this machine")
+    write_reply_file(tmp_path / "other.json", [elsewhere])
+    other = run_cli("verify", tmp_path / "other.json", "--key", ana.key)
+    assert other.returncode == 0 and "it was not written here" in other.stdout
