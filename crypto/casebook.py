@@ -90,9 +90,11 @@ class PinnedOrg:
     name: str
 
 
-def casebook_path(key_path: str | os.PathLike[str]) -> Path:
-    """`DIR/NAME.casebook` for the key file `DIR/NAME.key`."""
+def casebook_path(key_path: str | os.PathLike[str], keys: ReviewerKeys | None = None) -> Path:
+    """`DIR/NAME.casebook` for the key file `DIR/NAME.key` (or for the key folder `DIR` and the key's name)."""
     key_path = Path(key_path)
+    if keys is not None and key_path.is_dir():
+        return key_path / f"{keys.name}{SUFFIX}"
     return key_path.with_name(key_path.stem + SUFFIX)
 
 
@@ -246,7 +248,7 @@ class Casebook:
 
 def create_casebook(key_path: str | os.PathLike[str], keys: ReviewerKeys, *, replace: bool = False) -> Casebook:
     """Make an empty casebook beside `key_path`. Refuses to overwrite one unless `replace`."""
-    path = casebook_path(key_path)
+    path = casebook_path(key_path, keys)
     book = Casebook(path=path, keys=keys, created=datetime.datetime.now(datetime.UTC).date().isoformat())
     if replace:
         write_atomically(path, book._sealed())
@@ -263,8 +265,11 @@ def _damaged(path: Path, why: str) -> CasebookError:
 
 
 def open_casebook(key_path: str | os.PathLike[str], keys: ReviewerKeys) -> Casebook:
-    """Read and decrypt the casebook beside `key_path`; a missing or damaged one raises `CasebookError`."""
-    path = casebook_path(key_path)
+    """Read and decrypt the casebook beside `key_path` (the key file, or its folder).
+
+    A missing or damaged one raises `CasebookError` with the recovery in its message.
+    """
+    path = casebook_path(key_path, keys)
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_CASEBOOK_BYTES + 1)

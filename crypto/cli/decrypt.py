@@ -1,13 +1,36 @@
 """`decrypt`: an export bundle into a folder of readable cases, checked against the casebook."""
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..bundle import open_bundle
 from ..casebook import open_casebook
 from ..casefolder import write_case_folders
-from .common import CommandError, load_reviewer_key_file, parse_day, printable, require_file, say, today
-from .trust import choose_trust
+from ..trust import choose_trust
+from .common import (
+    CommandError,
+    load_org_identity_file,
+    load_reviewer_key_file,
+    parse_day,
+    printable,
+    require_file,
+    say,
+    today,
+)
+from .org import optional_reviewer_list
+
+
+def _typed_fingerprint(args: argparse.Namespace) -> str | None:
+    """At first use: the organisation's six words from --org-fingerprint, --org, or typed at a prompt."""
+    if args.org_fingerprint:
+        return str(args.org_fingerprint)
+    if args.org:
+        return str(load_org_identity_file(Path(args.org)).fingerprint)
+    if sys.stdin.isatty():
+        say("This export's reviewer list is signed by an organisation key this machine has not seen yet.")
+        return input("Type its six-word fingerprint, as your organisation gave it to you: ")
+    return None
 
 
 def cmd_decrypt(args: argparse.Namespace) -> int:
@@ -20,7 +43,7 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     keys = load_reviewer_key_file(key_path)
     book = open_casebook(key_path, keys)
     with open_bundle(bundle_path, keys) as bundle:
-        trust = choose_trust(bundle, book, args)
+        trust = choose_trust(bundle, book, lambda: _typed_fingerprint(args), optional_reviewer_list(args))
         # A rewritten audit trail refuses the whole export before anything is written.
         continuity = book.check_audit(bundle.audit) if bundle.audit is not None else None
         summary = write_case_folders(

@@ -142,7 +142,7 @@ def say_list(signed: SignedReviewerList, args: argparse.Namespace) -> None:
 
 def optional_reviewer_list(args: argparse.Namespace) -> SignedReviewerList | None:
     if not args.reviewers:
-        if args.org or args.org_fingerprint:
+        if args.command == "verify" and (args.org or args.org_fingerprint):
             raise UsageError("--org and --org-fingerprint check the list given with --reviewers LISTFILE")
         return None
     path = Path(args.reviewers)

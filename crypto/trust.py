@@ -8,17 +8,13 @@ warning is on every page; an export that drops the list after an organisation wa
 pinned verifies nothing.
 """
 
-import argparse
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..bundle import Bundle
-from ..casebook import Casebook
-from ..identity import PublicIdentity
-from ..org import SignedReviewerList
-from .common import load_org_identity_file, say
-from .org import optional_reviewer_list
+from .bundle import Bundle
+from .casebook import Casebook
+from .identity import PublicIdentity
+from .org import SignedReviewerList
 
 UNSIGNED_WARNING = (
     "reviewer list not signed: signatures checked against the server's own list, "
@@ -35,22 +31,23 @@ class TrustChoice:
     signed: SignedReviewerList | None
 
 
-def _confirmation(args: argparse.Namespace) -> str | None:
-    if getattr(args, "org_fingerprint", None):
-        return str(args.org_fingerprint)
-    if getattr(args, "org", None):
-        return str(load_org_identity_file(Path(args.org)).fingerprint)
-    if sys.stdin.isatty():
-        say("This export's reviewer list is signed by an organisation key this machine has not seen yet.")
-        return input("Type its six-word fingerprint, as your organisation gave it to you: ")
-    return None
+def choose_trust(
+    bundle: Bundle,
+    book: Casebook,
+    confirm_fingerprint: Callable[[], str | None],
+    signed_list: SignedReviewerList | None = None,
+) -> TrustChoice:
+    """The reviewer list to verify `bundle` with, checked against and recorded in `book` (not saved).
 
-
-def choose_trust(bundle: Bundle, book: Casebook, args: argparse.Namespace) -> TrustChoice:
-    """The reviewer list to verify `bundle` with, checked against and recorded in `book` (not saved)."""
-    signed = optional_reviewer_list(args) if getattr(args, "reviewers", None) else bundle.reviewer_list
+    `signed_list` (a list the reviewer gave explicitly) takes the place of the export's.
+    `confirm_fingerprint` is called only at first use, when no organisation is pinned:
+    it returns the six words the reviewer typed (or None: then a `CasebookError` says
+    how to give them). Raises the casebook's errors for another organisation or an
+    older list. Used by `python -m crypto decrypt` and the Desk.
+    """
+    signed = signed_list if signed_list is not None else bundle.reviewer_list
     if signed is not None:
-        book.check_list(signed, None if book.org is not None else _confirmation(args))
+        book.check_list(signed, None if book.org is not None else confirm_fingerprint())
         return TrustChoice(
             known={r.key_id: r.identity for r in signed.reviewers},
             names={r.key_id: f"{r.display_name} ({r.identity.name})" for r in signed.reviewers},
