@@ -58,6 +58,7 @@ from crypto.bundle import (  # noqa: E402
     submission_entry,
     timeline_entry,
 )
+from crypto.casebook import create_casebook  # noqa: E402
 from crypto.casefolder import write_case_folders  # noqa: E402
 from crypto.codename import ReporterKeys  # noqa: E402
 from crypto.envelope import LABEL_PAYLOAD_KEY, SEALED_CHUNK_SIZE, new_submission_id, read_header  # noqa: E402
@@ -247,6 +248,7 @@ def main() -> None:
         key_file = work / "me.key"
         passphrase = "bench passphrase, not secret"  # noqa: S105 - a throwaway key file
         save_private_key(me, key_file, passphrase, profile="interactive")
+        create_casebook(key_file, me)  # what `python -m crypto keygen` makes beside the key
 
         base1 = baseline_seal_open(stanzas, me)
         base2 = baseline_seal_open_and_pull(stanzas, me)
