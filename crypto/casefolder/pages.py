@@ -18,6 +18,8 @@ from .names import (
     href,
 )
 
+EARLIER_COPIES = "earlier-copies"  # where decrypt keeps a case's earlier folder (crypto.casefolder.write)
+
 # The stylesheet is a file of its own (the pages carry no inline styles); it is copied
 # next to index.html. Read through importlib.resources so an installed kit finds it.
 STYLE_CSS = importlib.resources.files(__package__).joinpath("style.css").read_text(encoding="utf-8")
@@ -153,6 +155,7 @@ def index_html(
     today: datetime.date,
     list_label: str,
     trust_warning: str | None = None,
+    earlier_copies: Sequence[str] = (),
 ) -> str:
     refused = [item for item in unreadable if item.refused]
     unreadable = [item for item in unreadable if not item.refused]
@@ -195,4 +198,13 @@ def index_html(
             f'<li><a href="{esc(href(name, "case.html"))}"><code>{esc(name)}</code></a></li>' for name in earlier
         )
         parts.append(f"<h2>Decrypted from earlier exports (not in this one)</h2><ul>{items}</ul>")
+    if earlier_copies:
+        items = "".join(
+            f'<li><a href="{esc(href(EARLIER_COPIES, name, "case.html"))}"><code>{esc(name)}</code></a></li>'
+            for name in earlier_copies
+        )
+        parts.append(
+            "<h2>Earlier copies kept</h2><p>Nothing is deleted: when an export brings a case again, the "
+            f"folder decrypted before is kept in <code>{EARLIER_COPIES}/</code>.</p><ul>{items}</ul>"
+        )
     return _page("Candour cases", "\n".join(parts), "style.css")

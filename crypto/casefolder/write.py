@@ -22,7 +22,7 @@ from .model import (
     Trust,
     UnreadableCase,
 )
-from .pages import STYLE_CSS, case_html, index_html
+from .pages import EARLIER_COPIES, STYLE_CSS, case_html, index_html
 from .read import read_case
 from .textfiles import followup_text, replies_text, report_text, timeline_text
 
@@ -70,9 +70,6 @@ def _make_durable(folders: Sequence[Path]) -> None:
         return
     for folder in folders:
         fsync_tree(folder)
-
-
-EARLIER_COPIES = "earlier-copies"
 
 
 def _publish_directory(staging: Path, final: Path) -> Path | None:
@@ -173,5 +170,7 @@ def write_case_folders(
     )
     _write_text(out_dir / "style.css", STYLE_CSS)
     index = out_dir / "index.html"
-    _write_text(index, index_html(bundle, written, unreadable, earlier, today, list_label, trust_warning))
+    shelf = out_dir / EARLIER_COPIES
+    kept = sorted(p.name for p in shelf.iterdir() if p.is_dir()) if shelf.is_dir() else []
+    _write_text(index, index_html(bundle, written, unreadable, earlier, today, list_label, trust_warning, kept))
     return DecryptSummary(written=tuple(written), unreadable=tuple(unreadable), index_path=index)

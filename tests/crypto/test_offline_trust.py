@@ -194,6 +194,7 @@ def test_same_reporter_keys_other_content_is_refused_too(tmp_path, run_cli, team
     again = decrypt(run_cli, team, export(tmp_path / "2.zip", team, [genuine], listed=listed), out)
     assert again.returncode == 0 and "REFUSED" not in again.stdout
     assert (out / "earlier-copies" / f"{genuine.case}-1" / "report.txt").is_file()
+    assert f"earlier-copies/{genuine.case}-1/case.html" in (out / "index.html").read_text()
 
 
 # --- forged colleague, added recipient, differently signed follow-up ------------------------
