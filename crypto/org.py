@@ -98,6 +98,8 @@ def _check_text(value: Any, what: str, max_chars: int, *, allow_empty: bool) -> 
     # The one rule (crypto.text): no control or invisible formatting character in a name or role.
     if any(is_forbidden_char(c) for c in value):
         raise FormatError(f"the reviewer list's {what} contains control or invisible formatting characters")
+    if value != value.strip():
+        raise FormatError(f"the reviewer list's {what} starts or ends with white space")
     return value
 
 

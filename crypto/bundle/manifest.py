@@ -10,12 +10,13 @@ from ..envelope import (
     MAX_STANZAS,
     SUBMISSION_ID_BYTES,
 )
-from ..errors import BundleError, CandourError, IdentityError
+from ..errors import BundleError, CandourError, IdentityError, TextError
 from ..identity import parse_public_identity
 from ..org import SignedReviewerList, verify_reviewer_list
 from ..reply import MAX_REASON_CHARS, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES
 from ..strict_json import JsonReader, dumps_compact
 from ..submission import KIND_FOLLOWUP, KIND_REPORT, ReporterPublic
+from ..text import check_label
 from ..workflow import parse_workflow
 from .schema import (
     MANIFEST_FORMAT,
@@ -59,6 +60,14 @@ def _parse_signed_list(r: JsonReader, value: Any) -> tuple[dict[str, Any] | None
         raise r.fail(f"the export's signed reviewer list is not valid: {exc}") from exc
 
 
+def _label(r: JsonReader, value: Any, where: str, *, allow_empty: bool) -> str:
+    # The one text rule (crypto.text): no control or format character, no white space at either end.
+    try:
+        return check_label(value, field=where, max_chars=MAX_DISPLAY_CHARS, allow_empty=allow_empty)
+    except TextError as exc:
+        raise r.fail(str(exc)) from exc
+
+
 def parse_manifest(document: Any, present_members: Iterable[str]) -> BundleManifest:
     r = manifest_json_reader
     if not isinstance(document, dict):
@@ -97,8 +106,8 @@ def parse_manifest(document: Any, present_members: Iterable[str]) -> BundleManif
             BundleReviewer(
                 key_id=key_id,
                 identity=identity,
-                display_name=r.text(entry["display_name"], f"{where}'s display_name", MAX_DISPLAY_CHARS),
-                role=r.text(entry["role"], f"{where}'s role", MAX_DISPLAY_CHARS),
+                display_name=_label(r, entry["display_name"], f"{where}'s display_name", allow_empty=False),
+                role=_label(r, entry["role"], f"{where}'s role", allow_empty=True),
                 required=r.boolean(entry["required"], f"{where}'s required"),
             )
         )
