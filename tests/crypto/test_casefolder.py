@@ -381,3 +381,37 @@ def test_clean_text_table_matches_the_character_rule() -> None:
         for c in sample.replace("\r\n", "\n")
     )
     assert clean_text(sample) == expected
+
+
+def test_offline_index_acknowledgement_reply_meets_only_the_first_deadline(tmp_path, reviewer_kit, reporter) -> None:
+    """Issue 11 §6: the same rule as crypto.deadlines, applied to what the export carries."""
+    from crypto.bundle import open_bundle
+    from crypto.reply import make_reply
+
+    ana = reviewer_kit["ana"]
+    acknowledged = CaseBuilder([ana.identity], reporter, {"what": "a"}, created="2026-01-01").with_report()
+    acknowledged.acknowledge_by, acknowledged.feedback_by = "2026-01-08", "2026-04-01"
+    acknowledged.reply(ana.keys, 1, "2026-01-03", "We have your report.")
+    fed_back = CaseBuilder([ana.identity], reporter, {"what": "b"}, created="2026-01-01").with_report()
+    fed_back.acknowledge_by, fed_back.feedback_by = "2026-01-08", "2026-04-01"
+    signed = make_reply(
+        ana.keys,
+        fed_back.case,
+        reporter.reply_public_key,
+        fed_back.recipients,
+        1,
+        "2026-01-20",
+        "Findings",
+        None,
+        feedback=True,
+    )
+    fed_back.add_reply(signed)
+    bundle_path = write_export(
+        tmp_path / "e.zip", ana.identity, [(ana.identity, "Ana", "", True)], [acknowledged, fed_back]
+    )
+    with open_bundle(bundle_path, ana.keys) as bundle:
+        first, second = bundle.cases
+        late = case_deadline(first, datetime.date(2026, 4, 5))
+        done = case_deadline(second, datetime.date(2026, 4, 5))
+    assert late.overdue and "no feedback given by 2026-04-01" in late.description
+    assert not done.overdue and "feedback given 2026-01-20 (reply 1 of 2026-01-20 (feedback))" in done.description
