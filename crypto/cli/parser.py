@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    keygen = commands.add_parser("keygen", help="make a reviewer key pair: DIR/NAME.key and DIR/NAME.pub")
+    keygen = commands.add_parser(
+        "keygen", help="make a reviewer key pair and its casebook: DIR/NAME.key, DIR/NAME.pub, DIR/NAME.casebook"
+    )
     keygen.add_argument("--name", required=True, help="your name; also the file name")
     keygen.add_argument("--dir", required=True, help="folder for the key files (created if missing)")
     _add_kdf(keygen)
