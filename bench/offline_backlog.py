@@ -57,6 +57,7 @@ from crypto.bundle import (
     submission_entry,
     timeline_entry,
 )
+from crypto.casebook import create_casebook
 from crypto.casefolder import write_case_folders
 from crypto.codename import ReporterKeys
 from crypto.envelope import LABEL_PAYLOAD_KEY, SEALED_CHUNK_SIZE, new_submission_id, read_header
@@ -246,6 +247,7 @@ def main() -> None:
         key_file = work / "me.key"
         passphrase = "bench passphrase, not secret"  # noqa: S105 - a throwaway key file
         save_private_key(me, key_file, passphrase, profile="interactive")
+        create_casebook(key_file, me)  # what `python -m crypto keygen` makes beside the key
 
         base1 = baseline_seal_open(stanzas, me)
         base2 = baseline_seal_open_and_pull(stanzas, me)

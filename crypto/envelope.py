@@ -16,7 +16,7 @@ import hmac
 import io
 import os
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -442,9 +442,3 @@ def open_bytes(data: bytes, opener: Opener) -> tuple[OpenedPart, bytes]:
     sink = io.BytesIO()
     opened = open_envelope(io.BytesIO(data), sink, opener)
     return opened, sink.getvalue()
-
-
-def recipients_cover(header: EnvelopeHeader, key_ids: Iterable[bytes]) -> bool:
-    """True if every given key id has a stanza in the header."""
-    present = set(header.recipient_key_ids)
-    return all(bytes(k) in present for k in key_ids)

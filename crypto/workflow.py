@@ -115,7 +115,10 @@ def _resolve(typed: str, choices: Sequence[Choice], what: str) -> str:
     for choice in choices:
         if typed == choice.name or folded in (choice.name.casefold(), " ".join(choice.label.split()).casefold()):
             return choice.name
-    raise WorkflowError(f"'{typed}' is not a {what} of your organisation's workflow; choose one of: {_listed(choices)}")
+    article = "an" if what[0] in "aeiou" else "a"
+    raise WorkflowError(
+        f"'{typed}' is not {article} {what} of your organisation's workflow; choose one of: {_listed(choices)}"
+    )
 
 
 _KEYS = ("statuses", "final", "transitions", "outcomes", "reason_required")

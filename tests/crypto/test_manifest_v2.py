@@ -6,8 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-
-from tests.support.export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
+from export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
 
 from crypto.audit_chain import AuditHead, check_continuity
 from crypto.bundle import BundleWriter, bundle_manifest, open_bundle
@@ -154,3 +153,30 @@ def test_workflow_checks_changes_with_valid_choices():
         workflow.check_change("new", "acknowledged", None, " ")
     with pytest.raises(WorkflowError, match="only 'Closed' takes an outcome"):
         workflow.check_change("new", "acknowledged", "upheld", "r")
+
+
+@pytest.mark.parametrize("name", ["Ana\u202eSmith", " Ana", "Ana\x85", ""])
+def test_reviewer_names_in_the_manifest_follow_the_one_text_rule(reviewers, name):
+    alice = reviewers[0]
+
+    def change(manifest):
+        manifest["reviewers"] = [
+            {
+                "key_id": alice.key_id.hex(),
+                "identity": alice.public.to_line(),
+                "display_name": name,
+                "role": "",
+                "required": False,
+            }
+        ]
+
+    with pytest.raises(BundleError, match="display_name"):
+        _finish(reviewers, change)
+
+
+@pytest.mark.parametrize("name", ["Ana\u202eSmith", "Ana "])
+def test_signed_list_names_follow_the_one_text_rule(reviewers, org, name):
+    from crypto.errors import FormatError
+
+    with pytest.raises(FormatError, match="display_name|display name"):
+        sign_reviewer_list(org, [ListedReviewer(reviewers[0].public, name, "", False)], 1, "2026-11-01")

@@ -17,6 +17,7 @@ from typing import Any
 from tests.support.paths import REPO_ROOT
 from tests.support.reporter_support import add_reviewer_with_keys
 
+from crypto.casebook import create_casebook
 from crypto.identity import OrgKeys, ReviewerKeys, generate_org_keys, save_private_key
 from crypto.org import ListedReviewer, sign_reviewer_list
 from portal import create_app
@@ -47,6 +48,7 @@ def prepare_org_instance(instance: Path, *, fingerprint: str | None = None, sign
         path = instance.parent / "offline" / f"{name}.key"
         path.parent.mkdir(exist_ok=True)
         save_private_key(keys, path, PASSPHRASE, profile="interactive")
+        create_casebook(path, keys)  # what `python -m crypto keygen` makes beside the key
         key_files[name] = path
     org = generate_org_keys("Test Union")
     if not signed:
