@@ -34,6 +34,7 @@ import pytest
 from browser_support import (
     OrgInstance,
     file_report_in_browser,
+    give_visit_page_values,
     prepare_org_instance,
     problem_text,
     run_crypto,
@@ -80,6 +81,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-browser-path"
     profile.mkdir()
     driver = make_chromium(profile)
+    give_visit_page_values(driver)
     try:
         yield driver
     finally:
@@ -464,7 +466,6 @@ def test_a_reviewer_list_that_does_not_verify_sends_nothing(
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
 
 
-
 # --- a form sent before the sealing module is ready ---------------------------------------------------------
 
 
@@ -473,6 +474,7 @@ def early_browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-early"
     profile.mkdir()
     driver = make_chromium(profile, page_load_strategy="none")
+    give_visit_page_values(driver)
     try:
         driver.execute_cdp_cmd("Network.enable", {})
         yield driver

@@ -1,7 +1,7 @@
 // The organisation-signed reviewer list (§5, crypto/org.py).
 
 import { FormatError, IdentityError, LimitError, SignatureError, UnsupportedVersionError } from "./errors.js";
-import { codePointLength, isWellFormed, pyStrip } from "./text.js";
+import { checkLabel, codePointLength, isWellFormed, pyStrip } from "./text.js";
 import { ascii, concatBytes, isDay } from "./bytes.js";
 import { isJsonInteger, JsonReader } from "./strict-json.js";
 import { normaliseFingerprint, WORD_INDEX } from "./wordlist.js";
@@ -22,16 +22,17 @@ const ENTRY_KEYS = ["identity", "display_name", "role", "required"];
 const LIST_READER = new JsonReader("the reviewer list");
 const BODY_READER = new JsonReader("the reviewer list body");
 const MAX_ORGANISATION_CHARS = 200;
-const CONTROL_CHARACTER = /\p{Cc}/u;
 
+// Names and roles follow the one text rule (crypto/text.py): no control or format
+// character (a right-to-left override could make one reviewer's name read as another's)
+// and no white space at either end.
 function listText(value, what, maxChars, allowEmpty) {
   if (typeof value !== "string") throw new FormatError(`the reviewer list's ${what} must be text`);
-  if (!allowEmpty && pyStrip(value) === "") throw new FormatError(`the reviewer list's ${what} is empty`);
   if (codePointLength(value) > maxChars) throw new LimitError(`the reviewer list's ${what} is longer than ${maxChars} characters`);
-  if (CONTROL_CHARACTER.test(value)) throw new FormatError(`the reviewer list's ${what} contains control characters`);
   // A lone surrogate (a "\ud800" escape): Python refuses it (it cannot be UTF-8), so must we.
   if (!isWellFormed(value)) throw new FormatError(`the reviewer list's ${what} contains an invalid Unicode escape`);
-  return value;
+  if (!allowEmpty && pyStrip(value) === "") throw new FormatError(`the reviewer list's ${what} is empty`);
+  return checkLabel(value, { field: `reviewer list's ${what}`, maxChars, allowEmpty });
 }
 
 /**

@@ -4,7 +4,7 @@ import { BindingError, CandourError, FormatError, LimitError, NotARecipientError
 import { na } from "./sodium.js";
 import { ascii, bytesEqual, concatBytes, toHex } from "./bytes.js";
 import { hash256 } from "./kdf.js";
-import { JsonReader } from "./strict-json.js";
+import { isJsonInteger, JsonReader } from "./strict-json.js";
 import { paddedSize, unpad } from "./padding.js";
 import { KEY_ID_BYTES, SUBMISSION_ID_BYTES } from "./envelope.js";
 import { verifySignature } from "./identity.js";
@@ -17,7 +17,11 @@ const MAX_SEQ = 999999999;
 const MAX_STATEMENT_BYTES = 32 * 1024;
 const MAX_BODY_BYTES = 6 * MAX_TEXT_CHARS + 1024;
 const MAX_FOR_REPORTER_BYTES = paddedSize(MAX_BODY_BYTES) + 48;
-const STATEMENT_KEYS = ["format", "version", "case", "reporter_reply_key", "reviewer", "reviewer_key_id", "seq", "day", "status", "for_reporter_hash", "for_reviewers_hash"];
+const STATEMENT_KEYS_V1 = ["format", "version", "case", "reporter_reply_key", "reviewer", "reviewer_key_id", "seq", "day", "status", "for_reporter_hash", "for_reviewers_hash"];
+// Version 2 adds "feedback" (after "status"): the reviewer marks the reply as the feedback
+// the reporter is owed (crypto/deadlines.py). Version 1 reads as feedback = false.
+const STATEMENT_KEYS_V2 = [...STATEMENT_KEYS_V1.slice(0, 9), "feedback", ...STATEMENT_KEYS_V1.slice(9)];
+const STATEMENT_VERSIONS = [1, 2];
 const statementJson = new JsonReader("the reply's statement");
 const bodyJson = new JsonReader("the reply's text");
 
@@ -27,8 +31,12 @@ const bodyJson = new JsonReader("the reply's text");
  */
 export function parseStatement(statementBytes) {
   const r = statementJson;
-  const document = r.obj(r.loads(statementBytes, MAX_STATEMENT_BYTES), "the statement", STATEMENT_KEYS);
-  r.header(document, "the statement", "candour-reply", 1);
+  const loaded = r.loads(statementBytes, MAX_STATEMENT_BYTES);
+  const version = loaded instanceof Map ? loaded.get("version") : undefined;
+  const v2 = isJsonInteger(version) && Number(version) === 2;
+  const document = r.obj(loaded, "the statement", v2 ? STATEMENT_KEYS_V2 : STATEMENT_KEYS_V1);
+  r.header(document, "the statement", "candour-reply", STATEMENT_VERSIONS);
+  const feedback = v2 ? r.boolean(document.get("feedback"), "'feedback'") : false;
   let status = null;
   if (document.get("status") !== null) {
     const json = r.obj(document.get("status"), "'status'", ["status", "outcome", "reason"]);
@@ -47,6 +55,8 @@ export function parseStatement(statementBytes) {
     seq: r.integer(document.get("seq"), "'seq'", 1, MAX_SEQ),
     day: r.day(document.get("day"), "'day'"),
     status,
+    feedback,
+    version: Number(version),
     forReporterHash: r.raw(document.get("for_reporter_hash"), "'for_reporter_hash'", { byteCount: 32 }),
     forReviewersHash: r.raw(document.get("for_reviewers_hash"), "'for_reviewers_hash'", { byteCount: 32 }),
     raw: statementBytes,
@@ -149,10 +159,13 @@ function bestEffortIdentity(statementBytes) {
  * @param {{statement: Uint8Array, signature: Uint8Array, forReporter: Uint8Array}[]} replies
  *   in the order the server lists them
  * @param {{caseId: string, reporterReplySecretKey: Uint8Array, reporterReplyPublicKey: Uint8Array,
- *   knownReviewers: Map<string, object>}} context
+ *   knownReviewers: Map<string, object>, recipients?: Set<string>|null}} context
+ *   `recipients`: key ids (hex) of the reviewers the case was sealed to; when given, a reply
+ *   signed by a listed reviewer who is not one of them is rejected (a listed colleague the
+ *   reporter left out cannot answer as if they were on the case).
  * @returns {object[]}
  */
-export function classifyReplies(replies, { caseId, reporterReplySecretKey, reporterReplyPublicKey, knownReviewers }) {
+export function classifyReplies(replies, { caseId, reporterReplySecretKey, reporterReplyPublicKey, knownReviewers, recipients = null }) {
   const checked = [];
   const seen = new Set();
   const present = new Map();
@@ -163,6 +176,9 @@ export function classifyReplies(replies, { caseId, reporterReplySecretKey, repor
     try {
       ({ statement, identity } = verifyStatementSignature(reply.statement, reply.signature, knownReviewers));
       checkReplyBinding(statement, caseId, reporterReplyPublicKey);
+      if (recipients !== null && !recipients.has(identity.keyIdHex)) {
+        throw new BindingError(`the reply is signed by ${identity.name} (${identity.keyIdHex}), who is not one of the reviewers your report was sealed to`);
+      }
       body = openReplyForReporter(reply, reporterReplySecretKey, reporterReplyPublicKey);
     } catch (error) {
       if (!(error instanceof CandourError)) throw error;

@@ -204,11 +204,13 @@ export class JsonReader {
     return value;
   }
 
+  /** @param {number|number[]} version the version, or the versions, this reader knows */
   header(value, where, formatName, version) {
     if (value.get("format") !== formatName) throw this.fail(`${where} is not a '${formatName}' document`);
     const found = value.get("version");
-    if (!isJsonInteger(found) || Number(found) !== version) {
-      throw this.fail(`${where} is version ${String(found)}; this tool reads version ${version}: update the tool`);
+    const known = Array.isArray(version) ? version : [version];
+    if (!isJsonInteger(found) || !known.includes(Number(found))) {
+      throw this.fail(`${where} is version ${String(found)}; this tool reads version ${known.join(" or ")}: update the tool`);
     }
   }
 
