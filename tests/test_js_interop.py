@@ -24,7 +24,7 @@ import pytest
 
 from crypto.codename import derive_reporter_keys, generate_codename, normalise_codename
 from crypto.envelope import open_bytes
-from crypto.errors import NotARecipientError
+from crypto.errors import NotARecipientError, TextError
 from crypto.identity import OrgKeys, ReviewerKeys, b64url, generate_reviewer_keys, unb64url
 from crypto.org import ListedReviewer, sign_reviewer_list
 from crypto.reply import (
@@ -39,6 +39,7 @@ from crypto.reply import (
 )
 from crypto.strict_json import dumps_compact
 from crypto.submission import ReporterPublic, open_submission
+from crypto.text import check_label, check_multiline
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = REPO / "tests" / "js" / "interop_cli.mjs"
@@ -344,9 +345,24 @@ TEXT_CASES = [
 ]
 
 
+def _python_text(case: dict[str, Any]) -> dict[str, str]:
+    try:
+        if case["kind"] == "label":
+            value = check_label(
+                case["text"], field="name", max_chars=case["max_chars"], allow_empty=case.get("allow_empty", False)
+            )
+        else:
+            value = check_multiline(case["text"], field="text", max_chars=case["max_chars"])
+    except TextError:
+        return {"error": "TextError"}
+    return {"ok": value}
+
+
 def test_js_labels_and_multiline_text_follow_the_shared_rule(node: str) -> None:
     results = run_js(node, {"op": "texts", "texts": [case for case, _ in TEXT_CASES]})
     assert results == [expected for _, expected in TEXT_CASES]
+    # The same outcome as the Python rule (crypto/text.py), case by case.
+    assert results == [_python_text(case) for case, _ in TEXT_CASES]
 
 
 # --- generated files stay in step with the Python reference ---------------------------------
