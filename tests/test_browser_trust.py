@@ -127,14 +127,16 @@ def _only_case(instance: Path) -> str:
     return str(case_id)
 
 
-def _store_reply(org: OrgInstance, name: str, case_id: str, seq: int, text: str) -> None:
+def _store_reply(org: OrgInstance, name: str, case_id: str, seq: int, text: str, *, feedback: bool = False) -> None:
     """Put a reply signed by a listed reviewer straight into the database (as a server in
     the wrong hands could), bypassing the upload's recipient check."""
     keys = org.reviewers[name]
     with closing(db.connect(org.instance)) as conn:
         case = case_store.load_case_view(conn, case_id)
         assert case is not None
-        reply = make_reply(keys, case_id, case.reporter_reply_key, [keys.public], seq, db.today(), text, None)
+        reply = make_reply(
+            keys, case_id, case.reporter_reply_key, [keys.public], seq, db.today(), text, None, feedback=feedback
+        )
         case_store.add_reply(
             conn,
             case_id=case_id,
@@ -161,6 +163,8 @@ def test_case_page_verifies_only_recipients_on_the_signed_list_and_refuses_a_dow
     tag = secrets.token_hex(4)
     _report_and_open_case(browser, org, proxy.url, f"Kestrel report {tag}")
     case_id = _only_case(org.instance)
+    # The server lists the adviser's second reply (marked as feedback) before the first.
+    _store_reply(org, "adviser", case_id, 2, f"Adviser's feedback {tag}.", feedback=True)
     _store_reply(org, "adviser", case_id, 1, f"Adviser answers {tag}.")
     # The handler is on the signed list but the reporter left them out.
     _store_reply(org, "handler", case_id, 1, f"Handler closes it {tag}.")
@@ -171,9 +175,12 @@ def test_case_page_verifies_only_recipients_on_the_signed_list_and_refuses_a_dow
     assert device.get_attribute("data-recipients") == "device"
     articles = _articles(browser)
     kinds = [str(article.get_attribute("class")).split()[-1] for article in articles]
-    assert kinds == ["reply-verified", "reply-rejected"], [a.text for a in articles]
-    assert f"Adviser answers {tag}." in articles[0].text
-    assert "not one of the reviewers your report was sealed to" in articles[1].text
+    assert kinds == ["reply-verified", "reply-verified", "reply-rejected"], [a.text for a in articles]
+    assert [a.get_attribute("data-seq") for a in articles[:2]] == ["1", "2"]
+    assert f"Adviser answers {tag}." in articles[0].text and f"Adviser's feedback {tag}." in articles[1].text
+    assert "Feedback on your report" in articles[1].text and "Feedback on your report" not in articles[0].text
+    assert "not one of the reviewers your report was sealed to" in articles[2].text
+    assert "shown here by reviewer and by number" in device.text
     assert f"Handler closes it {tag}." not in browser.page_source
     # The reviewer's name is isolated from the words around it.
     (name,) = articles[0].find_elements(By.CSS_SELECTOR, '[data-slot="reviewer"] bdi')
@@ -181,6 +188,15 @@ def test_case_page_verifies_only_recipients_on_the_signed_list_and_refuses_a_dow
     assert articles[0].find_element(By.CSS_SELECTOR, '[data-slot="text"]').get_attribute("dir") == "auto"
     # The status history says who checked it.
     assert "checked by the server, not on this device" in browser.find_element(By.ID, "timeline-checked-by").text
+
+    # The server drops the newest reply: the page remembers it was shown during this visit.
+    with closing(db.connect(org.instance)) as conn, conn:
+        conn.execute("DELETE FROM replies WHERE case_id = ? AND seq = 2", (case_id,))
+    browser.get(proxy.url + "/case")
+    device = _wait_device_replies(browser)
+    kinds = [str(article.get_attribute("class")).split()[-1] for article in _articles(browser)]
+    assert kinds == ["reply-verified", "reply-missing", "reply-rejected"], device.text
+    assert "shown earlier during this visit" in device.text
 
     # Every script the page ran was its module or preloaded with an integrity hash.
     fetched = set(
@@ -418,5 +434,56 @@ def test_leave_before_the_case_module_runs_takes_the_keys_out_of_the_tab(
         assert driver.execute_script(f"return sessionStorage.getItem('{KEYS_ITEM}')") is None
         driver.get(live_server.url + "/case")
         assert not driver.current_url.endswith("/case") or "Your case" not in driver.title
+    finally:
+        driver.quit()
+
+
+# --- a follow-up sent before the case page's module is ready -----------------------------------------
+
+
+def test_a_follow_up_sent_while_the_page_loads_is_sealed_not_told_the_keys_are_missing(
+    org: OrgInstance, live_server: Any, tmp_path: Path
+) -> None:
+    By = _by()
+    profile = tmp_path / "chromium-early-followup"
+    profile.mkdir()
+    driver = make_chromium(profile, page_load_strategy="none")
+    give_visit_page_values(driver)
+    port = int(live_server.url.rsplit(":", 1)[1])
+    try:
+        with RecordingProxy(port, tmp_path / "recorded") as proxy:
+            _report_and_open_case(driver, org, proxy.url, "Godwit report")
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+            # A slow link: the libraries (about 1.3 MB) take seconds to arrive.
+            driver.execute_cdp_cmd(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": 20,
+                    "downloadThroughput": 200 * 1024,
+                    "uploadThroughput": 50 * 1024 * 1024,
+                },
+            )
+            driver.get(proxy.url + "/case")
+            wait_for(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#followup-form button[type=submit]"))
+            form = driver.find_element(By.ID, "followup-form")
+            assert form.get_attribute("data-sealing") is None, (
+                "the module was already running: this test needs the early window"
+            )
+            driver.execute_script(
+                "arguments[0].value = arguments[1];", driver.find_element(By.ID, "message"), "Early words"
+            )
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait_for(
+                driver,
+                lambda: (
+                    "Your follow-up was sealed and sent" in driver.page_source
+                    or problem_text(driver, "followup-problem")
+                ),
+            )
+            assert not problem_text(driver, "followup-problem"), problem_text(driver, "followup-problem")
+            assert proxy.saw_request("POST", "/case/followup/sealed")
+            assert not proxy.find(b"Early words")
     finally:
         driver.quit()
