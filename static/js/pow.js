@@ -16,22 +16,20 @@ import { ShownError, text } from "./browser-common.js";
 const COUNTER_BYTES = 8;
 // The solver runs on the page's thread in slices of about this many milliseconds, then
 // lets the page handle input and paint (a reporter types while it works). Yielding on a
-// time budget, not every few thousand hashes, costs a few per cent at most on any device.
+// time budget, not every few thousand hashes, keeps the cost of yielding small on any
+// device (bench/pow_browser.py measures it, docs/performance.md).
 const SLICE_MS = 40;
 // Hashes between looks at the clock (reading it is not free either).
 const CLOCK_EVERY = 256;
 
-/** Let the event loop run once: a message to ourselves (no 4 ms timer clamp). */
+/**
+ * Let the page run (input, painting, its timers) before the next slice: a zero-delay
+ * timer, clamped to ~4 ms, which a 40 ms slice keeps near a tenth of the time.
+ * (scheduler.yield() would cost less but runs ahead of timers: a page timer could then
+ * wait for the whole solve, seconds on a slow phone.)
+ */
 function yieldToPage() {
-  if (typeof MessageChannel !== "function") return new Promise((resolve) => setTimeout(resolve, 0));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Leading zero bits of a digest. @param {Uint8Array} digest @returns {number} */
