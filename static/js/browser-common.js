@@ -373,12 +373,19 @@ export function clearKeys() {
 
 /**
  * Open a browser session with a login token (the codename never leaves the device).
+ * When the portal answers a new `storage_key` (the visit's key changes at login), the
+ * keys saved afterwards are wrapped under it.
  * @returns {Promise<string>} the case id
  */
 export async function logInWithToken(values, loginToken) {
   const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
   const { json } = await post(values.tokenUrl, body);
   if (!json.ok || typeof json.case !== "string") throw refusal(json);
+  // A login may start a new visit key: the next page carries it, so wrap under it.
+  if (typeof json.storage_key === "string") {
+    const element = document.getElementById("candour-browser");
+    if (element) element.dataset.storageKey = json.storage_key;
+  }
   return json.case;
 }
 
