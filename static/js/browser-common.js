@@ -46,7 +46,7 @@ export function pageValues() {
  * @param {string} key @returns {string}
  */
 export function text(key) {
-  const template = document.getElementById("candour-strings");
+  const template = globalThis.document?.getElementById("candour-strings");
   const found = template?.content.querySelector(`[data-key="${key}"]`);
   return found ? found.textContent.trim() : key;
 }
