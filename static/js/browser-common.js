@@ -1,19 +1,23 @@
 // What the reporter pages share on the browser path (sealing on the device): the values
 // and translated strings the template put in the page, the organisation-signed reviewer
-// list, the upload with progress, and the keys kept in this tab's sessionStorage.
+// list (never an unsigned or older one when the page names the organisation's key), the
+// upload with progress, and the reporter's keys for this visit (in memory, and in this
+// tab's sessionStorage only wrapped under the visit's storage key the server hands back
+// with each page: a copy of the browser profile's files opens nothing).
 //
 // No user-facing English lives here: every sentence comes from the page
 // (templates/reporter/_browser.html, rendered with _()), so it can be translated.
 
 import * as c from "./candour-crypto.js";
 
-const KEYS_ITEM = "candour-reporter-keys";
+// The visit's keys live in their own module; the pages take them from here as before.
+export { clearKeys, loadKeys, rememberSeen, saveKeys } from "./visit-keys.js";
 
 /**
  * The page's values (data-* attributes of #candour-browser).
- * @returns {{salt: string, orgFingerprint: string, listUrl: string, reportUrl: string,
- *   followupUrl: string, tokenUrl: string, caseUrl: string, repliesUrl: string,
- *   challengeUrl: string, maxBytes: number, maxFiles: number}|null}
+ * @returns {{salt: string, orgFingerprint: string, minListSerial: number, storageKey: string|null,
+ *   listUrl: string, reportUrl: string, followupUrl: string, tokenUrl: string, caseUrl: string,
+ *   repliesUrl: string, challengeUrl: string, maxBytes: number, maxFiles: number}|null}
  */
 export function pageValues() {
   const element = document.getElementById("candour-browser");
@@ -22,6 +26,10 @@ export function pageValues() {
   return {
     salt: d.salt ?? "",
     orgFingerprint: d.orgFingerprint ?? "",
+    // The serial of the list the portal loaded: an older list is a rollback.
+    minListSerial: /^[0-9]+$/.test(d.minListSerial ?? "") ? Number(d.minListSerial) : 0,
+    // null: the portal does not offer one (the keys then stay in memory only).
+    storageKey: d.storageKey === undefined ? null : d.storageKey,
     listUrl: d.listUrl,
     reportUrl: d.reportUrl,
     followupUrl: d.followupUrl,
@@ -39,7 +47,7 @@ export function pageValues() {
  * @param {string} key @returns {string}
  */
 export function text(key) {
-  const template = document.getElementById("candour-strings");
+  const template = globalThis.document?.getElementById("candour-strings");
   const found = template?.content.querySelector(`[data-key="${key}"]`);
   return found ? found.textContent.trim() : key;
 }
@@ -84,12 +92,16 @@ export function csrfToken(root = document) {
 }
 
 /**
- * The reviewer list the browser trusts: the organisation-signed list, verified here against
- * the organisation fingerprint the page carries; or, when the portal has none, the server's
- * own list, marked unsigned. Throws ShownError("list-unverified") if a signed list does not verify.
+ * The reviewer list the browser trusts. When the page carries the organisation's
+ * fingerprint (the instance has an organisation key), only a list signed by that key and
+ * at least as new as the page's `data-min-list-serial` is accepted: an unsigned list (a
+ * downgrade), another organisation's, a tampered or an older one (a rollback) throws
+ * ShownError, and nothing is sent or shown as verified. Only a page with no fingerprint
+ * (an instance without an organisation key, as the page says) takes the server's own
+ * list, marked unsigned.
  * @param {ReturnType<typeof pageValues>} values
- * @returns {Promise<{signed: boolean, byKeyId: Map<string, {identity: object, displayName: string,
- *   role: string, required: boolean, keyIdHex: string}>}>}
+ * @returns {Promise<{signed: boolean, serial: number|null, byKeyId: Map<string, {identity: object,
+ *   displayName: string, role: string, required: boolean, keyIdHex: string}>}>}
  */
 export async function trustedReviewers(values) {
   let document_;
@@ -100,25 +112,34 @@ export async function trustedReviewers(values) {
   } catch {
     throw new ShownError(text("list-unverified"));
   }
+  return trustedFromDocument(document_, values);
+}
+
+/** The checks of trustedReviewers on the JSON the portal answered (separate for tests). */
+export function trustedFromDocument(document_, { orgFingerprint, minListSerial }) {
   const byKeyId = new Map();
-  if (document_.signed === true) {
+  const expectSigned = Boolean(orgFingerprint);
+  if (document_?.signed === true) {
     let list;
     try {
-      list = c.verifyReviewerList(c.utf8(String(document_.list)), values.orgFingerprint || null);
+      list = c.verifyReviewerList(c.utf8(String(document_.list)), orgFingerprint || null);
     } catch {
       throw new ShownError(text("list-unverified"));
     }
+    if (list.serial < (minListSerial || 0)) throw new ShownError(text("list-rolled-back"));
     for (const entry of list.reviewers) byKeyId.set(entry.keyIdHex, entry);
     // Signed, but with no organisation fingerprint to check it against: as good as unsigned.
-    return { signed: Boolean(values.orgFingerprint), byKeyId };
+    return { signed: expectSigned, serial: list.serial, byKeyId };
   }
+  // The page names the organisation's key: a list without its signature is a downgrade.
+  if (expectSigned) throw new ShownError(text("list-unverified"));
   try {
-    for (const raw of document_.reviewers ?? []) {
+    for (const raw of document_?.reviewers ?? []) {
       const identity = c.parsePublicIdentity(String(raw.identity));
       byKeyId.set(identity.keyIdHex, {
         identity,
-        displayName: String(raw.display_name),
-        role: String(raw.role),
+        displayName: c.checkLabel(String(raw.display_name), { field: "reviewer's name", maxChars: 200 }),
+        role: c.checkLabel(String(raw.role), { field: "reviewer's role", maxChars: 200, allowEmpty: true }),
         required: raw.required === true,
         keyIdHex: identity.keyIdHex,
       });
@@ -126,7 +147,7 @@ export async function trustedReviewers(values) {
   } catch {
     throw new ShownError(text("list-unverified"));
   }
-  return { signed: false, byKeyId };
+  return { signed: false, serial: null, byKeyId };
 }
 
 /** Key id (hex) → identity, for classifyReplies. */
@@ -226,65 +247,21 @@ export function refusal(json) {
   return new ShownError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
 }
 
-// --- the reporter's keys, in this tab only ------------------------------------------------------
-
-/**
- * Keep the reporter's keys for this tab (sessionStorage: gone when the tab closes).
- * @param {string} caseId @param {object} keys from deriveReporterKeys
- */
-export function saveKeys(caseId, keys) {
-  sessionStorage.setItem(
-    KEYS_ITEM,
-    JSON.stringify({
-      case: caseId,
-      replySecretKey: c.b64u(keys.replySecretKey),
-      signSeed: c.b64u(keys.signSeed),
-      loginToken: c.b64u(keys.loginToken),
-    }),
-  );
-}
-
-/** The keys saved for this tab, rebuilt, or null. */
-export function loadKeys() {
-  try {
-    const raw = JSON.parse(sessionStorage.getItem(KEYS_ITEM) ?? "null");
-    if (!raw || typeof raw.case !== "string") return null;
-    const s = globalThis.sodium;
-    const replySecretKey = c.unb64u(raw.replySecretKey);
-    const signSeed = c.unb64u(raw.signSeed);
-    const signing = s.crypto_sign_seed_keypair(signSeed);
-    return {
-      caseId: raw.case,
-      keys: {
-        loginToken: c.unb64u(raw.loginToken),
-        replySecretKey,
-        replyPublicKey: s.crypto_scalarmult_base(replySecretKey),
-        signSeed,
-        signPublicKey: signing.publicKey,
-        signSecretKey: signing.privateKey,
-      },
-    };
-  } catch {
-    return null;
-  }
-}
-
-export function clearKeys() {
-  try {
-    sessionStorage.removeItem(KEYS_ITEM);
-  } catch {
-    // storage disabled: nothing was kept
-  }
-}
-
 /**
  * Open a browser session with a login token (the codename never leaves the device).
+ * When the portal answers a new `storage_key` (the visit's key changes at login), the
+ * keys saved afterwards are wrapped under it.
  * @returns {Promise<string>} the case id
  */
 export async function logInWithToken(values, loginToken) {
   const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
   const { json } = await post(values.tokenUrl, body);
   if (!json.ok || typeof json.case !== "string") throw refusal(json);
+  // A login may start a new visit key: the next page carries it, so wrap under it.
+  if (typeof json.storage_key === "string") {
+    const element = document.getElementById("candour-browser");
+    if (element) element.dataset.storageKey = json.storage_key;
+  }
   return json.case;
 }
 
