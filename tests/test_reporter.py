@@ -361,7 +361,7 @@ def test_busy_argon2_answers_503_and_keeps_nothing(instance_dir: Path, reviewers
         response = _post_report(client, fields)
     html = response.get_data(as_text=True)
     assert response.status_code == 503
-    assert "your report was NOT sent" in html and MARKER not in html
+    assert "report was NOT sent" in html and MARKER not in html
     _nothing_stored(instance_dir)
 
 

@@ -14,10 +14,10 @@ from flask import Response, current_app, g, jsonify, request
 from portal import flood
 from portal.errors import render_error
 from portal.i18n import gettext as _
+from portal.intake.multipart import FormEvent, TextField
+from portal.intake.refusals import Refusal, SubmissionRefused
 from portal.reporter import bp
-from portal.reporter.intake import SubmissionRefused
 from portal.reporter.session import CONFIG_KEY
-from portal.streaming_form import FormEvent, TextField
 
 GATE_FLAG = "candour_reporter_post_gate"
 
@@ -43,13 +43,13 @@ def new_challenge() -> tuple[str, int]:
 
 
 def check_stamp(challenge: str, counter: str) -> None:
-    """Admit one stamp or raise SubmissionRefused(403, "stamp")."""
+    """Admit one stamp or raise SubmissionRefused(Refusal.STAMP)."""
     try:
         stamp = flood.verify_stamp(_key(), challenge, counter, int(current_app.config["POW_BASE_BITS"]))
     except flood.StampError:
-        raise SubmissionRefused(403, "stamp") from None
+        raise SubmissionRefused(Refusal.STAMP) from None
     if not flood.SPENT.spend(stamp):
-        raise SubmissionRefused(403, "stamp")
+        raise SubmissionRefused(Refusal.STAMP)
     flood.RATE.record()
 
 
@@ -66,7 +66,7 @@ def stamped_events(events: Iterable[FormEvent]) -> Iterator[FormEvent]:
     for name in (flood.CHALLENGE_FIELD, flood.COUNTER_FIELD):
         event = next(iterator, None)
         if not isinstance(event, TextField) or event.name != name:
-            raise SubmissionRefused(403, "stamp")
+            raise SubmissionRefused(Refusal.STAMP)
         fields[name] = event.value
     check_stamp(fields[flood.CHALLENGE_FIELD], fields[flood.COUNTER_FIELD])
     yield from iterator

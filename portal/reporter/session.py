@@ -28,6 +28,8 @@ from werkzeug.wrappers import Response
 
 from crypto.codename import ReporterKeys
 from crypto.identity import b64url, unb64url
+from portal.store import cases as case_store
+from portal.store.db import get_db
 
 COOKIE_NAME = "candour_case"
 KEY_ENV = "CANDOUR_SESSION_KEY"
@@ -166,3 +168,13 @@ def open_from_form(token: str) -> dict[str, str] | None:
     if not all(isinstance(key, str) and isinstance(value, str) for key, value in payload.items()):
         return None
     return payload
+
+
+def session_case() -> tuple[ReporterSession, case_store.CaseView] | None:
+    """The current request's reporter session and its case, or None (no session, an
+    ended one, or a case that no longer exists)."""
+    reporter = load_reporter_session(request)
+    if reporter is None:
+        return None
+    case = case_store.load_case_view(get_db(), reporter.case_id)
+    return None if case is None else (reporter, case)
