@@ -171,3 +171,9 @@ LANGUAGES = ["en"]
 # Level of the application's own log (stderr). Nothing about a request is logged at
 # any level: no request lines, bodies, client addresses or exact times.
 LOG_LEVEL = "WARNING"
+
+# --- Reporter intake (appended by the intake work) -------------------------------------------------
+# A reporter's session also ends this many minutes after the codename was entered,
+# however active: a cookie copied from a shared or seized device stops working within
+# the hour even if someone keeps using it (the idle limit alone would let it live on).
+REPORTER_SESSION_MAX_MINUTES = 60

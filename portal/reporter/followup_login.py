@@ -22,6 +22,7 @@ from portal.reporter.device_api import json_answer
 from portal.reporter.session import (
     ReporterSession,
     clear_reporter_session,
+    end_reporter_session,
     load_reporter_session,
     renew_csrf_session,
     set_reporter_session,
@@ -101,6 +102,12 @@ def followup_token() -> Response:
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
+    """Leave: a plain form POST (works before any script has run). The session is
+    revoked on the server, so a copy of its cookie opens nothing afterwards."""
     response = redirect(url_for("reporter.landing"), code=303)
-    clear_reporter_session(response)
+    session = load_reporter_session(request)
+    if session is None:
+        clear_reporter_session(response, leaving=True)
+    else:
+        end_reporter_session(session, response)
     return response
