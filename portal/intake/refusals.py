@@ -8,6 +8,7 @@ share ("Your report was NOT sent. Nothing was kept."), then says why and what to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 
 from flask import Response, current_app, jsonify
@@ -58,12 +59,17 @@ class Refusal(Enum):
 
 class SubmissionRefused(Exception):
     """The submission is refused before anything is kept. `field` names the form field
-    at fault (for an error summary that links to it), never its content."""
+    at fault (for an error summary that links to it), never its content. `typed`
+    holds the text fields as sent when the page may show them back to the same
+    reporter (a report refused as busy after it was read: nothing typed is lost)."""
 
-    def __init__(self, refusal: Refusal, field: str | None = None) -> None:
+    def __init__(
+        self, refusal: Refusal, field: str | None = None, *, typed: Mapping[str, list[str]] | None = None
+    ) -> None:
         super().__init__(refusal.code)
         self.refusal = refusal
         self.field = field
+        self.typed = typed
 
     @property
     def status(self) -> int:

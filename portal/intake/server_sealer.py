@@ -87,6 +87,9 @@ class Received:
     fields: dict[str, str]
     recipients: list[ChosenReviewer]
     attachments: list[AttachmentInfo] = field(default_factory=list)
+    # Every text field as sent (the reviewer choice included): what a refusal page
+    # shows back to the reporter so that nothing typed is lost.
+    values: dict[str, list[str]] = field(default_factory=dict)
 
 
 class ServerSealer:
@@ -116,7 +119,12 @@ class ServerSealer:
     def fields_read(self, values: Mapping[str, list[str]]) -> None:
         fields = check_text(self.form, values)
         recipients = with_identities(self.choose_recipients(values))
-        self.received = Received(submission_id=self.submission_id, fields=fields, recipients=recipients)
+        self.received = Received(
+            submission_id=self.submission_id,
+            fields=fields,
+            recipients=recipients,
+            values={name: list(items) for name, items in values.items()},
+        )
 
     def file_started(self, event: FileStart) -> None:
         self._name = _safe_length(event.filename, MAX_NAME_CHARS)

@@ -24,7 +24,7 @@ from portal.intake.browser_sealed import (
     public_key_field,
     sealed_rules,
 )
-from portal.intake.codenames import keys_for, login_hash
+from portal.intake.codenames import keys_for_new_report, login_hash
 from portal.intake.commit import NewCase, PendingBlobs, commit_followup, commit_report
 from portal.intake.form import receive, request_events
 from portal.intake.multipart import FormEvent
@@ -93,16 +93,22 @@ def _report_choice(values: Mapping[str, list[str]]) -> list[Reviewer]:
     return report_recipients(list_reviewers(get_db(), active_only=True), values.get(REVIEWER_FIELD, []))
 
 
-def server_report(day: str) -> FiledReport:
-    """A report sent without JavaScript, sealed here, stored; its new codename."""
+def server_report(day: str, body_read: Callable[[], None]) -> FiledReport:
+    """A report sent without JavaScript, sealed here, stored; its new codename.
+
+    `body_read()` is called once the whole body has arrived, before the report waits
+    for its key derivation (the pages release the reporter-upload slot then). A report
+    refused as busy carries what was typed (SubmissionRefused.typed) for the page.
+    """
     submission_id = new_submission_id()
 
     def keep(received: Received, blobs: PendingBlobs) -> FiledReport:
+        body_read()
         codename = generate_codename()
         try:
-            keys = keys_for(codename)
+            keys = keys_for_new_report(codename)
         except Argon2BusyError:
-            raise SubmissionRefused(Refusal.BUSY) from None
+            raise SubmissionRefused(Refusal.BUSY, typed=received.values) from None
         seal_part0(received, blobs, keys=keys, kind=KIND_REPORT, case_id=None, day=day)
         case_id = received.submission_id.hex()
         commit_report(

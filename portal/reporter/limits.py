@@ -111,6 +111,14 @@ def _reporter_post_gate() -> Response | tuple[str, int] | None:
 
 @bp.teardown_request
 def _reporter_post_gate_leave(_error: BaseException | None) -> None:
+    release_post_gate()
+
+
+def release_post_gate() -> None:
+    """Leave the reporter-POST cap early, once the request's body has been read: the
+    cap is there for uploads in progress (a flood of slow uploads); a report that has
+    arrived whole and waits for its key derivation waits in that budget's own bounded
+    queue (portal/argon2_budget.py) instead. Idempotent."""
     if g.pop(GATE_FLAG, False):
         flood.REPORTER_POSTS.leave()
 

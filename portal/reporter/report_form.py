@@ -3,17 +3,17 @@ as it arrives) or sealed in the browser. The intake itself is portal/intake/."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, make_response, render_template
 
-from portal import flood
 from portal.intake.refusals import Refusal, SubmissionRefused, refusal_json, refusal_page
 from portal.intake.submit import browser_report, server_report
 from portal.reporter import bp
 from portal.reporter.codename_page import new_codename_page
 from portal.reporter.device_api import json_answer
-from portal.reporter.limits import refuse_without_reading, stamped_events
+from portal.reporter.limits import release_post_gate, stamped_events
 from portal.security import csrf
 from portal.store.db import get_db, today
 from portal.store.reviewers import list_reviewers
@@ -26,8 +26,7 @@ def landing() -> str:
     return render_template("reporter/landing.html", reviewers=reviewers)
 
 
-@bp.get("/report")
-def report_form() -> str:
+def _report_page(typed: Mapping[str, list[str]] | None = None) -> str:
     reviewers = list_reviewers(get_db(), active_only=True)
     return render_template(
         "reporter/report.html",
@@ -36,24 +35,37 @@ def report_form() -> str:
         categories=current_app.config["CATEGORIES"],
         max_mb=current_app.config["MAX_TOTAL_UPLOAD_BYTES"] // (1024 * 1024),
         max_files=current_app.config["MAX_ATTACHMENTS"],
+        typed=typed,
     )
+
+
+@bp.get("/report")
+def report_form() -> str:
+    return _report_page()
 
 
 @bp.post("/report")
 @csrf.exempt  # type: ignore[untyped-decorator]  # checked on the first streamed field: CSRFProtect reads request.form
 def report_submit() -> Any:
-    # The server seals this one: a process-wide budget, 503 at once beyond it.
-    if not flood.SERVER_SEALING.try_enter(int(current_app.config["SERVER_SEALING_CONCURRENCY"])):
-        refuse_without_reading()
-        return refusal_page(Refusal.BUSY, followup=False)
+    # No "busy" before reading: a report that arrives whole waits in the key
+    # derivation's bounded queue; only beyond it is it refused, with its text kept.
     try:
-        filed = server_report(today())
+        filed = server_report(today(), body_read=release_post_gate)
     except SubmissionRefused as refused:
+        if refused.refusal is Refusal.BUSY and refused.typed is not None:
+            return _typed_words_kept(refused.typed)
         return refusal_page(refused.refusal, followup=False)
-    finally:
-        flood.SERVER_SEALING.leave()
     # Only now, after the commit returned, does the reporter see their codename.
     return new_codename_page(filed)
+
+
+def _typed_words_kept(typed: Mapping[str, list[str]]) -> Response:
+    """The report form again, filled with what was sent, saying it was NOT sent. The
+    words go back only to the browser that sent them, and no cache may keep them."""
+    response = make_response(_report_page(typed), 503)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.post("/report/sealed")
