@@ -186,3 +186,7 @@ REPORTER_SESSION_MAX_MINUTES = 60
 # gunicorn's threads wait in gunicorn's own connection queue, unread and never refused.
 NOJS_REPORT_QUEUE = 48
 NOJS_REPORT_WAIT_SECONDS = 60
+# A reporter POST that finds REPORTER_POST_CONCURRENCY uploads in progress waits this
+# long for one to finish before "busy" (one such waiter per worker, so a flood of slow
+# uploads still leaves a thread for the reviewers' workspace).
+REPORTER_POST_WAIT_SECONDS = 1.0

@@ -102,7 +102,15 @@ def refuse_without_reading() -> None:
 def _reporter_post_gate() -> Response | tuple[str, int] | None:
     if request.method != "POST":
         return None
-    if not flood.REPORTER_POSTS.try_enter(int(current_app.config["REPORTER_POST_CONCURRENCY"])):
+    config = current_app.config
+    # A short, bounded wait: a burst of honest reports whose bodies are still being read
+    # is not told "busy"; one waiter per worker at most, so a flood of slow uploads
+    # still leaves a thread for the reviewers' workspace.
+    if not flood.REPORTER_POSTS.enter(
+        int(config["REPORTER_POST_CONCURRENCY"]),
+        wait_seconds=float(config.get("REPORTER_POST_WAIT_SECONDS", 1.0)),
+        max_waiting=1,
+    ):
         refuse_without_reading()
         return _busy()
     g.setdefault(GATE_FLAG, True)
