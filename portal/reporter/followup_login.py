@@ -24,6 +24,7 @@ from portal.reporter.session import (
     clear_reporter_session,
     end_reporter_session,
     load_reporter_session,
+    new_storage_key,
     renew_csrf_session,
     set_reporter_session,
 )
@@ -96,7 +97,9 @@ def followup_token() -> Response:
         return json_answer({"ok": False, "error": no_match}, 400)
     renew_csrf_session()
     response = json_answer({"ok": True, "case": case_id})
-    set_reporter_session(response, ReporterSession(case_id=case_id, keys=None, login_token=token))
+    set_reporter_session(
+        response, ReporterSession(case_id=case_id, keys=None, login_token=token, storage_key=new_storage_key())
+    )
     return response
 
 
