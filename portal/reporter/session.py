@@ -156,12 +156,11 @@ def clear_reporter_session(response: Response, *, leaving: bool = False) -> None
         response.headers["Clear-Site-Data"] = '"storage"'
 
 
-def end_reporter_session(session: ReporterSession, response: Response) -> None:
-    """Leave: revoke the session for every worker, then clear the cookie. The record
-    lasts until the day after the session's absolute expiry (day granularity only)."""
+def revoke_reporter_session(session: ReporterSession) -> None:
+    """Leave: revoke the session for every worker (the caller clears the cookie). The
+    record lasts until the day after the session's absolute expiry (days only)."""
     expiry = datetime.fromtimestamp(session.started + _lifetime_seconds(), UTC).date() + timedelta(days=1)
     revoke_session(get_db(), session.session_id, expires_day=expiry.isoformat(), today=today())
-    clear_reporter_session(response, leaving=True)
 
 
 def load_reporter_session(request: Request) -> ReporterSession | None:
