@@ -464,7 +464,6 @@ def test_a_reviewer_list_that_does_not_verify_sends_nothing(
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
 
 
-
 # --- a form sent before the sealing module is ready ---------------------------------------------------------
 
 

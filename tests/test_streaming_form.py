@@ -116,9 +116,7 @@ def test_non_multipart_is_refused(content_type) -> None:
 
 def test_invalid_utf8_text_is_refused() -> None:
     boundary = "XyZ"
-    body = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"what\"\r\n\r\n\xff\xfe\r\n--XyZ--\r\n"
-    )
+    body = b'--XyZ\r\nContent-Disposition: form-data; name="what"\r\n\r\n\xff\xfe\r\n--XyZ--\r\n'
     with pytest.raises(MalformedFormError):
         list(iter_form(io.BytesIO(body), f"multipart/form-data; boundary={boundary}", len(body), LIMITS))
 
