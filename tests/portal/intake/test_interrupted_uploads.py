@@ -204,7 +204,7 @@ def test_a_complete_sealed_body_under_a_larger_content_length_then_dropped_store
     """The same on the browser path: the envelopes all arrived, the declared rest did not."""
     import json
 
-    from flood_support import solve
+    from tests.support.flood_support import solve
 
     from crypto.codename import derive_reporter_keys, generate_codename
     from crypto.envelope import new_submission_id, seal_bytes

@@ -341,7 +341,7 @@ def test_slow_reporter_uploads_never_take_the_reviewers_threads(live_server: Any
 def test_fifty_no_javascript_reports_at_once_are_all_stored(live_server: Any) -> None:
     """Issue #15: no no-JS reporter is refused while fewer than 50 reports are in flight;
     the excess waits (gunicorn's queue, then the key derivation's) instead of "busy"."""
-    from live_support import get_form, submit_report
+    from tests.support.live_support import get_form, submit_report
 
     add_reviewer_with_keys(live_server.instance, "Dana Adviser", "Independent adviser", required=True)
     forms = [get_form(live_server.url) for _ in range(50)]

@@ -11,8 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import OrgInstance, prepare_org_instance
-from reporter_support import add_reviewer_with_keys, codename_from, csrf_token, multipart, report_fields, sealed_token
+
+from tests.support.browser_support import OrgInstance, prepare_org_instance
+from tests.support.reporter_support import (
+    add_reviewer_with_keys,
+    codename_from,
+    csrf_token,
+    multipart,
+    report_fields,
+    sealed_token,
+)
 
 from crypto.codename import derive_reporter_keys
 from crypto.identity import b64url

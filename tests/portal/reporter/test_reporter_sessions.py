@@ -10,8 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_support import get_form, submit_report
-from reporter_support import add_reviewer_with_keys, codename_from, csrf_token, http_get, http_post_form, sealed_token
+
+from tests.support.live_support import get_form, submit_report
+from tests.support.reporter_support import (
+    add_reviewer_with_keys,
+    codename_from,
+    csrf_token,
+    http_get,
+    http_post_form,
+    sealed_token,
+)
 
 from crypto.identity import ReviewerKeys
 from portal import create_app
@@ -70,7 +78,7 @@ def test_a_copied_cookie_no_longer_works_after_leave_on_any_worker(live_server: 
 
 def _open_case(client: Any) -> None:
     token = csrf_token(client.get("/report").get_data(as_text=True))
-    from reporter_support import multipart, report_fields
+    from tests.support.reporter_support import multipart, report_fields
 
     body, content_type = multipart(report_fields(token))
     html = client.post("/report", data=body, content_type=content_type).get_data(as_text=True)
