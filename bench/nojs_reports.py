@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support.httpclient import csrf_session, multipart_body
 
-from support.common import (  # noqa: E402
+from bench.support.common import (
     cpu_seconds,
     figure,
     goal,
@@ -43,7 +42,6 @@ from support.common import (  # noqa: E402
     print_header,
     write_result,
 )
-from support.httpclient import csrf_session, multipart_body  # noqa: E402
 
 GOAL_CLIENTS = 50
 GOAL_RATE = 120.0

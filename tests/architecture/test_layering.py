@@ -14,8 +14,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.support.paths import REPO_ROOT
 
 CRYPTO = REPO_ROOT / "crypto"
@@ -93,11 +91,6 @@ def sql_calls_outside_the_store() -> dict[str, int]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 10 item 3: SQL still lives outside portal/store/ until the portal-core and intake "
-    "branches are merged; the lead removes this mark then",
-)
 def test_every_sql_statement_lives_in_the_store() -> None:
     found = sql_calls_outside_the_store()
     assert found == {}, f"`.execute(` outside portal/store/ ({sum(found.values())} calls): {found}"
@@ -133,11 +126,5 @@ def test_the_wordlist_module_counts_as_generated() -> None:
     assert not generated_or_vendored(REPO_ROOT / "crypto" / "envelope.py")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 10 item 5: crypto/bundle.py, casefolder.py, cli.py, submission.py, reply.py, "
-    "portal/accounts.py, portal/reporter/views.py and static/js/candour-crypto.js are split on the "
-    "kit, portal-core, intake and js branches; the lead removes this mark after merging them",
-)
 def test_no_module_is_over_500_lines() -> None:
     assert long_modules() == {}, f"modules over {MAX_MODULE_LINES} lines (split them by job): {long_modules()}"
