@@ -165,9 +165,16 @@ ORG_FINGERPRINT = None
 BABEL_DEFAULT_LOCALE = "en"
 BABEL_DEFAULT_TIMEZONE = "UTC"
 # Languages offered; the browser's Accept-Language picks among them (never stored).
-LANGUAGES = ["en"]
+LANGUAGES = ["en", "cy", "pl", "pa", "ur"]
 
 # --- Logging -------------------------------------------------------------------------------------
 # Level of the application's own log (stderr). Nothing about a request is logged at
 # any level: no request lines, bodies, client addresses or exact times.
 LOG_LEVEL = "WARNING"
+
+# --- Quick exit (issue 17) -------------------------------------------------------------------------
+# Where "Leave this site" on every reporter page goes: a neutral page that looks
+# ordinary in a browser's history and over a shoulder. Someone reporting abuse from a
+# shared device needs one press to get off the portal. Set it to a page your members
+# commonly visit (a news or weather site); it must be a full https:// address.
+QUICK_EXIT_URL = "https://www.google.com/"
