@@ -136,4 +136,6 @@ def init_app(app: Flask) -> None:
     whitenoise.FOREVER = ONE_YEAR
     whitenoise.add_files(str(served), prefix=versioned)
     whitenoise.add_files(str(served), prefix="/static/")
+    # Files browsers ask for at the site's root whatever the page says (favicon.ico).
+    whitenoise.add_files(str(served / "root"), prefix="/")
     app.wsgi_app = whitenoise  # type: ignore[method-assign]

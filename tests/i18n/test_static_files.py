@@ -92,3 +92,11 @@ def test_a_changed_file_changes_the_version(tmp_path: Path) -> None:
     rebuilt = build_compressed_copy(root, tmp_path / "cache", after)
     assert rebuilt.name == after
     assert not built.exists()  # the old version is cleared away
+
+
+def test_favicon_is_served_at_the_root(client: FlaskClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an .ico file
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/no-such-file.ico").status_code == 404
