@@ -176,5 +176,6 @@ LOG_LEVEL = "WARNING"
 # Where "Leave this site" on every reporter page goes: a neutral page that looks
 # ordinary in a browser's history and over a shoulder. Someone reporting abuse from a
 # shared device needs one press to get off the portal. Set it to a page your members
-# commonly visit (a news or weather site); it must be a full https:// address.
+# commonly visit (a news or weather site); it must be a full https:// address. The
+# link goes through /leave, which first drops this site's cookies and stored keys.
 QUICK_EXIT_URL = "https://www.google.com/"

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-from portal import accounts, cli, errors, i18n, security, static_files, workspace_cli
+from portal import accounts, cli, errors, i18n, quick_exit, security, static_files, workspace_cli
 from portal.instance import CONFIG_FILENAME, REPO_ROOT, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
 from portal.store import db
@@ -62,6 +62,7 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     security.init_app(app)
     static_files.init_app(app)
     i18n.init_app(app)
+    quick_exit.init_app(app)
     errors.init_app(app)
     db.init_app(app)
     cli.init_app(app)

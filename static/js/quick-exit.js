@@ -9,6 +9,12 @@
     // Hide the page at once: the neutral page may take a while to load over Tor.
     document.documentElement.hidden = true;
     document.title = "";
+    // The codename keys kept for this tab go now, not only when /leave answers.
+    try {
+      sessionStorage.clear();
+    } catch (error) {
+      // Storage switched off: nothing was kept there.
+    }
     window.location.replace(link.href);
   }
 

@@ -235,12 +235,18 @@ def test_language_switch_without_javascript(portal: Any, chromium_no_js: Any) ->
 def test_quick_exit_without_javascript(portal: Any, chromium_no_js: Any, neutral_site: str) -> None:
     driver = chromium_no_js
     for page in ("/", "/report", "/followup"):
+        _choose_language(driver, portal.url, "pl")
         driver.get(portal.url + page)
+        assert driver.get_cookie("candour_lang") is not None
         link = driver.find_element(_by("CSS_SELECTOR"), "a.quick-exit")
-        assert link.is_displayed() and link.text == "Leave this site"
+        assert link.is_displayed() and link.text == "Opuść tę stronę"
         link.click()
         wait_for(driver, lambda: driver.title == NEUTRAL_TITLE)
         assert driver.current_url == neutral_site
+        # The visit ended on the way out: back on the portal, nothing is remembered.
+        driver.get(portal.url + "/")
+        assert driver.get_cookie("candour_lang") is None
+        assert driver.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "en"
 
 
 def test_quick_exit_with_javascript_replaces_the_page_and_answers_escape(
@@ -252,12 +258,14 @@ def test_quick_exit_with_javascript_replaces_the_page_and_answers_escape(
     driver.get(portal.url + "/")
     driver.get(portal.url + "/report")
     _wait_loaded(driver)
+    driver.execute_script("sessionStorage.setItem('candour-test', 'codename keys')")
     depth = driver.execute_script("return history.length")
     driver.find_element(_by("CSS_SELECTOR"), "a.quick-exit").click()
     wait_for(driver, lambda: driver.title == NEUTRAL_TITLE)
     assert driver.execute_script("return history.length") == depth  # replaced, not added
     driver.back()
     wait_for(driver, lambda: driver.current_url.rstrip("/") == portal.url)  # the report page is gone
+    assert driver.execute_script("return sessionStorage.getItem('candour-test')") is None
 
     # Escape, even while typing in the report.
     driver.get(portal.url + "/report")
