@@ -1,6 +1,6 @@
 // The report form's list of chosen files (templates/reporter/_scrub.html): each file
-// with a note on its hidden details, and for a cleaned photo a "keep the original"
-// box. Photos are cleaned on this device (scrub-metadata.js) as soon as they are
+// with a note on its hidden details, a Remove button, and for a cleaned photo a
+// "keep the original" box. Photos are cleaned on this device (scrub-metadata.js) as soon as they are
 // chosen; filesToSeal(input) gives the files to seal, cleaned unless the box is ticked.
 // Without JavaScript none of this runs and the list stays hidden.
 
@@ -15,18 +15,38 @@ function words(key) {
   return span ? span.textContent : "";
 }
 
-function row(list, file, index) {
+function row(input, list, file, index) {
   const item = document.createElement("li");
   item.className = "scrub-file";
   const name = document.createElement("span");
   name.className = "scrub-file-name";
+  name.id = `scrub-name-${index}`;
   name.textContent = file.name;
   const noteText = document.createElement("span");
   noteText.className = "scrub-file-note";
   noteText.id = `scrub-note-${index}`;
-  item.append(name, " – ", noteText);
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "button-link scrub-remove";
+  remove.id = `scrub-remove-${index}`;
+  remove.textContent = words("remove");
+  remove.setAttribute("aria-describedby", name.id);
+  remove.addEventListener("click", () => removeFile(input, index));
+  item.append(name, " – ", noteText, " ", remove);
   list.append(item);
   return { item, noteText };
+}
+
+function removeFile(input, index) {
+  // A file input's list cannot be edited, only replaced (DataTransfer builds the new one).
+  const kept = new DataTransfer();
+  [...input.files].forEach((file, i) => {
+    if (i !== index) kept.items.add(file);
+  });
+  input.files = kept.files;
+  refresh(input);
+  const next = document.getElementById(`scrub-remove-${Math.min(index, input.files.length - 1)}`);
+  (next || input).focus();
 }
 
 function keepBox(item, noteText, index) {
@@ -79,7 +99,7 @@ function refresh(input) {
   panel.hidden = files.length === 0;
   const entries = files.map((file, index) => {
     const entry = { original: file, keep: null, pending: null };
-    entry.pending = describe(file, entry, index, row(list, file, index));
+    entry.pending = describe(file, entry, index, row(input, list, file, index));
     return entry;
   });
   state.set(input, entries);

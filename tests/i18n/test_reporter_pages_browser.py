@@ -313,3 +313,9 @@ def test_chosen_photos_are_listed_and_cleaned_on_the_device(portal: Any, chromiu
     assert "hidden details included" in driver.find_element(_by("ID"), "scrub-note-0").text
     kept = [base64.b64decode(b) for b in driver.execute_async_script(script)]
     assert kept[0] == photo.read_bytes()
+
+    # A chosen file can be taken off the list again.
+    driver.find_element(_by("ID"), "scrub-remove-1").click()
+    wait_for(driver, lambda: len(driver.find_elements(_by("CSS_SELECTOR"), "#scrub-files-list li")) == 1)
+    assert driver.execute_script("return document.getElementById('attachments').files.length") == 1
+    assert driver.find_element(_by("ID"), "scrub-name-0").text == "holiday.jpg"
