@@ -179,3 +179,10 @@ LOG_LEVEL = "WARNING"
 # commonly visit (a news or weather site); it must be a full https:// address. The
 # link goes through /leave, which first drops this site's cookies and stored keys.
 QUICK_EXIT_URL = "https://www.google.com/"
+
+# --- Static files (portal/static_files.py) ----------------------------------------------------------
+# Where the compressed copy of static/ (.br and .gz beside each file, made once per
+# version at start-up) is kept. None: <repository>/.cache/static when writable, else
+# <instance>/static-cache. Over Tor every kilobyte counts: the report page is 0.33 MB
+# with Brotli instead of 1.4 MB.
+STATIC_CACHE_DIR = None
