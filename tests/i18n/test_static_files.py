@@ -100,3 +100,16 @@ def test_favicon_is_served_at_the_root(client: FlaskClient) -> None:
     assert response.data[:4] == b"\x00\x00\x01\x00"  # an .ico file
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/no-such-file.ico").status_code == 404
+
+
+def test_without_a_writable_cache_files_are_served_uncompressed(instance_dir: Path, tmp_path: Path) -> None:
+    from portal import create_app
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    app = create_app(str(instance_dir), overrides={"TESTING": True, "STATIC_CACHE_DIR": str(blocker / "cache")})
+    client = app.test_client()
+    response = client.get("/static/css/candour.css", headers={"Accept-Encoding": "br, gzip"})
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response.headers
+    assert response.data == (REPO_ROOT / "static" / "css" / "candour.css").read_bytes()
