@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import wait_for
+from browser_support import file_report_in_browser, problem_text, wait_for
 from scrub_photos import AUTHOR, photo_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -319,3 +319,16 @@ def test_chosen_photos_are_listed_and_cleaned_on_the_device(portal: Any, chromiu
     wait_for(driver, lambda: len(driver.find_elements(_by("CSS_SELECTOR"), "#scrub-files-list li")) == 1)
     assert driver.execute_script("return document.getElementById('attachments').files.length") == 1
     assert driver.find_element(_by("ID"), "scrub-name-0").text == "holiday.jpg"
+
+
+def test_no_language_link_while_a_new_codename_is_shown(portal: Any, chromium: Any) -> None:
+    driver = chromium
+    _choose_language(driver, portal.url, "cy")
+    driver.get(portal.url + "/report")
+    assert driver.find_element(_by("CSS_SELECTOR"), ".language-switch").is_displayed()
+    file_report_in_browser(driver, portal.url, {"what": "Sealed on the device, in Welsh."}, [])
+    assert problem_text(driver, "seal-problem") == ""
+    assert len(driver.find_elements(_by("CSS_SELECTOR"), "ol.codename li")) == 8
+    switches = driver.find_elements(_by("CSS_SELECTOR"), ".language-switch")
+    assert switches and not switches[0].is_displayed()
+    assert driver.find_element(_by("CSS_SELECTOR"), "a.quick-exit").is_displayed()
