@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-from portal import cli, errors, i18n, security
+from portal import cli, errors, i18n, quick_exit, security, static_files
 from portal.auth import staff_sessions
 from portal.instance import CONFIG_FILENAME, REPO_ROOT, check_settings, is_initialised, resolve_instance_path
 from portal.logsafety import make_private_handler
@@ -49,6 +49,8 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
         instance_relative_config=True,
         template_folder=str(REPO_ROOT / "templates"),
         static_folder=str(REPO_ROOT / "static"),
+        # /static/v/<hash of the static files>/…: cached for a year (portal/static_files.py).
+        static_url_path=static_files.url_path(),
     )
     _configure_logging(app)
     app.config.from_pyfile(str(DEFAULTS_FILE))
@@ -61,7 +63,9 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     logging.getLogger().setLevel(app.config["LOG_LEVEL"])
 
     security.init_app(app)
+    static_files.init_app(app)
     i18n.init_app(app)
+    quick_exit.init_app(app)
     errors.init_app(app)
     db.init_app(app)
     cli.init_app(app)

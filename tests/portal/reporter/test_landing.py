@@ -72,8 +72,13 @@ def test_landing_is_accessible_and_self_contained(client) -> None:  # type: igno
     first_link = next(attrs for tag, attrs in outline.tags if tag == "a")
     assert first_link.get("href") == "#main"
     assert any(tag == "main" and attrs.get("id") == "main" for tag, attrs in outline.tags)
-    # No inline script or style, nothing from another origin.
-    assert "script" not in tags
+    # No inline script or style, nothing from another origin. The only script is the
+    # quick exit's, from this origin with its hash.
+    scripts = [attrs for tag, attrs in outline.tags if tag == "script"]
+    assert [re.sub(r"^/static/v/[0-9a-f]{16}/", "/static/", attrs.get("src") or "") for attrs in scripts] == [
+        "/static/js/quick-exit.js"
+    ]
+    assert all((attrs.get("integrity") or "").startswith("sha384-") for attrs in scripts)
     assert not any("style" in attrs for _tag, attrs in outline.tags)
     assert "<style" not in html
     for _tag, attrs in outline.tags:
