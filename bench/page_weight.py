@@ -24,23 +24,19 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from support.common import figure, goal, gunicorn, make_instance, print_header, ratio, write_result  # noqa: E402
+from bench.support.common import figure, goal, gunicorn, make_instance, print_header, ratio, write_result
 
 GOAL_KIB = 450
 KIB = 1024
 
 
 def chromium(profile: Path) -> Any:
-    from chromium_support import make_chromium
+    from tests.support.chromium_support import make_chromium
 
     driver = make_chromium(profile, javascript=True, extra_args=("--window-size=390,844",))
     driver.execute_cdp_cmd("Network.enable", {})

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import file_report_in_browser, problem_text, wait_for
 from scrub_photos import AUTHOR, photo_jpeg
+
+from tests.support.browser_support import file_report_in_browser, problem_text, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -114,7 +115,7 @@ def _confirm(driver: Any, words: str) -> None:
 def test_axe_finds_no_violation_on_any_reporter_page_in_any_language(
     portal: Any, tmp_path: Path, javascript: bool
 ) -> None:
-    from chromium_support import make_chromium
+    from tests.support.chromium_support import make_chromium
 
     profile = tmp_path / "profile"
     profile.mkdir()

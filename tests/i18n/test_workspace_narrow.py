@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reporter_support import add_reviewer_with_keys
-from workspace_support import create_account, file_case, sign_in_first_time
+
+from tests.support.reporter_support import add_reviewer_with_keys
+from tests.support.workspace_support import create_account, file_case, sign_in_first_time
 
 from portal import create_app
 
