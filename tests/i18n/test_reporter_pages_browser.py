@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrub_photos import AUTHOR, photo_jpeg
 
 from tests.support.browser_support import file_report_in_browser, problem_text, wait_for
+from tests.support.scrub_photos import AUTHOR, photo_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

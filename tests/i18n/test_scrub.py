@@ -10,7 +10,8 @@ from collections.abc import Iterable
 import piexif
 import pytest
 from PIL import Image
-from scrub_photos import CANARIES, _exif_bytes, _picture, _png_chunk, photo_jpeg, photo_png
+
+from tests.support.scrub_photos import CANARIES, _exif_bytes, _picture, _png_chunk, photo_jpeg, photo_png
 
 from portal.scrub import Scrubber, ScrubError, detect_kind
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from scrub_photos import AUTHOR, CANARIES, photo_heic, photo_jpeg, photo_png, photo_webp, pixels
+
+from tests.support.scrub_photos import AUTHOR, CANARIES, photo_heic, photo_jpeg, photo_png, photo_webp, pixels
 
 from portal.scrub import Scrubber
 
