@@ -39,6 +39,7 @@ class Refusal(Enum):
     UNKNOWN_FIELD = ("unknown_field", 400)
     MALFORMED = ("malformed", 400)
     INVALID_TEXT = ("invalid_text", 400)
+    PHOTO_UNREADABLE = ("photo_unreadable", 400)
     NOT_SEALED = ("not_sealed", 400)
     PART_MISMATCH = ("part_mismatch", 400)
     RECIPIENTS_MISMATCH = ("recipients_mismatch", 400)
@@ -149,6 +150,11 @@ def _cause_and_advice(refusal: Refusal, *, followup: bool) -> object:
         return _("The form carried something it should not. Reload the form and try again.")
     if refusal is Refusal.INVALID_TEXT:
         return _("Some of the text could not be read. Check it and send again.")
+    if refusal is Refusal.PHOTO_UNREADABLE:
+        return _(
+            "A photo could not be read, so its hidden data (such as where it was taken) could not be removed, "
+            "and it was not sent. Send it again as a screenshot of the photo, or leave it out."
+        )
     if refusal is Refusal.RECIPIENTS_MISMATCH:
         return _("What arrived was not sealed to exactly the reviewers chosen. Reload the page and send again.")
     if refusal is Refusal.SUBMISSION_USED:

@@ -35,6 +35,7 @@ from portal.intake.commit import PendingBlobs
 from portal.intake.form import FormRules
 from portal.intake.multipart import FileStart
 from portal.intake.refusals import Refusal, SubmissionRefused
+from portal.scrub import Scrubber, ScrubError
 from portal.store.blobs import BlobWriter
 from portal.store.reviewers import Reviewer
 
@@ -115,6 +116,10 @@ class ServerSealer:
         self._name = ""
         self._type = ""
         self._unnamed = False
+        # Photos lose their hidden data (GPS position, camera owner, comments) on the
+        # way through, before a byte is sealed: the reviewers may be the very people a
+        # reporter fears. Other files pass through unchanged.
+        self._scrubber: Scrubber | None = None
 
     def fields_read(self, values: Mapping[str, list[str]]) -> None:
         fields = check_text(self.form, values)
@@ -138,17 +143,25 @@ class ServerSealer:
     def file_data(self, data: bytes) -> None:
         if self._sealer is None:
             self._start()
-        assert self._sealer is not None  # noqa: S101 - _start set it
-        self._sealer.write(data)
+        assert self._sealer is not None and self._scrubber is not None  # noqa: S101 - _start set them
+        scrubber = self._scrubber
+        self._sealer.write(self._scrubbed(lambda: scrubber.feed(data)))
 
     def file_ended(self) -> None:
         if self._sealer is None:
             return  # an empty file input: nothing to keep
-        assert self._writer is not None and self.received is not None  # noqa: S101
+        assert self._writer is not None and self.received is not None and self._scrubber is not None  # noqa: S101
+        self._sealer.write(self._scrubbed(self._scrubber.finish))
         sealed = self._sealer.finish()
         self.blobs.add_sealed(self._writer, sealed)
         self.received.attachments.append(attachment_info_from_sealed(sealed, self._name, self._type))
-        self._sealer, self._writer, self._unnamed = None, None, False
+        self._sealer, self._writer, self._unnamed, self._scrubber = None, None, False, None
+
+    def _scrubbed(self, step: Callable[[], bytes]) -> bytes:
+        try:
+            return step()
+        except ScrubError:
+            raise SubmissionRefused(Refusal.PHOTO_UNREADABLE, self.form.file_field) from None
 
     def finished(self) -> Received:
         assert self.received is not None  # noqa: S101 - fields_read always ran
@@ -167,6 +180,7 @@ class ServerSealer:
             writer.abort()
             raise
         self._writer = writer
+        self._scrubber = Scrubber("auto")
 
 
 def _safe_length(name: str, limit: int) -> str:

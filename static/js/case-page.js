@@ -13,6 +13,7 @@
 // reorder the words around it.
 
 import * as c from "./candour-crypto.js";
+import { filesToSeal } from "./scrub-files.js";
 import {
   Progress,
   ShownError,
@@ -230,7 +231,7 @@ function fillIsolated(slot, value) {
 async function sealFollowup(form, page, keys, trusted, data, stamper) {
   const message = String(form.elements.namedItem("message").value);
   const input = form.querySelector('input[type="file"]');
-  const files = input ? [...input.files] : [];
+  const files = input ? await filesToSeal(input) : [];
   if (files.length > page.maxFiles) throw new ShownError(text("too-many-files"));
   if (files.reduce((sum, file) => sum + file.size, 0) > page.maxBytes) throw new ShownError(text("too-large"));
   const recipients = recipientsFor(trusted, data.reviewers);

@@ -12,6 +12,7 @@
 // and the normal form is sent (the server path). Without JavaScript none of this runs.
 
 import * as c from "./candour-crypto.js";
+import { filesToSeal } from "./scrub-files.js";
 import {
   Progress,
   ShownError,
@@ -90,7 +91,7 @@ async function sealAndSend(reportForm, page, sodium, trustedPromise, stamper) {
   if (fieldValue(reportForm, "website") !== "") throw new ShownError(text("form-refused"));
   const fields = Object.fromEntries(REPORT_FIELDS.map((name) => [name, fieldValue(reportForm, name)]));
   const input = reportForm.querySelector('input[type="file"][name="attachments"]');
-  const files = input ? [...input.files] : [];
+  const files = input ? await filesToSeal(input) : [];
   if (files.length > page.maxFiles) throw new ShownError(text("too-many-files"));
   if (files.reduce((sum, file) => sum + file.size, 0) > page.maxBytes) throw new ShownError(text("too-large"));
   const keyIds = chosenKeyIds(reportForm, trusted);

@@ -30,6 +30,7 @@ from tests.support.reporter_support import (
     reviewer_row_id,
     sealed_token,
 )
+from tests.support.scrub_photos import CANARIES, photo_jpeg, photo_png, pixels
 
 from crypto.codename import derive_reporter_keys
 from crypto.errors import NotARecipientError
@@ -230,6 +231,30 @@ def _refused(instance: Path, response: Any, status: int, *echo_free: str) -> str
         assert text not in html
     _nothing_stored(instance)
     return html
+
+
+def test_photos_lose_their_hidden_data_before_sealing_without_javascript(
+    instance_dir: Path, client: FlaskClient, reviewers: dict[str, ReviewerKeys]
+) -> None:
+    """A phone photo's GPS position, author and comments are gone from the sealed copy
+    the reviewer opens offline; the picture itself is unchanged."""
+    jpeg, png = photo_jpeg(), photo_png()
+    assert all(canary in jpeg for canary in CANARIES[:3])
+    _codename, case_id = _file_a_report(client, reviewers, files=[("garden.jpg", jpeg), ("screen.png", png)])
+    opened = open_stored_submission(instance_dir, case_id, reviewers["handler"])
+    for sent, kept in zip((jpeg, png), (a.location for a in opened.attachments), strict=True):
+        assert isinstance(kept, bytes)
+        assert not [canary for canary in CANARIES if canary in kept]
+        assert pixels(kept) == pixels(sent)
+
+
+def test_a_photo_that_cannot_be_cleaned_is_refused_and_nothing_is_kept(
+    instance_dir: Path, client: FlaskClient, reviewers: dict[str, ReviewerKeys]
+) -> None:
+    broken = photo_jpeg()[:200]  # a JPEG cut short inside its Exif block
+    fields = report_fields(_token(client), what=MARKER, files=[("cut.jpg", broken)])
+    html = _refused(instance_dir, _post_report(client, fields), 400)
+    assert "hidden data" in html
 
 
 def test_missing_csrf_token_is_refused(
