@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app wsgi
-# Re-installs only when a requirements file changes.
+# Re-installs only when a requirements file or pyproject.toml changes.
 STAMP := $(VENV)/.requirements-installed
 
 # The instance folder (settings, keys, database); CANDOUR_INSTANCE overrides it.
@@ -17,9 +17,34 @@ DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+.PHONY: help format pre-commit
+
+# `make help` prints the "##" lines below: one per target, kept in alphabetical order.
+# Add one when you add a target (tests/architecture/test_packaging.py checks that
+# every target has one and no line names a target that does not exist).
+##  bench          run every benchmark in bench/ (figures, ratios, goal lines)
+##  demo-org       FOR TRYING IT OUT ONLY: a demo organisation key and signed reviewer list
+##  demo-reviewer  FOR TRYING IT OUT ONLY: a demo reviewer whose private key is on this server
+##  format         rewrite the tree in ruff's format (then review the diff)
+##  fuzz           coverage-guided fuzzing of the parsers, FUZZ_SECONDS (120) per harness
+##  help           list every target with one line on what it does
+##  init           set up the instance folder (database, keys, demo reviewer and organisation)
+##  lint           ruff check and ruff format --check over the whole tree
+##  messages       extract every translatable string into translations/messages.pot
+##  pre-commit     run the pre-commit hooks (ruff check, ruff format, mypy) on every file
+##  run            serve the portal with gunicorn (config/gunicorn.conf.py)
+##  test           lint, type checks, pytest and the node tests (all run; fails if any failed)
+##  typecheck      mypy --strict on portal/ and crypto/
+##  venv           make .venv: pinned requirements, then the project itself (editable)
+help:
+	@sed -n 's/^##  /  /p' $(MAKEFILE_LIST)
+
+# The project is installed editable (pyproject.toml), so portal, crypto and config import
+# from anywhere with .venv's python and no module patches sys.path.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 init: venv
@@ -72,19 +97,28 @@ demo-org: venv
 run: venv init
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py wsgi:app
 
+# The whole tree, crypto/ included (pyproject.toml excludes static/, templates/, translations/).
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check portal tests config bench wsgi.py
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+
+# The same checks before each commit: .venv/bin/pre-commit install (hooks in .pre-commit-config.yaml).
+pre-commit: venv
+	$(VENV)/bin/pre-commit run --all-files
 
 # Strict (pyproject.toml: strict = true) on portal/ and crypto/; tests/ and bench/ are not checked.
 typecheck: venv
 	$(VENV)/bin/mypy --strict portal crypto
 
-# Lint, type checks and tests all run, so a lint failure never hides the test results.
-# node --test runs the browser crypto (static/js) against the vectors and fixtures.
+# Lint (formatting included), type checks and tests all run, so a lint failure never
+# hides the test results. node --test runs the browser crypto (static/js) against the
+# vectors and fixtures.
 test: venv
 	@status=0; \
-	$(VENV)/bin/ruff check . || status=$$?; \
+	$(MAKE) --no-print-directory lint || status=$$?; \
 	$(MAKE) --no-print-directory typecheck || status=$$?; \
 	$(PY) -m pytest || status=$$?; \
 	node --test tests/js/ || status=$$?; \
@@ -94,10 +128,12 @@ test: venv
 # the same run, the command that reproduces it and "goal met"/"goal missed" (a missed
 # goal still exits 0). A script that crashes does not stop the others; `make bench`
 # fails at the end if one did. Results: bench/out/*.json; see docs/performance.md.
+# Each runs as a module (python -m bench.<name>) so it imports bench.support and tests.support.
 bench: venv
-	@shopt -s nullglob; scripts=(bench/*.py); failed=(); \
+	@shopt -s nullglob; scripts=(bench/[a-z]*.py); failed=(); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; exit 0; fi; \
-	for script in "$${scripts[@]}"; do echo "== $$script"; $(PY) "$$script" || failed+=("$$script"); done; \
+	for script in "$${scripts[@]}"; do module="bench.$$(basename "$$script" .py)"; \
+	  echo "== $$module"; $(PY) -m "$$module" || failed+=("$$module"); done; \
 	if [ $${#failed[@]} -gt 0 ]; then echo "crashed: $${failed[*]}"; exit 1; fi
 
 # Coverage-guided fuzzing of the parsers (tests/fuzz/atheris_*.py), FUZZ_SECONDS each;
@@ -105,8 +141,8 @@ bench: venv
 FUZZ_SECONDS ?= 120
 fuzz: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
-	@for harness in tests/fuzz/atheris_*.py; do \
-	  echo "== $$harness"; $(PY) "$$harness" -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	@for harness in tests/fuzz/atheris_*.py; do module="tests.fuzz.$$(basename "$$harness" .py)"; \
+	  echo "== $$module"; $(PY) -m "$$module" -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
 
 # Extract every translatable string into translations/messages.pot.

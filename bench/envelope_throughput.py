@@ -1,6 +1,6 @@
 """Envelope throughput against raw PyNaCl secretstream, on the same data in the same run.
 
-    .venv/bin/python bench/envelope_throughput.py [--mib 256] [--repeat 3] [--profile]
+    .venv/bin/python -m bench.envelope_throughput [--mib 256] [--repeat 3] [--profile]
 
 The baseline is what the envelope cannot avoid: crypto_secretstream_xchacha20poly1305
 push and pull over 64 KiB chunks. Both sides read from an in-memory buffer with
@@ -24,13 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import nacl
+from nacl import bindings
 
-import nacl  # noqa: E402
-from nacl import bindings  # noqa: E402
-
-from crypto.envelope import CHUNK_SIZE, SEALED_CHUNK_SIZE, open_envelope, seal_envelope  # noqa: E402
-from crypto.identity import ReviewerKeys  # noqa: E402
+from crypto.envelope import CHUNK_SIZE, SEALED_CHUNK_SIZE, open_envelope, seal_envelope
+from crypto.identity import ReviewerKeys
 
 TAG_MESSAGE = bindings.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 TAG_FINAL = bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
@@ -105,7 +103,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts (default 3)")
     parser.add_argument("--profile", action="store_true", help="also cProfile one seal and one open")
     args = parser.parse_args()
-    command = f".venv/bin/python bench/envelope_throughput.py --mib {args.mib} --repeat {args.repeat}"
+    command = f".venv/bin/python -m bench.envelope_throughput --mib {args.mib} --repeat {args.repeat}"
     print(f"reproduce: {command}")
     print(machine())
 

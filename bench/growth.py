@@ -1,6 +1,6 @@
 """How costs grow with the number of stored cases: 1,000, 10,000, 100,000.
 
-    .venv/bin/python bench/growth.py [--scales 1000,10000,100000] [--measured 100]
+    .venv/bin/python -m bench.growth [--scales 1000,10000,100000] [--measured 100]
 
 One instance (3 reviewers) grows through the scales. At each scale:
 
@@ -35,16 +35,13 @@ import argparse
 import math
 import os
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from submission_load import csrf_prefix, prepare  # noqa: E402
-from support.common import (  # noqa: E402
+from bench.submission_load import csrf_prefix, prepare
+from bench.support.common import (
     fetch_stamps,
     figure,
     goal,
@@ -57,15 +54,15 @@ from support.common import (  # noqa: E402
     stamp_prefix,
     write_result,
 )
-from support.httpclient import csrf_session, multipart_body  # noqa: E402
+from bench.support.httpclient import csrf_session, multipart_body
 
-from crypto.envelope import new_submission_id  # noqa: E402
-from crypto.identity import PublicIdentity  # noqa: E402
-from portal import create_app  # noqa: E402
-from portal.reviewer.export import MODE_CHANGED, current_counter, plan_export, stream_bundle  # noqa: E402
-from portal.reviewer.queue import list_queue  # noqa: E402
-from portal.store.blobs import BlobWriter  # noqa: E402
-from portal.store.db import connect, today, transaction  # noqa: E402
+from crypto.envelope import new_submission_id
+from crypto.identity import PublicIdentity
+from portal import create_app
+from portal.reviewer.export import MODE_CHANGED, current_counter, plan_export, stream_bundle
+from portal.reviewer.queue import list_queue
+from portal.store.blobs import BlobWriter
+from portal.store.db import connect, today, transaction
 
 BATCH = 5_000
 BLOB_POOL = 256

@@ -1,6 +1,6 @@
 """A 500 MB attachment through the no-JavaScript path, against a bare upload endpoint.
 
-    .venv/bin/python bench/large_upload.py [--mb 500] [--rounds 2]
+    .venv/bin/python -m bench.large_upload [--mb 500] [--rounds 2]
 
 Two gunicorns, both the project's binary and config (config/gunicorn.conf.py: gthread,
 8 threads), each with `--workers 1` so the worker measured is the one that took the
@@ -26,14 +26,11 @@ Goals: worker peak RSS growth ≤ 100 MB; portal throughput ≥ 0.5 × the basel
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from support.common import (  # noqa: E402
+from bench.support.common import (
     figure,
     goal,
     gunicorn,
@@ -43,7 +40,7 @@ from support.common import (  # noqa: E402
     proc_status_kib,
     write_result,
 )
-from support.httpclient import csrf_session, fixed_block, post_file  # noqa: E402
+from bench.support.httpclient import csrf_session, fixed_block, post_file
 
 MEMORY_GOAL_MB = 100
 RATIO_GOAL = 0.5

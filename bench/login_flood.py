@@ -1,6 +1,6 @@
 """A flood of codename logins without JavaScript, and the landing page during it.
 
-    .venv/bin/python bench/login_flood.py [--clients 200] [--logins 2] [--max-waiting 2|none]
+    .venv/bin/python -m bench.login_flood [--clients 200] [--logins 2] [--max-waiting 2|none]
 
 The real gunicorn with config/gunicorn.conf.py (2 workers × 8 threads) on a fresh
 instance. `--clients` clients each first get a CSRF token and session cookie with
@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,10 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from submission_load import WRK, wrk_ms  # noqa: E402
-from support.common import (  # noqa: E402
+from bench.submission_load import WRK, wrk_ms
+from bench.support.common import (
     figure,
     goal,
     gunicorn,
@@ -49,10 +46,10 @@ from support.common import (  # noqa: E402
     proc_status_kib,
     write_result,
 )
-from support.httpclient import csrf_session, post_form  # noqa: E402
+from bench.support.httpclient import csrf_session, post_form
 
-from crypto.codename import generate_codename  # noqa: E402
-from portal import create_app  # noqa: E402
+from crypto.codename import generate_codename
+from portal import create_app
 
 ARGON2_MIB = 64
 BASE_MIB_PER_WORKER = 32

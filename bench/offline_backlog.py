@@ -1,11 +1,11 @@
 """The offline backlog: how fast the reviewer's tool decrypts an export of many cases.
 
-    .venv/bin/python bench/offline_backlog.py [--cases 10000] [--text-bytes 1024] [--profile]
+    .venv/bin/python -m bench.offline_backlog [--cases 10000] [--text-bytes 1024] [--profile]
 
 Setup (not measured): one bundle of `--cases` cases, each a report of ~1 KiB of text
 (part 0 only) sealed to 3 reviewers and signed with its own reporter key, written with
 `crypto.bundle.BundleWriter` exactly as the portal's export does (as
-tests/crypto/export_builder.py builds them). Reporter keys are random, not derived
+tests/support/export_builder.py builds them). Reporter keys are random, not derived
 from codenames (Argon2id is the portal's cost, not the reviewer tool's).
 
 Measured, same bundle, same run:
@@ -43,12 +43,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nacl import bindings
 
-from nacl import bindings  # noqa: E402
-from support.common import ROOT, figure, goal, load, print_header, write_result  # noqa: E402
+from bench.support.common import ROOT, figure, goal, load, print_header, write_result
 
-from crypto.bundle import (  # noqa: E402
+from crypto.bundle import (
     BundleWriter,
     bundle_manifest,
     case_entry,
@@ -58,13 +57,13 @@ from crypto.bundle import (  # noqa: E402
     submission_entry,
     timeline_entry,
 )
-from crypto.casebook import create_casebook  # noqa: E402
-from crypto.casefolder import write_case_folders  # noqa: E402
-from crypto.codename import ReporterKeys  # noqa: E402
-from crypto.envelope import LABEL_PAYLOAD_KEY, SEALED_CHUNK_SIZE, new_submission_id, read_header  # noqa: E402
-from crypto.identity import ReviewerKeys, generate_reviewer_keys, save_private_key  # noqa: E402
-from crypto.kdf import derive_subkey  # noqa: E402
-from crypto.submission import ReporterPublic, seal_submission_text_part  # noqa: E402
+from crypto.casebook import create_casebook
+from crypto.casefolder import write_case_folders
+from crypto.codename import ReporterKeys
+from crypto.envelope import LABEL_PAYLOAD_KEY, SEALED_CHUNK_SIZE, new_submission_id, read_header
+from crypto.identity import ReviewerKeys, generate_reviewer_keys, save_private_key
+from crypto.kdf import derive_subkey
+from crypto.submission import ReporterPublic, seal_submission_text_part
 
 GOAL_CASES_PER_S = 1000.0
 DAY = "2026-11-25"

@@ -1,6 +1,6 @@
 """What the envelope's length padding (16 KiB floor, then PADMÉ) costs, by part size.
 
-    .venv/bin/python bench/padding_overhead.py
+    .venv/bin/python -m bench.padding_overhead
 
 Overhead is (padded size − content size) / content size, the 0x80 marker included;
 the 17-byte tag per 64 KiB chunk and the header are not padding and are left out.
@@ -10,11 +10,8 @@ of [2^E, 2^(E+1)) is at n = 2^E; the scan below also checks every size up to 4 M
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from crypto.padding import MIN_PADDED_SIZE, padded_size  # noqa: E402
+from crypto.padding import MIN_PADDED_SIZE, padded_size
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -56,7 +53,7 @@ def worst_case(low: int, high: int) -> tuple[float, int]:
 
 
 def main() -> int:
-    print("reproduce: .venv/bin/python bench/padding_overhead.py")
+    print("reproduce: .venv/bin/python -m bench.padding_overhead")
     print(f"{'content':<32} {'bytes':>13} {'padded':>13} {'overhead':>9}")
     for label, size in TYPICAL:
         print(f"{label:<32} {size:>13,} {padded_size(size):>13,} {overhead(size):>8.2%}")

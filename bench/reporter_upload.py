@@ -16,11 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from reporter_support import (  # noqa: E402
+from tests.support.reporter_support import (
     add_reviewer_with_keys,
     csrf_token,
     http_get,
@@ -30,7 +26,9 @@ from reporter_support import (  # noqa: E402
     worker_pids,
 )
 
-from portal import create_app  # noqa: E402
+from portal import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
 
 UPLOAD_MB = int(os.environ.get("CANDOUR_BENCH_UPLOAD_MB", "100"))
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from portal.cli import initialise_instance  # noqa: E402
-from portal.store import blobs, db  # noqa: E402
+from portal.cli import initialise_instance
+from portal.store import blobs, db
 
 CHUNK = 64 * 1024
 CONNECT_RUNS = 50

@@ -1,6 +1,6 @@
 """Browser-sealed reports under load: reports/s and latency at 10, 50, 100, 200 clients.
 
-    .venv/bin/python bench/submission_load.py [--clients 10,50,100,200] [--requests 600] [--gunicorn-arg=...]
+    .venv/bin/python -m bench.submission_load [--clients 10,50,100,200] [--requests 600] [--gunicorn-arg=...]
 
 What the browser does is done here in Python, before the clock starts: for every
 report a random reporter key pair (the browser derives it from the codename; the server
@@ -31,15 +31,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from support.common import (  # noqa: E402
+from bench.support.common import (
     cpu_seconds,
     fetch_stamps,
     figure,
@@ -53,13 +50,13 @@ from support.common import (  # noqa: E402
     stamp_prefix,
     write_result,
 )
-from support.httpclient import csrf_session, multipart_body  # noqa: E402
+from bench.support.httpclient import csrf_session, multipart_body
 
-from crypto.codename import ReporterKeys  # noqa: E402
-from crypto.envelope import new_submission_id  # noqa: E402
-from crypto.identity import PublicIdentity, b64url  # noqa: E402
-from crypto.submission import seal_submission_text_part  # noqa: E402
-from portal.store.db import today  # noqa: E402
+from crypto.codename import ReporterKeys
+from crypto.envelope import new_submission_id
+from crypto.identity import PublicIdentity, b64url
+from crypto.submission import seal_submission_text_part
+from portal.store.db import today
 
 GOAL_CLIENTS = 100
 GOAL_RATE = 300.0

@@ -1,6 +1,6 @@
 """Candour's sealing against GnuPG, SecureDrop's approach (a `gpg --encrypt` per item).
 
-    .venv/bin/python bench/vs_gnupg.py [--messages 200] [--message-bytes 1024] [--file-mb 100] [--repeat 2]
+    .venv/bin/python -m bench.vs_gnupg [--messages 200] [--message-bytes 1024] [--file-mb 100] [--repeat 2]
 
 Same data for both, in the same run, interleaved so machine load hits both alike:
 
@@ -32,12 +32,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.support.common import ROOT, figure, goal, print_header, write_result
 
-from support.common import ROOT, figure, goal, print_header, write_result  # noqa: E402
-
-from crypto.envelope import new_submission_id, seal_envelope  # noqa: E402
-from crypto.identity import generate_reviewer_keys  # noqa: E402
+from crypto.envelope import new_submission_id, seal_envelope
+from crypto.identity import generate_reviewer_keys
 
 GPG = shutil.which("gpg")
 SEED = 20261125

@@ -27,13 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium_support import make_chromium, missing_dependency  # noqa: F401 - fixtures below use it
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests.support.chromium_support import make_chromium, missing_dependency  # noqa: F401 - fixtures below use it
 
 from portal import create_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
 @pytest.fixture
 def instance_dir(tmp_path: Path) -> Path:
     path = tmp_path / "instance"

@@ -28,9 +28,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out"
 GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
-for _path in (ROOT, ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
 
 
 # --- machine and load ------------------------------------------------------------------
@@ -98,8 +95,10 @@ def print_header(title: str, argv: Sequence[str] | None = None) -> dict[str, Any
 
 def command(argv: Sequence[str] | None = None) -> str:
     args = list(sys.argv[1:] if argv is None else argv)
-    script = Path(sys.argv[0]).resolve().relative_to(ROOT)
-    return shlex.join([".venv/bin/python", str(script), *args])
+    # Benchmarks run as modules from the checkout (`python -m bench.<name>`), so they can
+    # import bench.support and tests.support without touching sys.path.
+    module = ".".join(Path(sys.argv[0]).resolve().relative_to(ROOT).with_suffix("").parts)
+    return shlex.join([".venv/bin/python", "-m", module, *args])
 
 
 def figure(name: str, value: str) -> str:
@@ -163,7 +162,7 @@ def reset_peak_rss(pid: int) -> bool:
 
 def make_instance(parent: Path, reviewers: int = 1) -> tuple[Path, list[Any]]:
     """A fresh instance made by `flask init`'s code path, with `reviewers` required reviewers."""
-    from reporter_support import add_reviewer_with_keys
+    from tests.support.reporter_support import add_reviewer_with_keys
 
     from portal import create_app
 
@@ -235,7 +234,7 @@ class Server:
 
     @property
     def workers(self) -> list[int]:
-        from reporter_support import worker_pids
+        from tests.support.reporter_support import worker_pids
 
         return worker_pids(self.process.pid)
 

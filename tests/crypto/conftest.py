@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli_support import PASSPHRASE, REPO_ROOT
+
+from tests.support.cli_support import PASSPHRASE, REPO_ROOT
 
 from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename
 from crypto.identity import (

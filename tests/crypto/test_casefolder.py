@@ -7,8 +7,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from cli_support import assert_one_line_error
-from export_builder import CaseBuilder, write_export
+
+from tests.support.cli_support import assert_one_line_error
+from tests.support.export_builder import CaseBuilder, write_export
 
 from crypto.bundle import BundleCase, TimelineEntry, timeline_entry
 from crypto.casefolder import case_deadline, clean_text, numbered_name, safe_file_name

@@ -5,7 +5,8 @@ import struct
 import zipfile
 
 import pytest
-from export_builder import CaseBuilder, write_export
+
+from tests.support.export_builder import CaseBuilder, write_export
 
 from crypto.bundle import open_bundle
 from crypto.codename import reporter_keys_from_master

@@ -3,8 +3,9 @@
 import json
 
 import pytest
-from cli_support import assert_one_line_error
-from export_builder import CaseBuilder, write_export
+
+from tests.support.cli_support import assert_one_line_error
+from tests.support.export_builder import CaseBuilder, write_export
 
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.identity import b64url, generate_org_keys, unb64url

@@ -1,6 +1,6 @@
 """`python -m crypto` run as a real subprocess: keygen, seal, open, org, verify.
 
-(Named test_reviewer_cli.py, not test_cli.py: tests/test_cli.py exists and pytest's
+(Named test_reviewer_cli.py, not test_cli.py: tests/portal/cli/test_cli.py exists and pytest's
 default import mode refuses two test modules with one basename.)
 Decrypt and reply are in test_casefolder.py and test_reply_cli.py.
 """
@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import PASSPHRASE, REPO_ROOT, assert_one_line_error
+
+from tests.support.cli_support import PASSPHRASE, REPO_ROOT, assert_one_line_error
 
 from crypto.envelope import SEALED_CHUNK_SIZE, header_size
 from crypto.files import TEMP_PREFIX

@@ -1,6 +1,6 @@
 """atheris harness: export bundles (`crypto.bundle.open_bundle`) read as the reviewer tool reads them.
 
-    .venv/bin/python tests/fuzz/atheris_bundle.py -max_total_time=120
+    .venv/bin/python -m tests.fuzz.atheris_bundle -max_total_time=120
 
 Each input is opened as a bundle; if it opens, every submission and reply in it is
 opened too (`read_everything` in test_parser_fuzz.py, attachments verified but not
@@ -9,12 +9,8 @@ must be the seed's.
 """
 
 import io
-import sys
-from pathlib import Path
 
 import atheris
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 with atheris.instrument_imports(include=["crypto", "zipfile"]):
     import zipfile  # noqa: F401  (instrumented: its branches guide the fuzzer)
@@ -24,8 +20,8 @@ with atheris.instrument_imports(include=["crypto", "zipfile"]):
     from crypto.reply import open_reply_for_reviewer, verify_statement_signature
     from crypto.submission import open_submission, verify_only_sinks
 
-from fuzz_support import valid_bundle, world  # noqa: E402
-from run_atheris import run  # noqa: E402
+from tests.fuzz.run_atheris import run
+from tests.support.fuzz_support import valid_bundle, world
 
 ALICE = world().alice
 with open_bundle(io.BytesIO(valid_bundle()), ALICE) as _seed:

@@ -1,25 +1,21 @@
 """atheris harness: the envelope reader (`crypto.envelope.open_envelope`).
 
-    .venv/bin/python tests/fuzz/atheris_envelope.py -max_total_time=120
+    .venv/bin/python -m tests.fuzz.atheris_envelope -max_total_time=120
 
 Contract: an input opens only if it is one of the valid seed envelopes, byte for
 byte; anything else raises a `CandourError` subclass. Any other exception is a crash.
 """
 
 import io
-import sys
-from pathlib import Path
 
 import atheris
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 with atheris.instrument_imports(include=["crypto"]):
     from crypto.envelope import open_envelope
     from crypto.errors import CandourError
 
-from fuzz_support import valid_envelopes, world  # noqa: E402
-from run_atheris import run  # noqa: E402
+from tests.fuzz.run_atheris import run
+from tests.support.fuzz_support import valid_envelopes, world
 
 SEEDS = set(valid_envelopes())
 ALICE = world().alice

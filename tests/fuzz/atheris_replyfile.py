@@ -1,27 +1,23 @@
 """atheris harness: reply files, and the statements and bodies inside them.
 
-    .venv/bin/python tests/fuzz/atheris_replyfile.py -max_total_time=120
+    .venv/bin/python -m tests.fuzz.atheris_replyfile -max_total_time=120
 
 Each input is read as a reply file (`crypto.replyfile.parse_reply_file`); every reply
 it yields has its statement parsed and its sealed copies opened as the server and the
 reporter's view would. Only `CandourError` subclasses may escape any of them.
 """
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import atheris
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 with atheris.instrument_imports(include=["crypto"]):
     from crypto.errors import CandourError
     from crypto.reply import classify_replies, open_reply_for_reviewer, parse_body, parse_statement
     from crypto.replyfile import parse_reply_file
 
-from fuzz_support import CASE_ID, reply_body_bytes, valid_reply_file, world  # noqa: E402
-from run_atheris import run  # noqa: E402
+from tests.fuzz.run_atheris import run
+from tests.support.fuzz_support import CASE_ID, reply_body_bytes, valid_reply_file, world
 
 W = world()
 KNOWN = {W.alice.key_id: W.alice.public, W.bob.key_id: W.bob.public}

@@ -34,7 +34,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from fuzz_support import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.fuzz_support import (
     CASE_ID,
     ENVELOPE_PLAINTEXTS,
     KEY_PASSPHRASE,
@@ -61,8 +64,6 @@ from fuzz_support import (
     world,
     zip_bundle,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from crypto.bundle import MEMBER_NAME, Bundle, open_bundle
 from crypto.casefolder import (
@@ -782,7 +783,7 @@ def _files_under(root: Path) -> set[Path]:
 @fuzz(0.02)
 @given(names=st.lists(hostile_names, min_size=1, max_size=3))
 def test_case_folders_write_only_inside_the_target(names: list[str]) -> None:
-    from fuzz_support import CaseBuilder
+    from tests.support.fuzz_support import CaseBuilder
 
     w = world()
     case = CaseBuilder([w.alice.public], w.reporter, {"what": "names"})

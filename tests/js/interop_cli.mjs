@@ -1,4 +1,4 @@
-// Drives candour-crypto.js (on the vendored libsodium) for tests/test_js_interop.py.
+// Drives candour-crypto.js (on the vendored libsodium) for tests/js/test_js_interop.py.
 //
 //   node tests/js/interop_cli.mjs < command.json > result.json
 //

@@ -4,7 +4,7 @@
     .venv/bin/python tests/js/make_fixtures.py --check   # exit 1 if it is stale
 
 Everything here is deterministic (fixed seeds, Ed25519 signatures are deterministic), so
-the file only changes when the Python reference changes; tests/test_js_interop.py runs
+the file only changes when the Python reference changes; tests/js/test_js_interop.py runs
 the check, so a stale fixture fails `make test`.
 """
 
@@ -16,12 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
-from crypto.codename import derive_reporter_keys, normalise_codename  # noqa: E402
-from crypto.errors import CandourError  # noqa: E402
-from crypto.identity import (  # noqa: E402
+from crypto.codename import derive_reporter_keys, normalise_codename
+from crypto.errors import CandourError
+from crypto.identity import (
     IDENTITY_CONTEXT,
     ORG_PREFIX,
     REVIEWER_PREFIX,
@@ -31,12 +28,14 @@ from crypto.identity import (  # noqa: E402
     parse_org_identity,
     parse_public_identity,
 )
-from crypto.kdf import hash256  # noqa: E402
-from crypto.org import LIST_CONTEXT, ListedReviewer, sign_reviewer_list, verify_reviewer_list  # noqa: E402
-from crypto.padding import pad, padded_size, unpad  # noqa: E402
-from crypto.reply import parse_body  # noqa: E402
-from crypto.strict_json import JsonReader  # noqa: E402
-from crypto.wordlist import bits_to_words  # noqa: E402
+from crypto.kdf import hash256
+from crypto.org import LIST_CONTEXT, ListedReviewer, sign_reviewer_list, verify_reviewer_list
+from crypto.padding import pad, padded_size, unpad
+from crypto.reply import parse_body
+from crypto.strict_json import JsonReader
+from crypto.wordlist import bits_to_words
+
+REPO = Path(__file__).resolve().parents[2]
 
 TARGET = Path(__file__).resolve().parent / "fixtures.json"
 SALT = bytes(range(16))

@@ -1,5 +1,5 @@
 // docs/format.md §13: the JS reader's errors as outcome words, exactly as `outcome_of` in
-// tests/test_vectors.py maps the Python ones. Subclasses first.
+// tests/vectors/test_vectors.py maps the Python ones. Subclasses first.
 
 import { candour } from "./sodium-node.mjs";
 

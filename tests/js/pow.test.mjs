@@ -18,7 +18,7 @@ test("leading zero bits", () => {
 });
 
 test("solve matches the Python reference", async () => {
-  // python: raw = bytes(range(37)); smallest counter with 12 zero bits (tests/flood_support.py).
+  // python: raw = bytes(range(37)); smallest counter with 12 zero bits (tests/support/flood_support.py).
   const challenge = Uint8Array.from({ length: 37 }, (_, i) => i);
   assert.equal(await solve(challenge, 12), 972);
 });

@@ -1,6 +1,6 @@
 // Every committed envelope vector (tests/vectors/*.json, docs/format.md §13) gives exactly
 // its expected outcome, and on success exactly its plaintext, through the browser reader
-// running on the vendored libsodium.js. The same files are checked by tests/test_vectors.py.
+// running on the vendored libsodium.js. The same files are checked by tests/vectors/test_vectors.py.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";

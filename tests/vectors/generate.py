@@ -33,17 +33,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
+from nacl import bindings
+
+from crypto import envelope as env
+from crypto.identity import ReviewerKeys
+from crypto.kdf import derive_subkey, hash256, keyed_hash256
+from crypto.padding import pad, padded_size
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(HERE.parent))
-
-from nacl import bindings  # noqa: E402
-
-from crypto import envelope as env  # noqa: E402
-from crypto.identity import ReviewerKeys  # noqa: E402
-from crypto.kdf import derive_subkey, hash256, keyed_hash256  # noqa: E402
-from crypto.padding import pad, padded_size  # noqa: E402
 
 MIN_PADDED = padded_size(0)  # 16 KiB
 
