@@ -10,7 +10,7 @@ upload is refused before it is all read.
 (Werkzeug's sans-IO decoder was tried first: it turns a boundary's line break into
 data when a read ends between the CR and the LF, or right after a boundary: a stray
 byte at the end of a field or file. python-multipart parses any split correctly;
-tests/test_streaming_form.py feeds bodies one byte at a time.)
+tests/portal/intake/test_streaming_form.py feeds bodies one byte at a time.)
 """
 
 import logging

@@ -28,7 +28,7 @@ from portal.store.db import Connection, DatabaseKeyError, connect
 
 log = logging.getLogger(__name__)
 
-# Every column that names a blob. tests/test_interrupted_uploads.py checks the schema
+# Every column that names a blob. tests/portal/intake/test_interrupted_uploads.py checks the schema
 # has no other column holding blob names: a blob named only by a column missing here
 # would be deleted as an orphan.
 REFERENCED_BLOBS_SQL = (

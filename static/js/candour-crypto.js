@@ -1,7 +1,7 @@
 // Candour's browser cryptography: docs/format.md, byte for byte, with libsodium.js (sumo).
 //
 // The Python reference is crypto/; both are checked against tests/vectors/ and against each
-// other (tests/js/, tests/test_js_interop.py). Load order in a page:
+// other (tests/js/, tests/js/test_js_interop.py). Load order in a page:
 //   <script src="/static/vendor/libsodium/libsodium-sumo.js" integrity="sha384-…"></script>
 //   <script src="/static/vendor/libsodium/libsodium-wrappers-sumo.js" integrity="sha384-…"></script>
 //   <script type="module" src="/static/js/your-page.js"></script>   // imports this module

@@ -2,7 +2,7 @@
 
 Every export here is built from only what a server holds: the reviewers' public
 identities, the organisation-signed list it was given, the sealed blobs, its database
-(tests/crypto/export_builder.py writes bundles exactly as the portal does). The kit runs
+(tests/support/export_builder.py writes bundles exactly as the portal does). The kit runs
 as the reviewer runs it: `python -m crypto` in a subprocess, with a casebook.
 """
 
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli_support import PASSPHRASE, assert_one_line_error
-from export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
+
+from tests.support.cli_support import PASSPHRASE, assert_one_line_error
+from tests.support.export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
 
 from crypto.audit_chain import AuditEntry, entry_hash
 from crypto.casebook import casebook_path, create_casebook, open_casebook
