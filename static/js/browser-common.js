@@ -1,6 +1,9 @@
 // What the reporter pages share on the browser path (sealing on the device): the values
 // and translated strings the template put in the page, the organisation-signed reviewer
-// list, the upload with progress, and the keys kept in this tab's sessionStorage.
+// list (never an unsigned or older one when the page names the organisation's key), the
+// upload with progress, and the reporter's keys for this visit (in memory, and in this
+// tab's sessionStorage only wrapped under the visit's storage key the server hands back
+// with each page: a copy of the browser profile's files opens nothing).
 //
 // No user-facing English lives here: every sentence comes from the page
 // (templates/reporter/_browser.html, rendered with _()), so it can be translated.
@@ -11,9 +14,9 @@ const KEYS_ITEM = "candour-reporter-keys";
 
 /**
  * The page's values (data-* attributes of #candour-browser).
- * @returns {{salt: string, orgFingerprint: string, listUrl: string, reportUrl: string,
- *   followupUrl: string, tokenUrl: string, caseUrl: string, repliesUrl: string,
- *   challengeUrl: string, maxBytes: number, maxFiles: number}|null}
+ * @returns {{salt: string, orgFingerprint: string, minListSerial: number, storageKey: string|null,
+ *   listUrl: string, reportUrl: string, followupUrl: string, tokenUrl: string, caseUrl: string,
+ *   repliesUrl: string, challengeUrl: string, maxBytes: number, maxFiles: number}|null}
  */
 export function pageValues() {
   const element = document.getElementById("candour-browser");
@@ -22,6 +25,10 @@ export function pageValues() {
   return {
     salt: d.salt ?? "",
     orgFingerprint: d.orgFingerprint ?? "",
+    // The serial of the list the portal loaded: an older list is a rollback.
+    minListSerial: /^[0-9]+$/.test(d.minListSerial ?? "") ? Number(d.minListSerial) : 0,
+    // null: the portal does not offer one (the keys then stay in memory only).
+    storageKey: d.storageKey === undefined ? null : d.storageKey,
     listUrl: d.listUrl,
     reportUrl: d.reportUrl,
     followupUrl: d.followupUrl,
@@ -39,7 +46,7 @@ export function pageValues() {
  * @param {string} key @returns {string}
  */
 export function text(key) {
-  const template = document.getElementById("candour-strings");
+  const template = globalThis.document?.getElementById("candour-strings");
   const found = template?.content.querySelector(`[data-key="${key}"]`);
   return found ? found.textContent.trim() : key;
 }
@@ -84,12 +91,16 @@ export function csrfToken(root = document) {
 }
 
 /**
- * The reviewer list the browser trusts: the organisation-signed list, verified here against
- * the organisation fingerprint the page carries; or, when the portal has none, the server's
- * own list, marked unsigned. Throws ShownError("list-unverified") if a signed list does not verify.
+ * The reviewer list the browser trusts. When the page carries the organisation's
+ * fingerprint (the instance has an organisation key), only a list signed by that key and
+ * at least as new as the page's `data-min-list-serial` is accepted: an unsigned list (a
+ * downgrade), another organisation's, a tampered or an older one (a rollback) throws
+ * ShownError, and nothing is sent or shown as verified. Only a page with no fingerprint
+ * (an instance without an organisation key, as the page says) takes the server's own
+ * list, marked unsigned.
  * @param {ReturnType<typeof pageValues>} values
- * @returns {Promise<{signed: boolean, byKeyId: Map<string, {identity: object, displayName: string,
- *   role: string, required: boolean, keyIdHex: string}>}>}
+ * @returns {Promise<{signed: boolean, serial: number|null, byKeyId: Map<string, {identity: object,
+ *   displayName: string, role: string, required: boolean, keyIdHex: string}>}>}
  */
 export async function trustedReviewers(values) {
   let document_;
@@ -100,25 +111,34 @@ export async function trustedReviewers(values) {
   } catch {
     throw new ShownError(text("list-unverified"));
   }
+  return trustedFromDocument(document_, values);
+}
+
+/** The checks of trustedReviewers on the JSON the portal answered (separate for tests). */
+export function trustedFromDocument(document_, { orgFingerprint, minListSerial }) {
   const byKeyId = new Map();
-  if (document_.signed === true) {
+  const expectSigned = Boolean(orgFingerprint);
+  if (document_?.signed === true) {
     let list;
     try {
-      list = c.verifyReviewerList(c.utf8(String(document_.list)), values.orgFingerprint || null);
+      list = c.verifyReviewerList(c.utf8(String(document_.list)), orgFingerprint || null);
     } catch {
       throw new ShownError(text("list-unverified"));
     }
+    if (list.serial < (minListSerial || 0)) throw new ShownError(text("list-rolled-back"));
     for (const entry of list.reviewers) byKeyId.set(entry.keyIdHex, entry);
     // Signed, but with no organisation fingerprint to check it against: as good as unsigned.
-    return { signed: Boolean(values.orgFingerprint), byKeyId };
+    return { signed: expectSigned, serial: list.serial, byKeyId };
   }
+  // The page names the organisation's key: a list without its signature is a downgrade.
+  if (expectSigned) throw new ShownError(text("list-unverified"));
   try {
-    for (const raw of document_.reviewers ?? []) {
+    for (const raw of document_?.reviewers ?? []) {
       const identity = c.parsePublicIdentity(String(raw.identity));
       byKeyId.set(identity.keyIdHex, {
         identity,
-        displayName: String(raw.display_name),
-        role: String(raw.role),
+        displayName: c.checkLabel(String(raw.display_name), { field: "reviewer's name", maxChars: 200 }),
+        role: c.checkLabel(String(raw.role), { field: "reviewer's role", maxChars: 200, allowEmpty: true }),
         required: raw.required === true,
         keyIdHex: identity.keyIdHex,
       });
@@ -126,7 +146,7 @@ export async function trustedReviewers(values) {
   } catch {
     throw new ShownError(text("list-unverified"));
   }
-  return { signed: false, byKeyId };
+  return { signed: false, serial: null, byKeyId };
 }
 
 /** Key id (hex) → identity, for classifyReplies. */
@@ -226,50 +246,71 @@ export function refusal(json) {
   return new ShownError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
 }
 
-// --- the reporter's keys, in this tab only ------------------------------------------------------
+// --- the reporter's keys, for this visit only --------------------------------------------------
+//
+// The login token is never kept: it is sent once, at login, and forgotten. The reply and
+// signing keys are held in memory and, so the next page of the same visit can use them,
+// in sessionStorage sealed with crypto_secretbox under the page's storage key (which the
+// portal keeps in memory for the visit and forgets at Leave or expiry). Chromium writes
+// sessionStorage into the profile for session restore; what it writes there is only
+// ciphertext. Without a storage key the keys never leave this page's memory.
 
-/**
- * Keep the reporter's keys for this tab (sessionStorage: gone when the tab closes).
- * @param {string} caseId @param {object} keys from deriveReporterKeys
- */
-export function saveKeys(caseId, keys) {
-  sessionStorage.setItem(
-    KEYS_ITEM,
-    JSON.stringify({
-      case: caseId,
-      replySecretKey: c.b64u(keys.replySecretKey),
-      signSeed: c.b64u(keys.signSeed),
-      loginToken: c.b64u(keys.loginToken),
-    }),
-  );
-}
+let keysInMemory = null;
 
-/** The keys saved for this tab, rebuilt, or null. */
-export function loadKeys() {
+function storageKeyBytes() {
+  const values = pageValues();
+  if (!values || !values.storageKey) return null;
   try {
-    const raw = JSON.parse(sessionStorage.getItem(KEYS_ITEM) ?? "null");
-    if (!raw || typeof raw.case !== "string") return null;
-    const s = globalThis.sodium;
-    const replySecretKey = c.unb64u(raw.replySecretKey);
-    const signSeed = c.unb64u(raw.signSeed);
-    const signing = s.crypto_sign_seed_keypair(signSeed);
-    return {
-      caseId: raw.case,
-      keys: {
-        loginToken: c.unb64u(raw.loginToken),
-        replySecretKey,
-        replyPublicKey: s.crypto_scalarmult_base(replySecretKey),
-        signSeed,
-        signPublicKey: signing.publicKey,
-        signSecretKey: signing.privateKey,
-      },
-    };
+    const key = c.unb64u(values.storageKey);
+    return key.length === 32 ? key : null;
   } catch {
     return null;
   }
 }
 
-export function clearKeys() {
+function keysFromSeeds(caseId, replySecretKey, signSeed, extra = {}) {
+  const s = globalThis.sodium;
+  const signing = s.crypto_sign_seed_keypair(signSeed);
+  return {
+    caseId,
+    keys: {
+      replySecretKey,
+      replyPublicKey: s.crypto_scalarmult_base(replySecretKey),
+      signSeed,
+      signPublicKey: signing.publicKey,
+      signSecretKey: signing.privateKey,
+    },
+    recipients: Array.isArray(extra.recipients) ? extra.recipients.map(String) : null,
+    seen: extra.seen && typeof extra.seen === "object" ? extra.seen : {},
+  };
+}
+
+function writeStored(record) {
+  const key = storageKeyBytes();
+  if (key === null) {
+    clearStoredOnly();
+    return;
+  }
+  const s = globalThis.sodium;
+  const plain = c.utf8(
+    JSON.stringify({
+      case: record.caseId,
+      replySecretKey: c.b64u(record.keys.replySecretKey),
+      signSeed: c.b64u(record.keys.signSeed),
+      recipients: record.recipients,
+      seen: record.seen,
+    }),
+  );
+  const nonce = s.randombytes_buf(s.crypto_secretbox_NONCEBYTES);
+  const sealed = s.crypto_secretbox_easy(plain, nonce, key);
+  try {
+    sessionStorage.setItem(KEYS_ITEM, c.b64u(c.concatBytes(nonce, sealed)));
+  } catch {
+    // storage disabled: the keys stay in this page's memory only
+  }
+}
+
+function clearStoredOnly() {
   try {
     sessionStorage.removeItem(KEYS_ITEM);
   } catch {
@@ -278,13 +319,73 @@ export function clearKeys() {
 }
 
 /**
+ * Keep the reporter's keys for this visit (never the login token).
+ * @param {string} caseId @param {object} keys from deriveReporterKeys
+ * @param {string[]|null} [recipients] key ids (hex) the report was sealed to on this device
+ */
+export function saveKeys(caseId, keys, recipients = null) {
+  keysInMemory = keysFromSeeds(caseId, keys.replySecretKey, keys.signSeed, { recipients });
+  writeStored(keysInMemory);
+}
+
+/** Remember per reviewer the highest reply number verified in this visit (truncation check). */
+export function rememberSeen(seen) {
+  if (!keysInMemory) return;
+  keysInMemory.seen = seen;
+  writeStored(keysInMemory);
+}
+
+/**
+ * The keys kept for this visit, or null: from memory, or unwrapped from sessionStorage
+ * with the page's storage key (a record that does not open is dropped).
+ * @returns {{caseId: string, keys: object, recipients: string[]|null, seen: object}|null}
+ */
+export function loadKeys() {
+  if (keysInMemory) return keysInMemory;
+  let raw = null;
+  try {
+    raw = sessionStorage.getItem(KEYS_ITEM);
+  } catch {
+    return null;
+  }
+  if (!raw) return null;
+  const key = storageKeyBytes();
+  try {
+    if (key === null) throw new Error("no storage key");
+    const s = globalThis.sodium;
+    const bytes = c.unb64u(raw);
+    const nonce = bytes.subarray(0, s.crypto_secretbox_NONCEBYTES);
+    const plain = s.crypto_secretbox_open_easy(bytes.subarray(s.crypto_secretbox_NONCEBYTES), nonce, key);
+    const record = JSON.parse(new TextDecoder().decode(plain));
+    if (!record || typeof record.case !== "string") throw new Error("not a key record");
+    keysInMemory = keysFromSeeds(record.case, c.unb64u(record.replySecretKey), c.unb64u(record.signSeed), record);
+    return keysInMemory;
+  } catch {
+    clearStoredOnly(); // another visit's (or a tampered) record: it opens nothing here
+    return null;
+  }
+}
+
+export function clearKeys() {
+  keysInMemory = null;
+  clearStoredOnly();
+}
+
+/**
  * Open a browser session with a login token (the codename never leaves the device).
+ * When the portal answers a new `storage_key` (the visit's key changes at login), the
+ * keys saved afterwards are wrapped under it.
  * @returns {Promise<string>} the case id
  */
 export async function logInWithToken(values, loginToken) {
   const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
   const { json } = await post(values.tokenUrl, body);
   if (!json.ok || typeof json.case !== "string") throw refusal(json);
+  // A login may start a new visit key: the next page carries it, so wrap under it.
+  if (typeof json.storage_key === "string") {
+    const element = document.getElementById("candour-browser");
+    if (element) element.dataset.storageKey = json.storage_key;
+  }
   return json.case;
 }
 

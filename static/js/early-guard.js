@@ -1,4 +1,5 @@
-// Holds a reporter's form until the page's sealing module has taken charge of it.
+// Holds a reporter's form until the page's sealing module has taken charge of it, and
+// clears the visit's keys from the tab when the reporter leaves.
 //
 // The sealing libraries take a moment to load (libsodium is about 1.3 MB). Without this
 // guard, a reporter with JavaScript on who sends quickly would post the readable form —
@@ -13,6 +14,21 @@
 // held: for them the server path is the only one, by design.
 (function () {
   "use strict";
+  // Leave (a plain form, posted with or without any module): the visit's keys go from
+  // this tab at once, even if the page's module never ran. (The portal also answers
+  // Leave with Clear-Site-Data and forgets the key they were wrapped under.)
+  document.addEventListener(
+    "submit",
+    function (event) {
+      if (!(event.target instanceof HTMLFormElement) || event.target.id !== "logout-form") return;
+      try {
+        sessionStorage.removeItem("candour-reporter-keys");
+      } catch (error) {
+        // storage disabled: nothing was kept
+      }
+    },
+    true,
+  );
   var wasm = typeof WebAssembly === "object";
   var modules = typeof HTMLScriptElement !== "undefined" && "noModule" in HTMLScriptElement.prototype;
   if (!wasm || !modules) return;

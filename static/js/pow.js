@@ -14,8 +14,23 @@ import * as c from "./candour-crypto.js";
 import { ShownError, text } from "./browser-common.js";
 
 const COUNTER_BYTES = 8;
-// Hashes between yields to the event loop, so the page stays responsive while it works.
-const BATCH = 2048;
+// The solver runs on the page's thread in slices of about this many milliseconds, then
+// lets the page handle input and paint (a reporter types while it works). Yielding on a
+// time budget, not every few thousand hashes, keeps the cost of yielding small on any
+// device (bench/pow_browser.py measures it, docs/performance.md).
+const SLICE_MS = 40;
+// Hashes between looks at the clock (reading it is not free either).
+const CLOCK_EVERY = 256;
+
+/**
+ * Let the page run (input, painting, its timers) before the next slice: a zero-delay
+ * timer, clamped to ~4 ms, which a 40 ms slice keeps near a tenth of the time.
+ * (scheduler.yield() would cost less but runs ahead of timers: a page timer could then
+ * wait for the whole solve, seconds on a slow phone.)
+ */
+function yieldToPage() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /** Leading zero bits of a digest. @param {Uint8Array} digest @returns {number} */
 export function leadingZeroBits(digest) {
@@ -40,11 +55,15 @@ export async function solve(challenge, difficulty) {
   const input = new Uint8Array(challenge.length + COUNTER_BYTES);
   input.set(challenge, 0);
   const view = new DataView(input.buffer, challenge.length, COUNTER_BYTES);
+  let sliceStart = performance.now();
   for (let counter = 0; counter < Number.MAX_SAFE_INTEGER; counter += 1) {
     view.setUint32(0, Math.floor(counter / 2 ** 32));
     view.setUint32(4, counter >>> 0);
     if (leadingZeroBits(c.hash256(input)) >= difficulty) return counter;
-    if (counter % BATCH === BATCH - 1) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (counter % CLOCK_EVERY === CLOCK_EVERY - 1 && performance.now() - sliceStart >= SLICE_MS) {
+      await yieldToPage();
+      sliceStart = performance.now();
+    }
   }
   throw new Error("no counter found");
 }

@@ -62,7 +62,10 @@ function start(reportForm, page) {
     (list) => {
       if (!list.signed) document.getElementById("list-unsigned-notice").hidden = false;
     },
-    () => {},
+    // Say it before the reporter writes a long report that could not be sent from here.
+    (error) => {
+      if (error instanceof ShownError) showProblem("seal-problem", error.message);
+    },
   );
   sealOnSubmit(reportForm, "seal-problem", (form) => sealAndSend(form, page, sodium, trusted, stamper));
 }
@@ -131,11 +134,11 @@ async function sealAndSend(reportForm, page, sodium, trustedPromise, stamper) {
   progress.set("upload", 1);
   progress.say("phase-done");
   reportForm.dataset.state = "sent";
-  showCodename(page, codename, keys, json.case);
+  showCodename(page, codename, keys, json.case, keyIds);
 }
 
 /** Replace the form with the codename page (templates/reporter/_codename_body.html). */
-function showCodename(page, codename, keys, caseId) {
+function showCodename(page, codename, keys, caseId, keyIds) {
   const main = document.getElementById("main");
   const content = document.getElementById("codename-template").content.cloneNode(true);
   const list = content.querySelector("ol.codename");
@@ -173,7 +176,7 @@ function showCodename(page, codename, keys, caseId) {
     logInWithToken(page, keys.loginToken)
       .then((loggedIn) => {
         if (loggedIn !== caseId) throw new ShownError(text("server-failed"));
-        saveKeys(caseId, keys);
+        saveKeys(caseId, keys, keyIds);
         window.location.assign(page.caseUrl);
       })
       .catch((error) => {

@@ -4,7 +4,8 @@
 //
 // One JSON command on stdin, one JSON result on stdout; bytes travel as base64url.
 // Commands ("op"): "seal" a submission, "classify" replies as a reporter, "derive"
-// reporter keys from a codename. Any failure exits 1 with the error on stderr.
+// reporter keys from a codename, "forbidden" (the text rule's characters), "texts"
+// (checkLabel / checkMultiline on each text). Any failure exits 1 with the error on stderr.
 
 import { candour as c, loadSodium } from "./sodium-node.mjs";
 
@@ -81,7 +82,32 @@ function derive(command) {
   };
 }
 
-const OPERATIONS = { seal, classify, derive };
+/** Every code point the text rule forbids, as [first, last] ranges. */
+function forbidden() {
+  const ranges = [];
+  for (let cp = 0; cp <= 0x10ffff; cp += 1) {
+    if (!c.isForbiddenChar(String.fromCodePoint(cp))) continue;
+    const last = ranges.at(-1);
+    if (last && last[1] === cp - 1) last[1] = cp;
+    else ranges.push([cp, cp]);
+  }
+  return ranges;
+}
+
+/** checkLabel / checkMultiline on each text: the accepted value or the error's name. */
+function texts(command) {
+  return command.texts.map(({ kind, text, max_chars: maxChars, allow_empty: allowEmpty }) => {
+    try {
+      const value = kind === "label" ? c.checkLabel(text, { field: "name", maxChars, allowEmpty }) : c.checkMultiline(text, { field: "text", maxChars });
+      return { ok: value };
+    } catch (error) {
+      if (!(error instanceof c.CandourError)) throw error;
+      return { error: error.name };
+    }
+  });
+}
+
+const OPERATIONS = { seal, classify, derive, forbidden, texts };
 
 try {
   await loadSodium();

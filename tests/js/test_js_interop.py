@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 
 from crypto.codename import derive_reporter_keys, generate_codename, normalise_codename
 from crypto.envelope import open_bytes
-from crypto.errors import NotARecipientError
+from crypto.errors import NotARecipientError, TextError
 from crypto.identity import OrgKeys, ReviewerKeys, b64url, generate_reviewer_keys, unb64url
 from crypto.org import ListedReviewer, sign_reviewer_list
 from crypto.reply import (
@@ -38,6 +39,7 @@ from crypto.reply import (
 )
 from crypto.strict_json import dumps_compact
 from crypto.submission import ReporterPublic, open_submission
+from crypto.text import check_label, check_multiline
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / "tests" / "js" / "interop_cli.mjs"
@@ -299,6 +301,68 @@ def test_one_codename_gives_the_same_keys_on_both_sides(node: str, made_by: str)
     assert derived["login_token"] == keys.login_token.hex()
     assert derived["reply_public_key"] == keys.reply_public_key.hex()
     assert derived["sign_public_key"] == keys.sign_public_key.hex()
+
+
+# --- (d) the text rule for control and format characters ------------------------------------
+
+FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+
+
+def test_js_forbids_exactly_the_characters_of_the_shared_rule(node: str) -> None:
+    # The rule is by general category (CONTRACT.md / crypto/text.py). Node's Unicode may be
+    # newer than Python's: compare on every code point Python's version has assigned.
+    forbidden = set()
+    for first, last in run_js(node, {"op": "forbidden"}):
+        forbidden.update(range(first, last + 1))
+    mismatched = [
+        f"U+{cp:04X} {unicodedata.category(chr(cp))}"
+        for cp in range(0x110000)
+        if unicodedata.category(chr(cp)) != "Cn"
+        and (unicodedata.category(chr(cp)) in FORBIDDEN_CATEGORIES) != (cp in forbidden)
+    ]
+    assert mismatched == []
+    for cp in (0x7F, 0x85, 0x9F, 0x200E, 0x200F, 0x202A, 0x202E, 0x2066, 0x2069, 0xFEFF, 0x2028, 0x2029, 0xD800):
+        assert cp in forbidden, hex(cp)
+
+
+TEXT_CASES = [
+    ({"kind": "label", "text": "Alice Smith", "max_chars": 200}, {"ok": "Alice Smith"}),
+    ({"kind": "label", "text": "Alice \u202eHTIMS", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "label", "text": "Ali\u200bce", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "label", "text": "Alice\u2066x\u2069", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "label", "text": " Alice", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "label", "text": "Alice\u3000", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "label", "text": "", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "label", "text": "", "max_chars": 200, "allow_empty": True}, {"ok": ""}),
+    ({"kind": "label", "text": "\U0001f600" * 3, "max_chars": 3}, {"ok": "\U0001f600" * 3}),
+    ({"kind": "label", "text": "\U0001f600" * 4, "max_chars": 3}, {"error": "TextError"}),
+    ({"kind": "label", "text": "a\tb", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "multiline", "text": "one\r\ntwo\nthree", "max_chars": 200}, {"ok": "one\ntwo\nthree"}),
+    ({"kind": "multiline", "text": "one\rtwo", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "multiline", "text": "tab\there", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "multiline", "text": "x\u202ey", "max_chars": 200}, {"error": "TextError"}),
+    ({"kind": "multiline", "text": "", "max_chars": 200}, {"ok": ""}),
+]
+
+
+def _python_text(case: dict[str, Any]) -> dict[str, str]:
+    try:
+        if case["kind"] == "label":
+            value = check_label(
+                case["text"], field="name", max_chars=case["max_chars"], allow_empty=case.get("allow_empty", False)
+            )
+        else:
+            value = check_multiline(case["text"], field="text", max_chars=case["max_chars"])
+    except TextError:
+        return {"error": "TextError"}
+    return {"ok": value}
+
+
+def test_js_labels_and_multiline_text_follow_the_shared_rule(node: str) -> None:
+    results = run_js(node, {"op": "texts", "texts": [case for case, _ in TEXT_CASES]})
+    assert results == [expected for _, expected in TEXT_CASES]
+    # The same outcome as the Python rule (crypto/text.py), case by case.
+    assert results == [_python_text(case) for case, _ in TEXT_CASES]
 
 
 # --- generated files stay in step with the Python reference ---------------------------------

@@ -150,3 +150,42 @@ def file_report_in_browser(
         )
 
     wait_for(driver, finished, timeout=timeout, poll=0.1)
+
+
+# The page values the issue-12 browser code reads (`data-storage-key`, `data-min-list-serial`)
+# come from portal/reporter/ (another part of the portal). Until a page renders them, a
+# test gives the visit what the portal would: a 32-byte storage key held only in this
+# test's memory (never on disk) and the serial of the list the instance loaded. A value
+# the page already carries is never replaced, so once the portal renders them the tests
+# exercise the portal's own.
+_PAGE_VALUES_SCRIPT = """
+(() => {
+  const values = %s;
+  const apply = (element) => {
+    for (const [name, value] of Object.entries(values)) if (!(name in element.dataset)) element.dataset[name] = value;
+  };
+  new MutationObserver((records, observer) => {
+    const element = document.getElementById("candour-browser");
+    if (element) {
+      apply(element);
+      observer.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();
+"""
+
+
+def give_visit_page_values(driver: Any, *, min_list_serial: int | None = None) -> str:
+    """Install the issue-12 page values on every page `driver` opens; returns the storage key."""
+    import base64
+    import json
+    import secrets
+
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+    values: dict[str, str] = {"storageKey": key}
+    if min_list_serial is not None:
+        values["minListSerial"] = str(min_list_serial)
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": _PAGE_VALUES_SCRIPT % json.dumps(values)}
+    )
+    return key

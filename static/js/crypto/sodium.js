@@ -1,0 +1,41 @@
+// The libsodium.js instance every other module uses, set once by ready().
+
+let sodium = null;
+
+/**
+ * Wait for libsodium and keep it for every other function. Call once, before anything else.
+ * @param {object} [instance] the libsodium.js wrappers object (default: `globalThis.sodium`,
+ *   set by the vendored UMD scripts).
+ * @returns {Promise<object>} the ready libsodium instance
+ */
+export async function ready(instance = globalThis.sodium) {
+  if (!instance || typeof instance !== "object" || !("ready" in instance)) {
+    throw new Error("libsodium.js is not loaded: include the vendored sumo scripts before this module");
+  }
+  await instance.ready;
+  if (typeof instance.crypto_pwhash !== "function") {
+    throw new Error("this libsodium.js build lacks crypto_pwhash: use the sumo build");
+  }
+  sodium = instance;
+  return instance;
+}
+
+/**
+ * True when this browser can seal reports itself at a usable speed. Without WebAssembly
+ * (Tor Browser "Safer") libsodium.js falls back to plain JS, ~400× slower: use the server path.
+ * @returns {boolean}
+ */
+export function browserSealingSupported() {
+  return (
+    typeof WebAssembly === "object" &&
+    typeof WebAssembly.instantiate === "function" &&
+    typeof globalThis.crypto?.getRandomValues === "function" &&
+    typeof Blob === "function" &&
+    typeof Blob.prototype.arrayBuffer === "function"
+  );
+}
+
+export function na() {
+  if (sodium === null) throw new Error("call ready() before using candour-crypto");
+  return sodium;
+}
