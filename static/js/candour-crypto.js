@@ -4,7 +4,7 @@
 // as in the Python reference crypto/ (errors, text, bytes, kdf, strict-json, padding,
 // wordlist, envelope, identity, org, codename, submission, reply), so a page can
 // `import * as c from "./candour-crypto.js"`. Both implementations are checked against
-// tests/vectors/ and against each other (tests/js/, tests/test_js_interop.py).
+// tests/vectors/ and against each other (tests/js/, tests/js/test_js_interop.py).
 //
 // Load order in a page: the vendored libsodium sumo scripts (classic, with integrity), then
 // the page module, whose imports the portal preloads with their hashes (computed from the

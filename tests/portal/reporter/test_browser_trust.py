@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import (
+
+from tests.support.browser_support import (
     OrgInstance,
     file_report_in_browser,
     give_visit_page_values,
@@ -44,8 +45,8 @@ from browser_support import (
     problem_text,
     wait_for,
 )
-from chromium_support import make_chromium
-from recording_proxy import RecordingProxy
+from tests.support.chromium_support import make_chromium
+from tests.support.recording_proxy import RecordingProxy
 
 from crypto.codename import derive_reporter_keys
 from crypto.identity import b64url

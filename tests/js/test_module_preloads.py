@@ -5,7 +5,7 @@ integrity=…>` names it, so a module missing from the list would load unchecked
 is read from the import statements at app start (portal/static_integrity.py); these tests
 pin the reader on tricky syntax, check it against the modules that exist, and check that
 the rendered pages preload exactly that list with the files' hashes. (A real Chromium
-checks the other direction, that nothing else is fetched: tests/test_browser_trust.py.)
+checks the other direction, that nothing else is fetched: tests/portal/reporter/test_browser_trust.py.)
 """
 
 from __future__ import annotations
