@@ -23,19 +23,15 @@ import functools
 import http.server
 import json
 import shutil
-import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.support.common import figure, goal, print_header, ratio, write_result
 
-from support.common import figure, goal, print_header, ratio, write_result  # noqa: E402
-
-from config.defaults import POW_MAX_BITS  # noqa: E402
-from portal.security import SECURITY_HEADERS  # noqa: E402
+from config.defaults import POW_MAX_BITS
+from portal.security import SECURITY_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

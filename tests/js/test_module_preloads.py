@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import REPO_ROOT
+
 from portal.static_integrity import (
     ModuleGraphError,
     imports_of,
@@ -24,7 +26,7 @@ from portal.static_integrity import (
     preload_order,
 )
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = REPO_ROOT / "static"
 PAGES = ("js/report-page.js", "js/followup-page.js", "js/case-page.js")
 
 
