@@ -60,13 +60,25 @@ def b64url(data: bytes) -> str:
 
 
 _B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The low bits of the last character that encode no data, by text length mod 4 (docs/format.md §1.1).
+_B64URL_UNUSED_BITS = {2: 0x0F, 3: 0x03}
 
 
 def unb64url(text: str) -> bytes:
-    text = text.strip()
+    """Decode canonical base64url (docs/format.md §1.1), or raise ValueError.
+
+    Canonical: the URL-safe alphabet only, no padding or white space, no length of 1 mod 4,
+    and the unused low bits of the last character zero, so each byte string has one spelling.
+    """
     # A compiled pattern, not a per-character loop: bundles decode hundreds of thousands of these.
     if not _B64URL_TEXT.fullmatch(text):
         raise ValueError("not base64url")
+    remainder = len(text) % 4
+    if remainder == 1:
+        raise ValueError("not base64url (its length is impossible)")
+    if remainder and _B64URL_ALPHABET.index(text[-1]) & _B64URL_UNUSED_BITS[remainder]:
+        raise ValueError("not canonical base64url (the last character's unused bits are not zero)")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -165,9 +177,24 @@ def generate_reviewer_keys(name: str) -> ReviewerKeys:
     return ReviewerKeys(name=name.strip(), seed=os.urandom(SEED_BYTES))
 
 
+def identity_file_lines(text: str) -> list[str]:
+    """The lines of a `.pub` file that are not blank or comments (docs/format.md §4.2).
+
+    Only LF (optionally after CR) ends a line and only spaces and tabs are trimmed:
+    `str.splitlines()` and `str.strip()` would also split on U+0085, U+2028… and strip
+    U+00A0, which JavaScript's rules do not, so two readers would see different files.
+    """
+    lines = []
+    for line in text.split("\n"):
+        trimmed = line.removesuffix("\r").strip(" \t")
+        if trimmed and not trimmed.startswith("#"):
+            lines.append(trimmed)
+    return lines
+
+
 def parse_public_identity(text: str) -> PublicIdentity:
     """Parse a reviewer's one-line identity and check that it signs itself."""
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = identity_file_lines(text)
     if len(lines) != 1 or not lines[0].startswith(REVIEWER_PREFIX):
         raise IdentityError(
             f"a reviewer's public identity is one line starting with '{REVIEWER_PREFIX}' "
@@ -193,9 +220,23 @@ def parse_public_identity(text: str) -> PublicIdentity:
         VerifyKey(sign_pk).verify(identity.signed_bytes(), identity.signature)
     except (BadSignatureError, CryptoError, ValueError) as exc:
         raise IdentityError("the public identity's self-signature does not verify: it was altered") from exc
+    if not _is_canonical_x25519(box_pk):
+        raise IdentityError(
+            "the public identity's encryption key is not in its canonical form (top bit set, or not below "
+            "2^255 - 19): it was altered; ask its owner for the line again"
+        )
     if _is_low_order(box_pk):
         raise IdentityError("the public identity's encryption key is a weak (low-order) point")
     return identity
+
+
+_X25519_P = 2**255 - 19
+
+
+def _is_canonical_x25519(public_key: bytes) -> bool:
+    # X25519 ignores bit 255 and reduces u mod p, so without this one key would have
+    # several encodings, hence several key ids and fingerprints (docs/format.md §4.1).
+    return int.from_bytes(public_key, "little") < _X25519_P
 
 
 def _is_low_order(public_key: bytes) -> bool:
@@ -252,7 +293,7 @@ def generate_org_keys(name: str) -> OrgKeys:
 
 
 def parse_org_identity(text: str) -> OrgIdentity:
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = identity_file_lines(text)
     if len(lines) != 1 or not lines[0].startswith(ORG_PREFIX):
         raise IdentityError(f"an organisation key is one line starting with '{ORG_PREFIX}'")
     try:

@@ -30,12 +30,16 @@ import unicodedata
 from .errors import TextError
 
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Egyptian hieroglyph format controls: Cf since Unicode 15.0, unassigned (Cn) in Python
+# 3.11's Unicode 14 database, so named here to keep the rule the same as JavaScript's
+# (docs/format.md §1.3).
+LATE_FORMAT_CHARS = range(0x13439, 0x13440)
 LINE_FEED = "\n"
 
 
 def is_forbidden_char(ch: str) -> bool:
     """True when `ch` (one character) is a control, format, separator or surrogate character."""
-    return unicodedata.category(ch) in FORBIDDEN_CATEGORIES
+    return unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ord(ch) in LATE_FORMAT_CHARS
 
 
 def _first_forbidden(text: str, allowed: str = "") -> int | None:

@@ -6,23 +6,10 @@ then its entry here is removed. tests/vectors/test_structures.py marks these xfa
 `python -m tests.vectors.generate_structures --check` names every entry that passes.
 """
 
-_NAME_RULE = (
-    "docs/format.md §1.3: names refuse every character of category Cc, Cf, Zl, Zp, Cs; "
-    "crypto/identity.py _name_bytes refuses only U+0000–U+001F"
-)
-_LINE_RULE = (
-    "docs/format.md §4.2: only LF (optionally after CR) ends a .pub line and only spaces and tabs are "
-    "trimmed; parse_public_identity uses str.splitlines() and str.strip(), which also split on "
-    "U+000B/U+000C/U+001C–U+001E/U+0085/U+2028/U+2029 and strip U+00A0 and others"
-)
 _SEPARATOR_RULE = (
     "docs/format.md §6: codename words are separated only by space, tab, CR, LF and -,.;: after NFKC; "
     "normalise_codename uses str.split(), which also splits on U+000B, U+000C, U+001C–U+001F, U+0085, "
     "U+2028, U+2029"
-)
-_LABEL_RULE = (
-    "docs/format.md §1.3: single-line fields refuse Cc, Cf, Zl, Zp, Cs; crypto/org.py _check_text "
-    "refuses only Cc and Cs"
 )
 _SUBMISSION_TEXT_RULE = (
     "docs/format.md §1.3/§7: report fields and attachment names follow the text rules; "
@@ -47,36 +34,7 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     "keyfile/memlimit-not-kib": (
         "docs/format.md §4.3: memlimit is a multiple of 1,024; load_private_key accepts any value in range"
     ),
-    # §4 identity lines
-    "identity/nbsp-before": _LINE_RULE,
-    "identity/u2028-separator": _LINE_RULE,
-    "identity/vertical-tab-separator": _LINE_RULE,
-    "identity/non-canonical-base64": (
-        "docs/format.md §1.1: base64url is canonical (unused bits zero); crypto.identity.unb64url decodes "
-        "non-canonical text, so two lines name one key (JsonReader.raw checks this; unb64url does not)"
-    ),
-    "identity/name-control-del": _NAME_RULE,
-    "identity/name-control-nel": _NAME_RULE,
-    "identity/name-control-csi": _NAME_RULE,
-    "identity/name-control-lrm": _NAME_RULE,
-    "identity/name-control-rlo": _NAME_RULE,
-    "identity/name-control-fsi": _NAME_RULE,
-    "identity/name-control-bom": _NAME_RULE,
-    "identity/name-control-line-separator": _NAME_RULE,
-    "identity/name-control-paragraph-separator": _NAME_RULE,
-    "identity/name-control-egyptian-format": (
-        _NAME_RULE + "; and U+13439–U+1343F (Cf since Unicode 15.0) are Cn in Python 3.11's Unicode 14 "
-        "database, so a category test alone misses them"
-    ),
-    "identity/box-key-top-bit": (
-        "docs/format.md §4.1: an X25519 key is canonical (bit 255 clear, u < p); parse_public_identity "
-        "accepts bit 255 set, giving a second key id for the same X25519 key"
-    ),
-    "identity/box-key-non-canonical": (
-        "docs/format.md §4.1: u ≥ 2^255 − 19 is refused; parse_public_identity accepts u = p + 9"
-    ),
     # §5 organisation lines and signed lists
-    "org/name-rlo": _NAME_RULE,
     "list/rollback-older-serial": (
         "docs/format.md §5: the no-rollback rule has no public function in crypto/ (the portal applies it "
         "inline in portal/admin/views.py); proposed: crypto.org.check_newer_list(signed, loaded_serial) "
@@ -88,8 +46,6 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
         "docs/format.md §1.2: an integer outside its range is LimitError; crypto/org.py _parse_body raises "
         "FormatError for serial < 1"
     ),
-    "list/display-name-rlo": _LABEL_RULE,
-    "list/display-name-lrm": _LABEL_RULE,
     "list/organisation-leading-space": (
         "docs/format.md §1.3: names and labels with white space at either end are refused; _check_text accepts them"
     ),
@@ -118,10 +74,6 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     "reply/status-name-not-identifier": (
         "docs/format.md §14 (replies): status and outcome names are 1..64 characters of a-z, 0-9 and _ "
         "starting with a letter; parse_statement checks only the length"
-    ),
-    "reply/skipped-seq": (
-        "docs/format.md §8 (reply sequence, team contract): the portal accepts any seq greater than the last "
-        "accepted; check_sequence on this branch still refuses a skip (the kit branch changes it)"
     ),
     "reply/text-carriage-return": _REPLY_TEXT_RULE,
     "reply/text-rlo": _REPLY_TEXT_RULE,
