@@ -53,6 +53,9 @@ MAX_OPSLIMIT = 10
 MAX_MEMLIMIT = 1 << 30
 # A key file is under 1 KiB; anything far larger is not one, and is not read whole.
 MAX_KEY_FILE_BYTES = 64 * 1024
+KEY_FILE_KEYS = ("format", "version", "kind", "name", "public", "kdf", "nonce", "sealed_seed")
+KDF_KEYS = ("alg", "opslimit", "memlimit", "salt")
+SEALED_SEED_BYTES = SecretBox.MACBYTES + SEED_BYTES  # the 16-byte tag, then the 32 encrypted seed bytes
 
 
 def b64url(data: bytes) -> str:
@@ -362,15 +365,20 @@ def _read_key_document(path: Path) -> dict[str, Any]:
         raise KeyFileError(f"{path} cannot be read: {exc.strerror or exc}") from exc
     if len(data) > MAX_KEY_FILE_BYTES:
         raise KeyFileError(f"{path} is not a Candour private key file (it is far too large)")
-    try:
-        document = json.loads(data.decode("utf-8"))
-    # ValueError covers bad UTF-8, bad JSON and integers too long to convert.
-    except (ValueError, RecursionError) as exc:
-        raise KeyFileError(f"{path} is not a Candour private key file") from exc
+    # Read as strictly as every other document (docs/format.md §1.1, §4.3): a duplicate key
+    # would let two readers see two different files, an unknown one hides damage.
+    from .strict_json import JsonReader  # here, not at the top: strict_json imports this module
+
+    document = JsonReader(f"{path} is damaged or is not a Candour private key file", KeyFileError, KeyFileError).loads(
+        data
+    )
     if not isinstance(document, dict) or document.get("format") != KEY_FILE_FORMAT:
         raise KeyFileError(f"{path} is not a Candour private key file (did you give the .pub file?)")
-    if document.get("version") != KEY_FILE_VERSION:
+    if type(document.get("version")) is not int or document["version"] != KEY_FILE_VERSION:  # not 1.0, not true
         raise KeyFileError(f"{path} is key-file version {document.get('version')}; this tool reads version 1")
+    damaged = JsonReader(f"{path} is damaged", KeyFileError, KeyFileError)
+    damaged.obj(document, "the key file", KEY_FILE_KEYS)
+    damaged.obj(document["kdf"], "its 'kdf' settings", KDF_KEYS)
     return document
 
 
@@ -387,10 +395,13 @@ def load_private_key(path: Path, passphrase: str) -> ReviewerKeys | OrgKeys:
         raise KeyFileError(f"{path} is damaged: its salt, nonce or sealed seed is not base64url") from exc
     kind, name = _key_file_text(document, "kind", path), _key_file_text(document, "name", path)
     public_line = _key_file_text(document, "public", path)
-    if kdf.get("alg") != "argon2id13" or not (1 <= opslimit <= MAX_OPSLIMIT and 8192 <= memlimit <= MAX_MEMLIMIT):
+    in_range = 1 <= opslimit <= MAX_OPSLIMIT and 8192 <= memlimit <= MAX_MEMLIMIT and memlimit % 1024 == 0
+    if kdf.get("alg") != "argon2id13" or not in_range:
         raise KeyFileError(f"{path} asks for key-derivation settings this tool refuses")
     if len(salt) != argon2id.SALTBYTES or len(nonce) != SecretBox.NONCE_SIZE:
         raise KeyFileError(f"{path} is damaged: salt or nonce has the wrong length")
+    if len(sealed_seed) != SEALED_SEED_BYTES:
+        raise KeyFileError(f"{path} is damaged: its sealed seed is {len(sealed_seed)} bytes, not {SEALED_SEED_BYTES}")
     box = SecretBox(_passphrase_key(passphrase, salt, opslimit, memlimit))
     try:
         seed = box.decrypt(sealed_seed, nonce)

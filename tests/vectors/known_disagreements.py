@@ -21,19 +21,6 @@ _REPLY_TEXT_RULE = (
 )
 
 KNOWN_DISAGREEMENTS: dict[str, str] = {
-    # §4 key files
-    "keyfile/sealed-seed-short": (
-        "docs/format.md §4.3: sealed_seed is exactly 48 bytes (KeyFileError otherwise); load_private_key "
-        "hands any length to SecretBox.decrypt and reports WrongPassphraseError"
-    ),
-    "keyfile/duplicate-key": (
-        "docs/format.md §4.3: key files are read strictly (no duplicate keys); _read_key_document uses "
-        "json.loads, which keeps the last 'nonce', so the file fails as a wrong passphrase"
-    ),
-    "keyfile/extra-key": ("docs/format.md §4.3: exactly the keys shown; _read_key_document ignores unknown keys"),
-    "keyfile/memlimit-not-kib": (
-        "docs/format.md §4.3: memlimit is a multiple of 1,024; load_private_key accepts any value in range"
-    ),
     # §5 organisation lines and signed lists
     "list/rollback-older-serial": (
         "docs/format.md §5: the no-rollback rule has no public function in crypto/ (the portal applies it "
