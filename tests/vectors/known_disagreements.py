@@ -6,11 +6,6 @@ then its entry here is removed. tests/vectors/test_structures.py marks these xfa
 `python -m tests.vectors.generate_structures --check` names every entry that passes.
 """
 
-_SEPARATOR_RULE = (
-    "docs/format.md §6: codename words are separated only by space, tab, CR, LF and -,.;: after NFKC; "
-    "normalise_codename uses str.split(), which also splits on U+000B, U+000C, U+001C–U+001F, U+0085, "
-    "U+2028, U+2029"
-)
 _SUBMISSION_TEXT_RULE = (
     "docs/format.md §1.3/§7: report fields and attachment names follow the text rules; "
     "crypto/submission.py reads them with JsonReader.text, which checks only length and surrogates"
@@ -36,11 +31,6 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     "list/organisation-leading-space": (
         "docs/format.md §1.3: names and labels with white space at either end are refused; _check_text accepts them"
     ),
-    # §6 codenames
-    "codename/separator-nel": _SEPARATOR_RULE,
-    "codename/separator-info-separator": _SEPARATOR_RULE,
-    "codename/separator-vertical-tab": _SEPARATOR_RULE,
-    "codename/separator-line-separator": _SEPARATOR_RULE,
     # §7 submissions
     "submission/version-2": (
         "docs/format.md §1.2: another version is UnsupportedVersionError; JsonReader.header raises a plain "
