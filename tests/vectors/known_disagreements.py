@@ -16,21 +16,6 @@ _REPLY_TEXT_RULE = (
 )
 
 KNOWN_DISAGREEMENTS: dict[str, str] = {
-    # §5 organisation lines and signed lists
-    "list/rollback-older-serial": (
-        "docs/format.md §5: the no-rollback rule has no public function in crypto/ (the portal applies it "
-        "inline in portal/admin/views.py); proposed: crypto.org.check_newer_list(signed, loaded_serial) "
-        "raising SequenceError"
-    ),
-    "list/rollback-same-serial": "as list/rollback-older-serial: no crypto.org.check_newer_list yet",
-    "list/newer-serial": "as list/rollback-older-serial: no crypto.org.check_newer_list yet",
-    "list/serial-zero": (
-        "docs/format.md §1.2: an integer outside its range is LimitError; crypto/org.py _parse_body raises "
-        "FormatError for serial < 1"
-    ),
-    "list/organisation-leading-space": (
-        "docs/format.md §1.3: names and labels with white space at either end are refused; _check_text accepts them"
-    ),
     # §7 submissions
     "submission/version-2": (
         "docs/format.md §1.2: another version is UnsupportedVersionError; JsonReader.header raises a plain "
