@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from .errors import CandourError, FormatError, LimitError
+from .errors import CandourError, FormatError, LimitError, UnsupportedVersionError
 from .identity import b64url, unb64url
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -65,10 +65,17 @@ class JsonReader:
         what: str,
         error: type[CandourError] = FormatError,
         limit_error: type[CandourError] = LimitError,
+        version_error: type[CandourError] | None = None,
     ) -> None:
         self.what = what
         self.error = error
         self.limit_error = limit_error
+        # docs/format.md §1.2: an integer version this reader does not know is
+        # UnsupportedVersionError, except in the files whose whole content has one error
+        # class (reply files, bundle.json, key files), which pass that class as `error`.
+        if version_error is None:
+            version_error = UnsupportedVersionError if error is FormatError else error
+        self.version_error = version_error
 
     def fail(self, message: str) -> CandourError:
         """The error to raise for a malformed value (the caller raises it)."""
@@ -115,9 +122,13 @@ class JsonReader:
             raise self.fail(f"{where} is not a '{format_name}' document (format is {value.get('format')!r})")
         found = value.get("version")
         versions = version if isinstance(version, tuple) else (version,)
-        if not isinstance(found, int) or isinstance(found, bool) or found not in versions:
-            known = " or ".join(str(v) for v in versions)
-            raise self.fail(f"{where} is version {found!r}; this tool reads version {known}: update the tool")
+        known = " or ".join(str(v) for v in versions)
+        if not isinstance(found, int) or isinstance(found, bool):
+            raise self.fail(f"{where} has version {found!r}, which is not a whole number (this tool reads {known})")
+        if found not in versions:
+            raise self.version_error(
+                f"{self.what}: {where} is version {found}; this tool reads version {known}: update the tool"
+            )
         return found
 
     def text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:

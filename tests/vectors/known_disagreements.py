@@ -17,10 +17,6 @@ _REPLY_TEXT_RULE = (
 
 KNOWN_DISAGREEMENTS: dict[str, str] = {
     # §7 submissions
-    "submission/version-2": (
-        "docs/format.md §1.2: another version is UnsupportedVersionError; JsonReader.header raises a plain "
-        "FormatError for submissions (and replies, bundles, reply files use their own error)"
-    ),
     "submission/category-rlo": _SUBMISSION_TEXT_RULE,
     "submission/what-carriage-return": _SUBMISSION_TEXT_RULE,
     "submission/attachment-name-empty": (
