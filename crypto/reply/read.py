@@ -77,9 +77,9 @@ def parse_statement(statement_bytes: bytes) -> ReplyStatement:
     if document["status"] is not None:
         status_json = reader.obj(document["status"], "'status'", ("status", "outcome", "reason"))
         status = StatusChange(
-            status=reader.text(status_json["status"], "'status.status'", MAX_STATUS_CHARS, non_empty=True),
-            outcome=reader.optional_text(status_json["outcome"], "'status.outcome'", MAX_STATUS_CHARS),
-            reason=reader.text(status_json["reason"], "'status.reason'", MAX_REASON_CHARS),
+            status=reader.name(status_json["status"], "'status.status'", MAX_STATUS_CHARS),
+            outcome=reader.optional_name(status_json["outcome"], "'status.outcome'", MAX_STATUS_CHARS),
+            reason=reader.multiline(status_json["reason"], "'status.reason'", MAX_REASON_CHARS),
         )
         if status.outcome == "":
             raise reader.fail("'status.outcome' is a name or null, not empty")
@@ -211,7 +211,7 @@ def parse_body(body_bytes: bytes) -> ReplyBody:
         case=reader.hex_id(document["case"], "'case'", SUBMISSION_ID_BYTES),
         seq=reader.integer(document["seq"], "'seq'", 1, MAX_SEQ),
         reviewer_key_id=reader.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES),
-        text=reader.text(document["text"], "'text'", MAX_TEXT_CHARS),
+        text=reader.multiline(document["text"], "'text'", MAX_TEXT_CHARS),
     )
 
 
