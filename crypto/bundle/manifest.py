@@ -13,7 +13,7 @@ from ..envelope import (
 from ..errors import BundleError, CandourError, IdentityError
 from ..identity import parse_public_identity
 from ..org import SignedReviewerList, verify_reviewer_list
-from ..reply import MAX_REASON_CHARS, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES
+from ..reply import MAX_REASON_CHARS, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES, parse_statement
 from ..strict_json import JsonReader, dumps_compact
 from ..submission import KIND_FOLLOWUP, KIND_REPORT, ReporterPublic
 from ..workflow import parse_workflow
@@ -97,8 +97,8 @@ def parse_manifest(document: Any, present_members: Iterable[str]) -> BundleManif
             BundleReviewer(
                 key_id=key_id,
                 identity=identity,
-                display_name=r.text(entry["display_name"], f"{where}'s display_name", MAX_DISPLAY_CHARS),
-                role=r.text(entry["role"], f"{where}'s role", MAX_DISPLAY_CHARS),
+                display_name=r.label(entry["display_name"], f"{where}'s display_name", MAX_DISPLAY_CHARS),
+                role=r.label(entry["role"], f"{where}'s role", MAX_DISPLAY_CHARS, allow_empty=True),
                 required=r.boolean(entry["required"], f"{where}'s required"),
             )
         )
@@ -263,9 +263,11 @@ def _parse_case(
         member = claim(item["member"], f"a reply of {where}")
         if not member.startswith(f"cases/{case}/replies/"):
             raise r.fail(f"a reply of {where} is filed under another case ({member})")
+        statement_bytes = r.raw(item["statement"], f"a reply statement of {where}", max_bytes=MAX_STATEMENT_BYTES)
+        _check_reply_member(r, member, statement_bytes, where)
         replies.append(
             BundleReply(
-                statement=r.raw(item["statement"], f"a reply statement of {where}", max_bytes=MAX_STATEMENT_BYTES),
+                statement=statement_bytes,
                 signature=r.raw(item["signature"], f"a reply signature of {where}", byte_count=SIGNATURE_BYTES),
                 member=member,
             )
@@ -285,3 +287,19 @@ def _parse_case(
         submissions=tuple(submissions),
         replies=tuple(replies),
     )
+
+
+def _check_reply_member(r: JsonReader, member: str, statement_bytes: bytes, where: str) -> None:
+    """A reply member is named for its statement: `cases/<case>/replies/<key id>-<seq>.cnd`
+    (docs/format.md §15), so one reply's copy cannot be listed as another's.
+
+    A statement that does not parse is left to the per-reply check, which shows that reply
+    as not verified; its member name cannot be compared with anything.
+    """
+    try:
+        statement = parse_statement(statement_bytes)
+    except CandourError:
+        return
+    expected = f"cases/{statement.case}/replies/{statement.reviewer_key_id.hex()}-{statement.seq}.cnd"
+    if member != expected:
+        raise r.fail(f"a reply of {where} is filed as {member}, but its statement names {expected}")

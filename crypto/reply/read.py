@@ -1,6 +1,6 @@
 """Reading a reply: the statement strictly, its signature and bindings, and either sealed copy."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from nacl import bindings
@@ -176,6 +176,20 @@ def check_reply_binding(statement: ReplyStatement, case_id: str, reporter_reply_
         raise BindingError(
             "the reply is sealed to a different reporter key than this case's: it was made for another reporter "
             "(or the key was swapped)"
+        )
+
+
+def check_recipient(statement: ReplyStatement, case_recipient_key_ids: Iterable[bytes]) -> None:
+    """Check the signer is one of the case's recipients (docs/format.md §8). Raises `BindingError`.
+
+    `case_recipient_key_ids` are the key ids the case's report was sealed to (its part 0
+    header, or the portal's record of it). Without this check a registered reviewer who
+    is not on a case could reply on it.
+    """
+    if statement.reviewer_key_id not in set(case_recipient_key_ids):
+        raise BindingError(
+            f"the reply is signed by reviewer {statement.reviewer_key_id.hex()}, who is not a recipient of case "
+            f"{statement.case}: only the reviewers the report was sealed to can reply on it"
         )
 
 
