@@ -188,3 +188,20 @@ for (const family of BROWSER_FAMILIES) {
     }
   });
 }
+
+// What the browser writes is what every reader accepts (§1.3, §7; crypto.submission.check_fields).
+describe("the sealer writes only what the vectors' readers accept", () => {
+  test("line ends become LF, the category loses its outer white space, a tab is refused", () => {
+    const fields = c.checkFields("report", { category: " Bullying ", what: "one\r\ntwo\rthree" });
+    assert.equal(fields.category, "Bullying");
+    assert.equal(fields.what, "one\ntwo\nthree");
+    assert.throws(() => c.checkFields("report", { what: "a\tb" }), c.FormatError);
+    assert.throws(() => c.checkFields("followup", { message: "x\u202ey" }), c.FormatError);
+  });
+
+  test("a device's file name is made a label", () => {
+    const sealed = { partIndex: 1, plaintextSize: 3, headerHash: new Uint8Array(32) };
+    assert.equal(c.attachmentInfoFromSealed(sealed, " gpj.\u202eexe ", "image/jpeg").name, "gpj.exe");
+    assert.equal(c.attachmentInfoFromSealed(sealed, "\u200e", "").name, "attachment");
+  });
+});
