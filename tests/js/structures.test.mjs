@@ -5,8 +5,11 @@
 // checks them. tests/vectors/test_structures.py runs the same files against crypto/.
 //
 // Families the browser has no reader for are the kit's alone (tests/vectors/README.md):
-// keyfile, submission (the browser seals submissions, it never opens one), replyfile and
-// bundle.
+// keyfile, replyfile and bundle. The browser writes submissions and never opens one, so the
+// submission family checks its writer instead: each accepted manifest is rebuilt byte for
+// byte by buildManifest, and each manifest that breaks a rule a writer can break is refused
+// by it with the vector's error (the other refusals are of bytes a writer cannot produce:
+// duplicate or unknown keys, another version, a broken signature or binding).
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -17,7 +20,14 @@ import { REPO, candour as c, loadSodium } from "./sodium-node.mjs";
 
 const VECTOR_DIR = path.join(REPO, "tests", "vectors");
 const BROWSER_FAMILIES = ["identity", "org", "list", "codename", "stream", "reply"];
-const KIT_ONLY_FAMILIES = ["keyfile", "submission", "replyfile", "bundle"];
+const WRITER_FAMILIES = ["submission"];
+const KIT_ONLY_FAMILIES = ["keyfile", "replyfile", "bundle"];
+// Submission vectors whose manifest breaks a rule the browser's writer checks before signing.
+const WRITER_REFUSES = [
+  "attachment-name-256", "attachment-name-empty", "attachment-name-rlo", "attachment-part-2",
+  "attachment-size-2-34", "attachment-size-negative", "case-uppercase-hex", "category-rlo",
+  "day-not-a-day", "field-100001", "what-empty",
+].map((name) => `submission/${name}`);
 // The errors a vector may name (docs/format.md §12), most specific first is not needed:
 // `specError` walks the prototype chain like tests/vectors/structure_runners.py's spec_error.
 const SPEC_ERRORS = new Set([
@@ -160,7 +170,7 @@ test("every family is either run here or named as the kit's alone", () => {
     .filter((entry) => entry.isDirectory() && fs.readdirSync(path.join(VECTOR_DIR, entry.name)).some((name) => name.endsWith(".json")))
     .map((entry) => entry.name)
     .filter((name) => name !== "primitives");
-  assert.deepEqual(new Set(present), new Set([...BROWSER_FAMILIES, ...KIT_ONLY_FAMILIES]));
+  assert.deepEqual(new Set(present), new Set([...BROWSER_FAMILIES, ...WRITER_FAMILIES, ...KIT_ONLY_FAMILIES]));
 });
 
 test("the matcher can fail", () => {
@@ -188,6 +198,52 @@ for (const family of BROWSER_FAMILIES) {
     }
   });
 }
+
+// The manifest a submission vector signed, rebuilt by the browser's writer from its values.
+function rebuildManifest(given) {
+  const wrapper = JSON.parse(new TextDecoder().decode(c.unb64u(given.part0)));
+  const signed = c.unb64u(wrapper.signed);
+  const manifest = JSON.parse(new TextDecoder().decode(signed));
+  const build = () =>
+    c.buildManifest({
+      submissionId: c.fromHex(manifest.submission.toLowerCase()),
+      kind: manifest.kind,
+      caseId: manifest.case,
+      day: manifest.day,
+      reporter: { replyPublicKey: c.unb64u(manifest.reporter.reply_key), signPublicKey: c.unb64u(manifest.reporter.sign_key) },
+      fields: manifest.fields,
+      attachments: manifest.attachments.map((item) => ({ part: item.part, name: item.name, type: item.type, size: item.size, headerHash: c.unb64u(item.header_hash) })),
+    });
+  return { signed, build };
+}
+
+describe("submission (the browser's writer)", () => {
+  const vectors = load("submission").filter(({ document }) => !("parts" in document.input));
+  for (const { document } of vectors) {
+    if (document.expected.outcome === "accepted") {
+      test(`${document.name}: rebuilt byte for byte`, () => {
+        const { signed, build } = rebuildManifest(document.input);
+        assert.equal(c.toHex(build()), c.toHex(signed));
+      });
+    } else if (WRITER_REFUSES.includes(document.name)) {
+      test(`${document.name}: refused before signing`, () => {
+        const { build } = rebuildManifest(document.input);
+        let error = null;
+        try {
+          build();
+        } catch (caught) {
+          if (!(caught instanceof c.CandourError)) throw caught;
+          error = specError(caught);
+        }
+        assert.equal(error, document.expected.error, document.description);
+      });
+    }
+  }
+  test("every writer-refused name is a committed refused vector", () => {
+    const refused = new Set(vectors.filter((v) => v.document.expected.outcome === "refused").map((v) => v.document.name));
+    assert.deepEqual(WRITER_REFUSES.filter((name) => !refused.has(name)), []);
+  });
+});
 
 // What the browser writes is what every reader accepts (§1.3, §7; crypto.submission.check_fields).
 describe("the sealer writes only what the vectors' readers accept", () => {
