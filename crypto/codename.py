@@ -6,6 +6,7 @@ instance's public salt gives a master key; from it come the login token (the ser
 keeps only a keyed hash of it), the reporter's X25519 reply key and an Ed25519 key.
 """
 
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ ARGON2_MEMLIMIT = argon2id.MEMLIMIT_INTERACTIVE  # 64 MiB
 LABEL_LOGIN = b"candour/v1 login"
 LABEL_REPLY_BOX = b"candour/v1 reporter reply box"
 LABEL_REPORTER_SIGN = b"candour/v1 reporter sign"
+_SEPARATORS = re.compile(r"[ \t\n\r\-,.;:]+")
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,9 @@ def generate_codename() -> str:
 def normalise_codename(text: str) -> str:
     """Accept what a person types: any case, extra spaces, dashes or commas between words."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    for separator in "-,.;:\n\t":
-        folded = folded.replace(separator, " ")
-    typed = folded.split()
+    # Only these separate words (docs/format.md §6): str.split() would also split on
+    # U+000B, U+000C, U+001C–U+001F, U+0085, U+2028…, which JavaScript's \s does not.
+    typed = [word for word in _SEPARATORS.split(folded) if word]
     if len(typed) != CODENAME_WORDS:
         raise CodenameError(f"a codename is {CODENAME_WORDS} words; you entered {len(typed)}. Check it and try again")
     index = word_index()

@@ -53,6 +53,9 @@ MAX_OPSLIMIT = 10
 MAX_MEMLIMIT = 1 << 30
 # A key file is under 1 KiB; anything far larger is not one, and is not read whole.
 MAX_KEY_FILE_BYTES = 64 * 1024
+KEY_FILE_KEYS = ("format", "version", "kind", "name", "public", "kdf", "nonce", "sealed_seed")
+KDF_KEYS = ("alg", "opslimit", "memlimit", "salt")
+SEALED_SEED_BYTES = SecretBox.MACBYTES + SEED_BYTES  # the 16-byte tag, then the 32 encrypted seed bytes
 
 
 def b64url(data: bytes) -> str:
@@ -60,13 +63,25 @@ def b64url(data: bytes) -> str:
 
 
 _B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The low bits of the last character that encode no data, by text length mod 4 (docs/format.md §1.1).
+_B64URL_UNUSED_BITS = {2: 0x0F, 3: 0x03}
 
 
 def unb64url(text: str) -> bytes:
-    text = text.strip()
+    """Decode canonical base64url (docs/format.md §1.1), or raise ValueError.
+
+    Canonical: the URL-safe alphabet only, no padding or white space, no length of 1 mod 4,
+    and the unused low bits of the last character zero, so each byte string has one spelling.
+    """
     # A compiled pattern, not a per-character loop: bundles decode hundreds of thousands of these.
     if not _B64URL_TEXT.fullmatch(text):
         raise ValueError("not base64url")
+    remainder = len(text) % 4
+    if remainder == 1:
+        raise ValueError("not base64url (its length is impossible)")
+    if remainder and _B64URL_ALPHABET.index(text[-1]) & _B64URL_UNUSED_BITS[remainder]:
+        raise ValueError("not canonical base64url (the last character's unused bits are not zero)")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -165,9 +180,24 @@ def generate_reviewer_keys(name: str) -> ReviewerKeys:
     return ReviewerKeys(name=name.strip(), seed=os.urandom(SEED_BYTES))
 
 
+def identity_file_lines(text: str) -> list[str]:
+    """The lines of a `.pub` file that are not blank or comments (docs/format.md §4.2).
+
+    Only LF (optionally after CR) ends a line and only spaces and tabs are trimmed:
+    `str.splitlines()` and `str.strip()` would also split on U+0085, U+2028… and strip
+    U+00A0, which JavaScript's rules do not, so two readers would see different files.
+    """
+    lines = []
+    for line in text.split("\n"):
+        trimmed = line.removesuffix("\r").strip(" \t")
+        if trimmed and not trimmed.startswith("#"):
+            lines.append(trimmed)
+    return lines
+
+
 def parse_public_identity(text: str) -> PublicIdentity:
     """Parse a reviewer's one-line identity and check that it signs itself."""
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = identity_file_lines(text)
     if len(lines) != 1 or not lines[0].startswith(REVIEWER_PREFIX):
         raise IdentityError(
             f"a reviewer's public identity is one line starting with '{REVIEWER_PREFIX}' "
@@ -193,9 +223,23 @@ def parse_public_identity(text: str) -> PublicIdentity:
         VerifyKey(sign_pk).verify(identity.signed_bytes(), identity.signature)
     except (BadSignatureError, CryptoError, ValueError) as exc:
         raise IdentityError("the public identity's self-signature does not verify: it was altered") from exc
+    if not _is_canonical_x25519(box_pk):
+        raise IdentityError(
+            "the public identity's encryption key is not in its canonical form (top bit set, or not below "
+            "2^255 - 19): it was altered; ask its owner for the line again"
+        )
     if _is_low_order(box_pk):
         raise IdentityError("the public identity's encryption key is a weak (low-order) point")
     return identity
+
+
+_X25519_P = 2**255 - 19
+
+
+def _is_canonical_x25519(public_key: bytes) -> bool:
+    # X25519 ignores bit 255 and reduces u mod p, so without this one key would have
+    # several encodings, hence several key ids and fingerprints (docs/format.md §4.1).
+    return int.from_bytes(public_key, "little") < _X25519_P
 
 
 def _is_low_order(public_key: bytes) -> bool:
@@ -252,7 +296,7 @@ def generate_org_keys(name: str) -> OrgKeys:
 
 
 def parse_org_identity(text: str) -> OrgIdentity:
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = identity_file_lines(text)
     if len(lines) != 1 or not lines[0].startswith(ORG_PREFIX):
         raise IdentityError(f"an organisation key is one line starting with '{ORG_PREFIX}'")
     try:
@@ -321,15 +365,20 @@ def _read_key_document(path: Path) -> dict[str, Any]:
         raise KeyFileError(f"{path} cannot be read: {exc.strerror or exc}") from exc
     if len(data) > MAX_KEY_FILE_BYTES:
         raise KeyFileError(f"{path} is not a Candour private key file (it is far too large)")
-    try:
-        document = json.loads(data.decode("utf-8"))
-    # ValueError covers bad UTF-8, bad JSON and integers too long to convert.
-    except (ValueError, RecursionError) as exc:
-        raise KeyFileError(f"{path} is not a Candour private key file") from exc
+    # Read as strictly as every other document (docs/format.md §1.1, §4.3): a duplicate key
+    # would let two readers see two different files, an unknown one hides damage.
+    from .strict_json import JsonReader  # here, not at the top: strict_json imports this module
+
+    document = JsonReader(f"{path} is damaged or is not a Candour private key file", KeyFileError, KeyFileError).loads(
+        data
+    )
     if not isinstance(document, dict) or document.get("format") != KEY_FILE_FORMAT:
         raise KeyFileError(f"{path} is not a Candour private key file (did you give the .pub file?)")
-    if document.get("version") != KEY_FILE_VERSION:
+    if type(document.get("version")) is not int or document["version"] != KEY_FILE_VERSION:  # not 1.0, not true
         raise KeyFileError(f"{path} is key-file version {document.get('version')}; this tool reads version 1")
+    damaged = JsonReader(f"{path} is damaged", KeyFileError, KeyFileError)
+    damaged.obj(document, "the key file", KEY_FILE_KEYS)
+    damaged.obj(document["kdf"], "its 'kdf' settings", KDF_KEYS)
     return document
 
 
@@ -346,10 +395,13 @@ def load_private_key(path: Path, passphrase: str) -> ReviewerKeys | OrgKeys:
         raise KeyFileError(f"{path} is damaged: its salt, nonce or sealed seed is not base64url") from exc
     kind, name = _key_file_text(document, "kind", path), _key_file_text(document, "name", path)
     public_line = _key_file_text(document, "public", path)
-    if kdf.get("alg") != "argon2id13" or not (1 <= opslimit <= MAX_OPSLIMIT and 8192 <= memlimit <= MAX_MEMLIMIT):
+    in_range = 1 <= opslimit <= MAX_OPSLIMIT and 8192 <= memlimit <= MAX_MEMLIMIT and memlimit % 1024 == 0
+    if kdf.get("alg") != "argon2id13" or not in_range:
         raise KeyFileError(f"{path} asks for key-derivation settings this tool refuses")
     if len(salt) != argon2id.SALTBYTES or len(nonce) != SecretBox.NONCE_SIZE:
         raise KeyFileError(f"{path} is damaged: salt or nonce has the wrong length")
+    if len(sealed_seed) != SEALED_SEED_BYTES:
+        raise KeyFileError(f"{path} is damaged: its sealed seed is {len(sealed_seed)} bytes, not {SEALED_SEED_BYTES}")
     box = SecretBox(_passphrase_key(passphrase, salt, opslimit, memlimit))
     try:
         seed = box.decrypt(sealed_seed, nonce)

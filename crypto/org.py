@@ -17,7 +17,7 @@ from typing import Any
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
-from .errors import FormatError, IdentityError, LimitError, SignatureError, UnsupportedVersionError
+from .errors import FormatError, IdentityError, LimitError, SequenceError, SignatureError, UnsupportedVersionError
 from .identity import (
     OrgIdentity,
     OrgKeys,
@@ -27,7 +27,7 @@ from .identity import (
     parse_public_identity,
 )
 from .strict_json import JsonReader
-from .text import is_forbidden_char
+from .text import check_label
 from .wordlist import word_index
 
 LIST_FORMAT = "candour-reviewer-list"
@@ -88,19 +88,16 @@ def normalise_fingerprint(text: str) -> str:
 def _check_text(value: Any, what: str, max_chars: int, *, allow_empty: bool) -> str:
     if not isinstance(value, str):
         raise FormatError(f"the reviewer list's {what} must be text")
-    if not value.strip() and not allow_empty:
-        raise FormatError(f"the reviewer list's {what} is empty")
     if len(value) > max_chars:
         raise LimitError(f"the reviewer list's {what} is longer than {max_chars} characters")
-    # A lone surrogate (from a "\ud800" escape) parses but cannot be written out as UTF-8.
-    if any(unicodedata.category(c) == "Cs" for c in value):
-        raise FormatError(f"the reviewer list's {what} contains an invalid Unicode escape")
-    # The one rule (crypto.text): no control or invisible formatting character in a name or role.
-    if any(is_forbidden_char(c) for c in value):
-        raise FormatError(f"the reviewer list's {what} contains control or invisible formatting characters")
-    if value != value.strip():
-        raise FormatError(f"the reviewer list's {what} starts or ends with white space")
-    return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate (from a "\ud800" escape) parses but cannot be written
+        raise FormatError(f"the reviewer list's {what} contains an invalid Unicode escape") from exc
+    # The one label rule (crypto.text, docs/format.md §1.3): no control or invisible formatting
+    # character, no white space at either end (refused, not stripped: one signed name has one
+    # spelling), not empty unless allowed.
+    return check_label(value, field=f"reviewer list's {what}", max_chars=max_chars, allow_empty=allow_empty)
 
 
 def _check_day(value: Any) -> str:
@@ -138,8 +135,10 @@ def sign_reviewer_list(
     organisation: str | None = None,
 ) -> bytes:
     """Return the signed list file (JSON bytes). `organisation` defaults to the org key's name."""
-    if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
+    if isinstance(serial, bool) or not isinstance(serial, int):
         raise FormatError("the list's serial number must be a whole number, 1 or more")
+    if serial < 1:
+        raise LimitError("the list's serial number must be 1 or more")
     if serial > MAX_SERIAL:
         raise LimitError(f"the list's serial number is at most {MAX_SERIAL} (browsers could not compare it)")
     day = issued_day.isoformat() if isinstance(issued_day, datetime.date) else _check_day(issued_day)
@@ -195,6 +194,22 @@ MAX_LINE_CHARS = 1000
 MAX_SERIAL = 2**53 - 1
 
 
+def check_newer_list(signed: SignedReviewerList, loaded_serial: int) -> None:
+    """The no-rollback rule of docs/format.md §5 for a holder loading a list (the portal, a
+    reporter's browser given `data-min-list-serial`): raise `SequenceError` unless `signed`'s
+    serial is greater than `loaded_serial`, the highest serial loaded before (0 for none).
+
+    Equal is refused too: the same list is not "loaded again". (The casebook, which sees
+    the list in every export rather than loading it, accepts an equal serial:
+    `Casebook.check_list`.)
+    """
+    if signed.serial <= loaded_serial:
+        raise SequenceError(
+            f"this list has serial {signed.serial}, but serial {loaded_serial} is already loaded: "
+            "only a newer list can replace it (an older one could bring back a removed reviewer)"
+        )
+
+
 def is_reviewer_list(document: Any) -> bool:
     return isinstance(document, dict) and document.get("format") == LIST_FORMAT
 
@@ -244,9 +259,8 @@ def verify_reviewer_list(data: bytes, expected_org_fingerprint: str | None = Non
 def _parse_body(org: OrgIdentity, body: bytes, signature: bytes) -> SignedReviewerList:
     content = _BODY_READER.loads(body)
     _BODY_READER.obj(content, "the body", _BODY_KEYS)
-    serial = _BODY_READER.integer(content["serial"], "the serial number", -MAX_SERIAL, MAX_SERIAL)
-    if serial < 1:
-        raise FormatError("the reviewer list's serial number must be a whole number, 1 or more")
+    # Outside 1..2^53 - 1, either way, is LimitError (docs/format.md §1.2).
+    serial = _BODY_READER.integer(content["serial"], "the serial number", 1, MAX_SERIAL)
     organisation = _check_text(content["organisation"], "organisation name", MAX_ORGANISATION_CHARS, allow_empty=False)
     issued = _check_day(content["issued"])
     raw_entries = content["reviewers"]

@@ -16,11 +16,13 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from .errors import CandourError, FormatError, LimitError
+from .errors import CandourError, FormatError, LimitError, TextError, UnsupportedVersionError
 from .identity import b64url, unb64url
+from .text import check_label, check_multiline
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _HEX = re.compile(r"[0-9a-f]+")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def dumps_compact(value: Any) -> bytes:
@@ -65,10 +67,17 @@ class JsonReader:
         what: str,
         error: type[CandourError] = FormatError,
         limit_error: type[CandourError] = LimitError,
+        version_error: type[CandourError] | None = None,
     ) -> None:
         self.what = what
         self.error = error
         self.limit_error = limit_error
+        # docs/format.md §1.2: an integer version this reader does not know is
+        # UnsupportedVersionError, except in the files whose whole content has one error
+        # class (reply files, bundle.json, key files), which pass that class as `error`.
+        if version_error is None:
+            version_error = UnsupportedVersionError if error is FormatError else error
+        self.version_error = version_error
 
     def fail(self, message: str) -> CandourError:
         """The error to raise for a malformed value (the caller raises it)."""
@@ -115,9 +124,13 @@ class JsonReader:
             raise self.fail(f"{where} is not a '{format_name}' document (format is {value.get('format')!r})")
         found = value.get("version")
         versions = version if isinstance(version, tuple) else (version,)
-        if not isinstance(found, int) or isinstance(found, bool) or found not in versions:
-            known = " or ".join(str(v) for v in versions)
-            raise self.fail(f"{where} is version {found!r}; this tool reads version {known}: update the tool")
+        known = " or ".join(str(v) for v in versions)
+        if not isinstance(found, int) or isinstance(found, bool):
+            raise self.fail(f"{where} has version {found!r}, which is not a whole number (this tool reads {known})")
+        if found not in versions:
+            raise self.version_error(
+                f"{self.what}: {where} is version {found}; this tool reads version {known}: update the tool"
+            )
         return found
 
     def text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:
@@ -133,6 +146,39 @@ class JsonReader:
         except UnicodeEncodeError as exc:  # a lone surrogate from a "\ud800" escape
             raise self.fail(f"{where} contains an invalid Unicode escape") from exc
         return value
+
+    def label(self, value: Any, where: str, max_chars: int, *, allow_empty: bool = False) -> str:
+        """A single-line label (docs/format.md §1.3): `text`, then no forbidden character and
+        no white space at either end (refused, never stripped)."""
+        text = self.text(value, where, max_chars, non_empty=not allow_empty)
+        try:
+            return check_label(text, field=where, max_chars=max_chars, allow_empty=allow_empty)
+        except TextError as exc:
+            raise self.fail(str(exc)) from exc
+
+    def multiline(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:
+        """Multi-line text as a reader sees it (docs/format.md §1.3): `text`, with no forbidden
+        character but LF. A CR is refused, CR LF included: writers turn line ends into LF
+        before signing, so a reader never rewrites what was signed."""
+        text = self.text(value, where, max_chars, non_empty=non_empty)
+        if "\r" in text:
+            raise self.fail(f"{where} contains a carriage return (CR); only line feeds (LF) end its lines")
+        try:
+            return check_multiline(text, field=where, max_chars=max_chars)
+        except TextError as exc:
+            raise self.fail(str(exc)) from exc
+
+    def name(self, value: Any, where: str, max_chars: int) -> str:
+        """A workflow identifier (a status or outcome name): 1..`max_chars` characters of
+        a–z, 0–9 and _, starting with a letter (docs/format.md §15, replies)."""
+        text = self.text(value, where, max_chars, non_empty=True)
+        if not _NAME.fullmatch(text):
+            raise self.fail(f"{where} must be a name of a-z, 0-9 and _ starting with a letter, not {text!r}")
+        return text
+
+    def optional_name(self, value: Any, where: str, max_chars: int) -> str | None:
+        """Null, or `name`."""
+        return None if value is None else self.name(value, where, max_chars)
 
     def optional_text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str | None:
         """Null, or `text`."""

@@ -10,13 +10,12 @@ from ..envelope import (
     MAX_STANZAS,
     SUBMISSION_ID_BYTES,
 )
-from ..errors import BundleError, CandourError, IdentityError, TextError
+from ..errors import BundleError, CandourError, IdentityError
 from ..identity import parse_public_identity
 from ..org import SignedReviewerList, verify_reviewer_list
-from ..reply import MAX_REASON_CHARS, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES
+from ..reply import MAX_REASON_CHARS, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES, parse_statement
 from ..strict_json import JsonReader, dumps_compact
 from ..submission import KIND_FOLLOWUP, KIND_REPORT, ReporterPublic
-from ..text import check_label
 from ..workflow import parse_workflow
 from .schema import (
     MANIFEST_FORMAT,
@@ -60,14 +59,6 @@ def _parse_signed_list(r: JsonReader, value: Any) -> tuple[dict[str, Any] | None
         raise r.fail(f"the export's signed reviewer list is not valid: {exc}") from exc
 
 
-def _label(r: JsonReader, value: Any, where: str, *, allow_empty: bool) -> str:
-    # The one text rule (crypto.text): no control or format character, no white space at either end.
-    try:
-        return check_label(value, field=where, max_chars=MAX_DISPLAY_CHARS, allow_empty=allow_empty)
-    except TextError as exc:
-        raise r.fail(str(exc)) from exc
-
-
 def parse_manifest(document: Any, present_members: Iterable[str]) -> BundleManifest:
     r = manifest_json_reader
     if not isinstance(document, dict):
@@ -106,8 +97,8 @@ def parse_manifest(document: Any, present_members: Iterable[str]) -> BundleManif
             BundleReviewer(
                 key_id=key_id,
                 identity=identity,
-                display_name=_label(r, entry["display_name"], f"{where}'s display_name", allow_empty=False),
-                role=_label(r, entry["role"], f"{where}'s role", allow_empty=True),
+                display_name=r.label(entry["display_name"], f"{where}'s display_name", MAX_DISPLAY_CHARS),
+                role=r.label(entry["role"], f"{where}'s role", MAX_DISPLAY_CHARS, allow_empty=True),
                 required=r.boolean(entry["required"], f"{where}'s required"),
             )
         )
@@ -272,9 +263,11 @@ def _parse_case(
         member = claim(item["member"], f"a reply of {where}")
         if not member.startswith(f"cases/{case}/replies/"):
             raise r.fail(f"a reply of {where} is filed under another case ({member})")
+        statement_bytes = r.raw(item["statement"], f"a reply statement of {where}", max_bytes=MAX_STATEMENT_BYTES)
+        _check_reply_member(r, member, statement_bytes, where)
         replies.append(
             BundleReply(
-                statement=r.raw(item["statement"], f"a reply statement of {where}", max_bytes=MAX_STATEMENT_BYTES),
+                statement=statement_bytes,
                 signature=r.raw(item["signature"], f"a reply signature of {where}", byte_count=SIGNATURE_BYTES),
                 member=member,
             )
@@ -294,3 +287,19 @@ def _parse_case(
         submissions=tuple(submissions),
         replies=tuple(replies),
     )
+
+
+def _check_reply_member(r: JsonReader, member: str, statement_bytes: bytes, where: str) -> None:
+    """A reply member is named for its statement: `cases/<case>/replies/<key id>-<seq>.cnd`
+    (docs/format.md §15), so one reply's copy cannot be listed as another's.
+
+    A statement that does not parse is left to the per-reply check, which shows that reply
+    as not verified; its member name cannot be compared with anything.
+    """
+    try:
+        statement = parse_statement(statement_bytes)
+    except CandourError:
+        return
+    expected = f"cases/{statement.case}/replies/{statement.reviewer_key_id.hex()}-{statement.seq}.cnd"
+    if member != expected:
+        raise r.fail(f"a reply of {where} is filed as {member}, but its statement names {expected}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..audit_chain import AuditTrail
-from ..errors import BundleError
+from ..errors import BundleError, UnsupportedVersionError
 from ..identity import PublicIdentity
 from ..org import SignedReviewerList
 from ..strict_json import JsonReader
@@ -39,7 +39,11 @@ MEMBER_NAME = re.compile(
 )
 
 bundle_json_reader = JsonReader("bundle.json", error=BundleError, limit_error=BundleError)
-manifest_json_reader = JsonReader("the bundle's manifest", error=BundleError, limit_error=BundleError)
+# A sealed manifest of another version is UnsupportedVersionError (docs/format.md §1.2), like
+# every sealed or signed structure; the rest of the manifest's failures are BundleError.
+manifest_json_reader = JsonReader(
+    "the bundle's manifest", error=BundleError, limit_error=BundleError, version_error=UnsupportedVersionError
+)
 
 
 # --- what a reader gets ------------------------------------------------------------------

@@ -16,10 +16,16 @@ from .common import CommandError, UsageError, load_reviewer_key_file, printable,
 LIST_CHOICES = ("list", "?")
 
 
+def _as_signed_text(text: str) -> str:
+    """What a message or reason file (or --reason) becomes in the signed reply (docs/format.md
+    §15, replies): CR LF and lone CR read as LF, every trailing LF removed, nothing else changed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+
+
 def _status_from_args(args: argparse.Namespace) -> StatusChange | None:
-    reason = args.reason if args.reason is not None else ""
+    reason = _as_signed_text(args.reason) if args.reason is not None else ""
     if args.reason_file:
-        reason = read_utf8(Path(args.reason_file), "reason").rstrip("\n")
+        reason = _as_signed_text(read_utf8(Path(args.reason_file), "reason"))
     if not args.status:
         if args.outcome or reason:
             raise UsageError("--outcome and --reason go with --status (the status the case moves to)")
@@ -51,7 +57,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
     listing = args.status in LIST_CHOICES
     if not listing and not args.message_file:
         raise UsageError("give the reply's text with --message-file FILE")
-    text = "" if listing else read_utf8(Path(args.message_file), "message").rstrip("\n")
+    text = "" if listing else _as_signed_text(read_utf8(Path(args.message_file), "message"))
     status = None if listing else _status_from_args(args)
     existing = read_reply_file(output) if output.exists() else []
     if not output.parent.is_dir():

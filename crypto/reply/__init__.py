@@ -9,12 +9,13 @@ another.
 
 Who calls what:
 - the reply tool (air-gapped): `make_reply`;
-- the server on upload: `verify_reply_signature`, `check_reply_binding`, `check_sequence`;
+- the server on upload: `verify_reply_signature`, `check_recipient`, `check_reply_binding`, `check_sequence`;
 - the reporter's view: `classify_replies` (the browser code follows the same rules);
 - the case-folder writer: `verify_statement_signature` and `open_reply_for_reviewer`.
 """
 
 from .read import (
+    check_recipient,
     check_reply_binding,
     check_sequence,
     open_reply_for_reporter,
@@ -80,6 +81,7 @@ __all__ = [
     "SignedReply",
     "StatusChange",
     "VerifiedReply",
+    "check_recipient",
     "check_reply_binding",
     "check_sequence",
     "check_status_change",

@@ -1,6 +1,6 @@
 """Reading a reply: the statement strictly, its signature and bindings, and either sealed copy."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from nacl import bindings
@@ -77,9 +77,9 @@ def parse_statement(statement_bytes: bytes) -> ReplyStatement:
     if document["status"] is not None:
         status_json = reader.obj(document["status"], "'status'", ("status", "outcome", "reason"))
         status = StatusChange(
-            status=reader.text(status_json["status"], "'status.status'", MAX_STATUS_CHARS, non_empty=True),
-            outcome=reader.optional_text(status_json["outcome"], "'status.outcome'", MAX_STATUS_CHARS),
-            reason=reader.text(status_json["reason"], "'status.reason'", MAX_REASON_CHARS),
+            status=reader.name(status_json["status"], "'status.status'", MAX_STATUS_CHARS),
+            outcome=reader.optional_name(status_json["outcome"], "'status.outcome'", MAX_STATUS_CHARS),
+            reason=reader.multiline(status_json["reason"], "'status.reason'", MAX_REASON_CHARS),
         )
         if status.outcome == "":
             raise reader.fail("'status.outcome' is a name or null, not empty")
@@ -179,6 +179,20 @@ def check_reply_binding(statement: ReplyStatement, case_id: str, reporter_reply_
         )
 
 
+def check_recipient(statement: ReplyStatement, case_recipient_key_ids: Iterable[bytes]) -> None:
+    """Check the signer is one of the case's recipients (docs/format.md §8). Raises `BindingError`.
+
+    `case_recipient_key_ids` are the key ids the case's report was sealed to (its part 0
+    header, or the portal's record of it). Without this check a registered reviewer who
+    is not on a case could reply on it.
+    """
+    if statement.reviewer_key_id not in set(case_recipient_key_ids):
+        raise BindingError(
+            f"the reply is signed by reviewer {statement.reviewer_key_id.hex()}, who is not a recipient of case "
+            f"{statement.case}: only the reviewers the report was sealed to can reply on it"
+        )
+
+
 def check_sequence(previous_seq_by_reviewer: Mapping[Any, int], statement: ReplyStatement) -> None:
     """Check `statement.seq` is greater than the reviewer's last accepted reply on the case.
 
@@ -211,7 +225,7 @@ def parse_body(body_bytes: bytes) -> ReplyBody:
         case=reader.hex_id(document["case"], "'case'", SUBMISSION_ID_BYTES),
         seq=reader.integer(document["seq"], "'seq'", 1, MAX_SEQ),
         reviewer_key_id=reader.hex_bytes(document["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES),
-        text=reader.text(document["text"], "'text'", MAX_TEXT_CHARS),
+        text=reader.multiline(document["text"], "'text'", MAX_TEXT_CHARS),
     )
 
 

@@ -1,5 +1,6 @@
 """Writing one reply on the air-gapped machine: checks before any cryptography, then seal and sign."""
 
+import re
 from collections.abc import Sequence
 
 from nacl import bindings
@@ -14,6 +15,7 @@ from ..identity import PublicIdentity, ReviewerKeys, b64url
 from ..kdf import hash256
 from ..padding import pad
 from ..strict_json import dumps_compact, is_day, is_hex
+from ..text import check_multiline
 from .schema import (
     BODY_FORMAT,
     BODY_VERSION,
@@ -60,6 +62,25 @@ def check_status_change(status: StatusChange | None) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise FormatError("a status change contains invalid Unicode") from exc
+    for name in (status.status, status.outcome or "a"):
+        if not _NAME.fullmatch(name):
+            raise FormatError(
+                f"a status or outcome name is a-z, 0-9 and _ starting with a letter (the workflow's names), "
+                f"not {name!r}"
+            )
+    check_written_multiline(status.reason, "reason for the status change", MAX_REASON_CHARS)
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def check_written_multiline(text: str, field: str, max_chars: int) -> None:
+    """Refuse, before signing, multi-line text a reader would refuse (docs/format.md §1.3):
+    any forbidden character but LF, a CR included (the caller turns CR LF and lone CR into
+    LF first, as the reply tool does with the files it reads)."""
+    if "\r" in text:
+        raise FormatError(f"the {field} contains a carriage return (CR): turn line ends into LF before signing")
+    check_multiline(text, field=field, max_chars=max_chars)
 
 
 def _check_reply_inputs(
@@ -81,6 +102,7 @@ def _check_reply_inputs(
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise FormatError("the reply's text contains invalid Unicode") from exc
+    check_written_multiline(text, "reply's text", MAX_TEXT_CHARS)
     check_status_change(status)
     if not text and status is None:
         raise FormatError("a reply needs text unless it changes the case's status")

@@ -23,6 +23,7 @@ from .schema import (
     KEY_BYTES,
     KIND_FOLLOWUP,
     KIND_REPORT,
+    LABEL_FIELD,
     MAX_ATTACHMENT_SIZE,
     MAX_ATTACHMENTS,
     MAX_FIELD_CHARS,
@@ -160,8 +161,13 @@ def _parse_manifest(signed: bytes, signature: bytes) -> SubmissionManifest:
     names = FIELDS_BY_KIND[kind]
     fields_json = reader.obj(document["fields"], "'fields'", names)
     fields = {
-        name: reader.text(
-            fields_json[name], f"the field '{name}'", MAX_FIELD_CHARS, non_empty=name == REQUIRED_FIELD[kind]
+        # docs/format.md §1.3/§7: `category` is a label, the other fields multi-line text.
+        name: (
+            reader.label(fields_json[name], f"the field '{name}'", MAX_FIELD_CHARS, allow_empty=True)
+            if name == LABEL_FIELD
+            else reader.multiline(
+                fields_json[name], f"the field '{name}'", MAX_FIELD_CHARS, non_empty=name == REQUIRED_FIELD[kind]
+            )
         )
         for name in names
     }
@@ -175,8 +181,8 @@ def _parse_manifest(signed: bytes, signature: bytes) -> SubmissionManifest:
         attachments.append(
             AttachmentInfo(
                 part=part,
-                name=reader.text(entry["name"], f"{where}'s name", MAX_NAME_CHARS),
-                type=reader.text(entry["type"], f"{where}'s type", MAX_TYPE_CHARS),
+                name=reader.label(entry["name"], f"{where}'s name", MAX_NAME_CHARS),
+                type=reader.label(entry["type"], f"{where}'s type", MAX_TYPE_CHARS, allow_empty=True),
                 size=reader.integer(entry["size"], f"{where}'s size", 0, MAX_ATTACHMENT_SIZE),
                 header_hash=reader.raw(entry["header_hash"], f"{where}'s header_hash", byte_count=HASH_BYTES),
             )

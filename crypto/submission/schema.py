@@ -20,6 +20,7 @@ SIGNATURE_CONTEXT = b"candour/v1 submission\x00"
 KIND_REPORT = "report"
 KIND_FOLLOWUP = "followup"
 REPORT_FIELDS = ("category", "what", "when", "where", "who", "outcome")
+LABEL_FIELD = "category"  # a label (docs/format.md §1.3); the other report fields are multi-line text
 FOLLOWUP_FIELDS = ("message",)
 FIELDS_BY_KIND = {KIND_REPORT: REPORT_FIELDS, KIND_FOLLOWUP: FOLLOWUP_FIELDS}
 REQUIRED_FIELD = {KIND_REPORT: "what", KIND_FOLLOWUP: "message"}

@@ -14,12 +14,14 @@ from ..envelope import (
 from ..errors import FormatError, LimitError
 from ..identity import b64url
 from ..strict_json import dumps_compact, is_day, is_hex
+from ..text import check_label, check_multiline, is_forbidden_char
 from .schema import (
     FIELDS_BY_KIND,
     HASH_BYTES,
     KEY_BYTES,
     KIND_FOLLOWUP,
     KIND_REPORT,
+    LABEL_FIELD,
     MAX_ATTACHMENT_SIZE,
     MAX_ATTACHMENTS,
     MAX_FIELD_CHARS,
@@ -45,13 +47,25 @@ def attachment_info_from_sealed(sealed_part: SealedPart, name: str, type: str) -
     """
     info = AttachmentInfo(
         part=sealed_part.part_index,
-        name=name,
-        type=type,
+        name=device_label(name) or UNNAMED_ATTACHMENT,
+        type=device_label(type),
         size=sealed_part.plaintext_size,
         header_hash=sealed_part.header_hash,
     )
     _check_attachment_info(info)
     return info
+
+
+UNNAMED_ATTACHMENT = "attachment"
+
+
+def device_label(text: str) -> str:
+    """A file name or media type as the device gave it, made a label (docs/format.md §7):
+    forbidden characters and white space at either end removed (a name over the cap is still
+    refused). A name that becomes empty is written as 'attachment' by the caller."""
+    if not isinstance(text, str):
+        return text
+    return "".join(ch for ch in text if not is_forbidden_char(ch)).strip()
 
 
 def _check_attachment_info(info: AttachmentInfo) -> None:
@@ -72,6 +86,8 @@ def _check_attachment_info(info: AttachmentInfo) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise FormatError("an attachment's name or type is not valid Unicode") from exc
+    check_label(info.name, field="attachment's name", max_chars=MAX_NAME_CHARS)
+    check_label(info.type, field="attachment's type", max_chars=MAX_TYPE_CHARS, allow_empty=True)
 
 
 def check_fields(kind: str, fields: Mapping[str, str]) -> dict[str, str]:
@@ -101,6 +117,14 @@ def check_fields(kind: str, fields: Mapping[str, str]) -> dict[str, str]:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise FormatError(f"the field '{name}' is not valid Unicode") from exc
+        # docs/format.md §1.3: the category is a label (white space at its ends removed once);
+        # the other fields are multi-line text, CR LF and lone CR read as LF before signing.
+        # Any other control or formatting character (a tab included) is refused (TextError).
+        if name == LABEL_FIELD:
+            value = check_label(value.strip(), field=f"field '{name}'", max_chars=MAX_FIELD_CHARS, allow_empty=True)
+        else:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+            value = check_multiline(value, field=f"field '{name}'", max_chars=MAX_FIELD_CHARS)
         complete[name] = value
     required = REQUIRED_FIELD[kind]
     if not complete[required]:

@@ -21,7 +21,7 @@ from crypto.bundle import (
     timeline_entry,
 )
 from crypto.envelope import EnvelopeSealer, new_submission_id, seal_bytes
-from crypto.errors import BundleError, NotARecipientError
+from crypto.errors import BundleError, NotARecipientError, UnsupportedVersionError
 from crypto.reply import StatusChange, make_reply, open_reply_for_reviewer, verify_statement_signature
 from crypto.strict_json import dumps_compact
 from crypto.submission import (
@@ -387,7 +387,6 @@ def first_case(manifest):
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda m: m.update(version=3), "version 3"),
         (lambda m: m.update(version=2), "lacks .signed_list."),
         (lambda m: m.update(since=50), "'since'"),
         (lambda m: m.update(until=-1), "'until'"),
@@ -420,6 +419,17 @@ def test_malformed_manifests_are_refused(tmp_path, reviewers, export, mutate, me
     path = tmp_path / "export.zip"
     write_raw_bundle(path, alice, manifest, export["blobs"])
     with pytest.raises(BundleError, match=message):
+        open_bundle(path, alice)
+
+
+def test_manifest_of_another_version_is_unsupported(tmp_path, reviewers, export):
+    # docs/format.md §1.2: a sealed manifest of another version is UnsupportedVersionError, not BundleError.
+    alice = reviewers[0]
+    manifest = json.loads(dumps_compact(manifest_for(alice, export)))
+    manifest["version"] = 3
+    path = tmp_path / "export.zip"
+    write_raw_bundle(path, alice, manifest, export["blobs"])
+    with pytest.raises(UnsupportedVersionError, match="version 3"):
         open_bundle(path, alice)
 
 

@@ -80,6 +80,25 @@ def test_reply_is_sealed_to_the_signed_reply_key_and_numbered(tmp_path, run_cli,
         open_reply_for_reviewer(stored[2], ben.keys)
 
 
+def test_message_and_reason_files_have_their_line_ends_read_as_lf(tmp_path, run_cli, reviewer_kit, reporter, two_cases):
+    # docs/format.md §15 (replies): CR LF and lone CR become LF, every trailing LF goes, nothing else changes.
+    bundle, case_a, _ = two_cases
+    ana = reviewer_kit["ana"]
+    (tmp_path / "windows.txt").write_bytes(b"Thank you.\r\nWe are on it.\rMore soon.\r\n\r\n")
+    (tmp_path / "reason.txt").write_bytes(b"Looking\r\ninto it\r\n")
+    replies = tmp_path / "replies.json"
+    result = run_cli(
+        "reply", "--key", ana.key, "--bundle", bundle, "--case", case_a.case, "--message-file",
+        tmp_path / "windows.txt", "--status", "under_review", "--reason-file", tmp_path / "reason.txt", "-o", replies,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (stored,) = read_reply_file(replies)
+    statement = verify_reply_signature(stored, known(reviewer_kit))
+    assert statement.status == StatusChange("under_review", None, "Looking\ninto it")
+    body = open_reply_for_reporter(stored, reporter.reply_secret_key, reporter.reply_public_key)
+    assert body.text == "Thank you.\nWe are on it.\nMore soon."
+
+
 def test_reply_refuses_a_swapped_reply_key(tmp_path, run_cli, reviewer_kit, reporter):
     ana = reviewer_kit["ana"]
     server_key_holder = derive_reporter_keys(generate_codename(), bytes(16))

@@ -15,7 +15,7 @@ from crypto.errors import (
     PayloadError,
     SignatureError,
 )
-from crypto.identity import b64url
+from crypto.identity import ReviewerKeys, b64url
 from crypto.strict_json import dumps_compact
 from crypto.submission import (
     MAX_ATTACHMENTS,
@@ -25,6 +25,7 @@ from crypto.submission import (
     ReporterPublic,
     attachment_info_from_sealed,
     build_manifest,
+    check_fields,
     open_submission,
     parse_part0,
     seal_submission_text_part,
@@ -521,3 +522,19 @@ def test_sealed_report_is_padded_like_any_short_report(reviewers, reporter):
     _, short = make_submission([alice.public], reporter, fields={"what": "x"})
     _, longer = make_submission([alice.public], reporter, fields={"what": "x" * 5000})
     assert len(short[0]) == len(longer[0])
+
+
+def test_sealer_writes_only_what_readers_accept() -> None:
+    """docs/format.md §1.3/§7: line ends become LF, the category loses its outer white space,
+    other forbidden characters are refused, and a device's file name is made a label."""
+    fields = check_fields("report", {"category": " Bullying ", "what": "one\r\ntwo\rthree"})
+    assert fields["category"] == "Bullying" and fields["what"] == "one\ntwo\nthree"
+    with pytest.raises(FormatError):
+        check_fields("report", {"what": "a\tb"})
+    with pytest.raises(FormatError):
+        check_fields("followup", {"message": "x\u202ey"})
+    sealer = EnvelopeSealer(io.BytesIO(), [ReviewerKeys("Alice", bytes(32)).public], new_submission_id(), 1)
+    sealer.write(b"abc")
+    sealed = sealer.finish()
+    assert attachment_info_from_sealed(sealed, " gpj.\u202eexe ", "image/jpeg").name == "gpj.exe"
+    assert attachment_info_from_sealed(sealed, "\u200e", "").name == "attachment"

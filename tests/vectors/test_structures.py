@@ -3,7 +3,8 @@ in the Python reference, through crypto/'s public API (tests/vectors/structure_r
 
 The vectors are made by tests/vectors/generate_structures.py and committed. Where the
 reference does not yet meet the normative text, the vector is xfail with the reason
-from tests/vectors/known_disagreements.py. The browser code does not run these yet.
+from tests/vectors/known_disagreements.py. The browser code runs the families it has a
+counterpart for in tests/js/structures.test.mjs (tests/vectors/README.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import { CodenameError } from "./errors.js";
 import { na } from "./sodium.js";
 import { ascii } from "./bytes.js";
 import { subkey } from "./kdf.js";
-import { foldTyped, WORD_INDEX } from "./wordlist.js";
+import { WORD_INDEX } from "./wordlist.js";
 
 export const CODENAME_WORDS = 8;
 const INSTANCE_SALT_BYTES = 16;
@@ -26,7 +26,8 @@ export function generateCodename() {
  * @throws {CodenameError}
  */
 export function normaliseCodename(text) {
-  const typed = foldTyped(text);
+  // §6: only space, tab, LF, CR and -,.;: separate words (not everything Python's split() or \s does).
+  const typed = text.normalize("NFKC").toLowerCase().split(/[ \t\n\r\-,.;:]+/).filter((word) => word !== "");
   if (typed.length !== CODENAME_WORDS) {
     throw new CodenameError(`a codename is ${CODENAME_WORDS} words; you entered ${typed.length}. Check it and try again`);
   }

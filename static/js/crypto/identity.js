@@ -2,8 +2,8 @@
 
 import { IdentityError } from "./errors.js";
 import { na } from "./sodium.js";
-import { pySplitLines, pyStrip } from "./text.js";
-import { ascii, b64u, concatBytes, strictDecoder, toHex, unb64uPython, utf8 } from "./bytes.js";
+import { isForbiddenChar, pyStrip } from "./text.js";
+import { ascii, b64u, concatBytes, strictDecoder, toHex, unb64u, utf8 } from "./bytes.js";
 import { hash256, subkey } from "./kdf.js";
 import { bitsToWords } from "./wordlist.js";
 import { KEY_ID_BYTES } from "./envelope.js";
@@ -22,7 +22,7 @@ function nameBytes(name) {
   const encoded = utf8(pyStrip(name));
   if (!encoded.length) throw new IdentityError("a key needs a name (for example the reviewer's own name)");
   if (encoded.length > MAX_NAME_BYTES) throw new IdentityError(`a key's name is at most ${MAX_NAME_BYTES} bytes of UTF-8`);
-  if ([...name].some((c) => c.codePointAt(0) < 32)) throw new IdentityError("a key's name cannot contain control characters");
+  if ([...name].some(isForbiddenChar)) throw new IdentityError("a key's name cannot contain control characters (nor invisible formatting ones)");
   return encoded;
 }
 
@@ -35,12 +35,39 @@ function refusePaddedName(name, what) {
         "it was altered; ask its owner for the line again",
     );
   }
+  if ([...name].some(isForbiddenChar)) {
+    throw new IdentityError(
+      `the name in the ${what} contains a control or invisible formatting character, which no key made by ` +
+        "the kit has: ask its owner for the line again",
+    );
+  }
 }
 
+// A .pub file's lines (§4.2, crypto.identity.identity_file_lines): only LF (optionally after
+// CR) ends a line and only spaces and tabs are trimmed; blank lines and # comments are skipped.
 function publicLines(text) {
-  return pySplitLines(text)
-    .filter((line) => pyStrip(line) !== "" && !pyStrip(line).startsWith("#"))
-    .map(pyStrip);
+  return text
+    .split("\n")
+    .map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line).replace(/^[ \t]+|[ \t]+$/g, ""))
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+// Canonical base64url only (§1.1): one spelling per byte string, so one key has one line.
+function decodeLine(text) {
+  try {
+    return unb64u(text);
+  } catch {
+    return null;
+  }
+}
+
+// X25519 ignores bit 255 and reduces u mod p: only u < 2^255 - 19 (bit 255 clear) is a
+// canonical encoding (§4.1, crypto.identity._is_canonical_x25519).
+function isCanonicalX25519(publicKey) {
+  if (publicKey[31] & 0x80) return false;
+  if (publicKey[31] !== 0x7f) return true;
+  for (let i = 30; i >= 1; i -= 1) if (publicKey[i] !== 0xff) return true;
+  return publicKey[0] < 0xed;
 }
 
 export function verifySignature(signature, message, publicKey) {
@@ -95,7 +122,7 @@ export function parsePublicIdentity(text) {
   if (lines.length !== 1 || !lines[0].startsWith(REVIEWER_PREFIX)) {
     throw new IdentityError(`a reviewer's public identity is one line starting with '${REVIEWER_PREFIX}'`);
   }
-  const blob = unb64uPython(lines[0].slice(REVIEWER_PREFIX.length));
+  const blob = decodeLine(lines[0].slice(REVIEWER_PREFIX.length));
   if (blob === null) throw new IdentityError("the public identity is damaged (not valid base64url): copy it again");
   if (blob.length < 32 + 32 + 1 + 1 + 64) throw new IdentityError("the public identity is too short: copy the whole line again");
   const nameEnd = 65 + blob[64];
@@ -114,6 +141,9 @@ export function parsePublicIdentity(text) {
   const signed = concatBytes(IDENTITY_CONTEXT, boxPublicKey, signPublicKey, Uint8Array.of(encoded.length), encoded);
   if (!verifySignature(signature, signed, signPublicKey)) {
     throw new IdentityError("the public identity's self-signature does not verify: it was altered");
+  }
+  if (!isCanonicalX25519(boxPublicKey)) {
+    throw new IdentityError("the public identity's encryption key is not in its canonical form (top bit set, or not below 2^255 - 19): it was altered");
   }
   if (isLowOrder(boxPublicKey)) throw new IdentityError("the public identity's encryption key is a weak (low-order) point");
   return makeReviewerIdentity(name, boxPublicKey, signPublicKey, signature);
@@ -135,6 +165,23 @@ export function reviewerKeysFromSeed(name, seed) {
 }
 
 /**
+ * The organisation's keys from its 32-byte seed (§5: Ed25519 from the seed directly, no
+ * subkey): for tests and the vectors; the organisation's seed never reaches a browser.
+ */
+export function orgKeysFromSeed(name, seed) {
+  const s = na();
+  const signing = s.crypto_sign_seed_keypair(seed);
+  const encoded = nameBytes(name);
+  const signature = s.crypto_sign_detached(concatBytes(ORG_CONTEXT, signing.publicKey, Uint8Array.of(encoded.length), encoded), signing.privateKey);
+  return {
+    name,
+    signPublicKey: signing.publicKey,
+    fingerprint: bitsToWords(hash256(concatBytes(ORG_DIGEST_CONTEXT, signing.publicKey)), FINGERPRINT_WORDS),
+    line: ORG_PREFIX + b64u(concatBytes(signing.publicKey, Uint8Array.of(encoded.length), encoded, signature)),
+  };
+}
+
+/**
  * Parse a `candour-org-1:` line and check its self-signature.
  * @returns {{name: string, signPublicKey: Uint8Array, signature: Uint8Array, fingerprint: string, line: string}}
  * @throws {IdentityError}
@@ -144,7 +191,7 @@ export function parseOrgIdentity(text) {
   if (lines.length !== 1 || !lines[0].startsWith(ORG_PREFIX)) {
     throw new IdentityError(`an organisation key is one line starting with '${ORG_PREFIX}'`);
   }
-  const blob = unb64uPython(lines[0].slice(ORG_PREFIX.length));
+  const blob = decodeLine(lines[0].slice(ORG_PREFIX.length));
   if (blob === null) throw new IdentityError("the organisation key is damaged (not valid base64url)");
   if (blob.length < 32 + 1 + 1 + 64 || blob.length !== 33 + blob[32] + 64) {
     throw new IdentityError("the organisation key has the wrong length: copy the whole line again");

@@ -1,6 +1,6 @@
 // The organisation-signed reviewer list (§5, crypto/org.py).
 
-import { FormatError, IdentityError, LimitError, SignatureError, UnsupportedVersionError } from "./errors.js";
+import { FormatError, IdentityError, LimitError, SequenceError, SignatureError, UnsupportedVersionError } from "./errors.js";
 import { checkLabel, codePointLength, isWellFormed, pyStrip } from "./text.js";
 import { ascii, concatBytes, isDay } from "./bytes.js";
 import { isJsonInteger, JsonReader } from "./strict-json.js";
@@ -76,8 +76,8 @@ export function verifyReviewerList(data, expectedOrgFingerprint = null) {
 function parseListBody(org, body) {
   const content = BODY_READER.loads(body);
   BODY_READER.obj(content, "the body", BODY_KEYS);
-  const serial = BODY_READER.integer(content.get("serial"), "the serial number", -MAX_SERIAL, MAX_SERIAL);
-  if (serial < 1) throw new FormatError("the reviewer list's serial number must be a whole number, 1 or more");
+  // Outside 1..2^53 - 1, either way, is LimitError (§1.2).
+  const serial = BODY_READER.integer(content.get("serial"), "the serial number", 1, MAX_SERIAL);
   const organisation = listText(content.get("organisation"), "organisation name", MAX_ORGANISATION_CHARS, false);
   const issued = content.get("issued");
   if (!isDay(issued)) throw new FormatError("the reviewer list's issue day is not a YYYY-MM-DD date");
@@ -108,6 +108,19 @@ function parseListBody(org, body) {
     seen.set(entry.keyIdHex, entry.displayName);
   }
   return { org, organisation, serial: Number(serial), issued, reviewers: entries, body };
+}
+
+/**
+ * The no-rollback rule of §5 for a holder that loads lists (crypto.org.check_newer_list):
+ * refuse a list whose serial is not greater than `loadedSerial`, the highest loaded before.
+ * (A reporter's page checks `list.serial >= data-min-list-serial` instead: the list it is
+ * served is the one the portal loaded, so an equal serial is the expected one there.)
+ * @throws {SequenceError}
+ */
+export function checkNewerList(list, loadedSerial) {
+  if (list.serial <= loadedSerial) {
+    throw new SequenceError(`this list has serial ${list.serial}, but serial ${loadedSerial} is already loaded: only a newer list can replace it`);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Replies as the reporter reads them (§8, crypto/reply.py).
 
-import { BindingError, CandourError, FormatError, LimitError, NotARecipientError, SignatureError } from "./errors.js";
+import { BindingError, CandourError, FormatError, LimitError, NotARecipientError, SequenceError, SignatureError, TextError } from "./errors.js";
+import { checkMultiline } from "./text.js";
 import { na } from "./sodium.js";
 import { ascii, bytesEqual, concatBytes, toHex } from "./bytes.js";
 import { hash256 } from "./kdf.js";
@@ -25,6 +26,24 @@ const STATEMENT_VERSIONS = [1, 2];
 const statementJson = new JsonReader("the reply's statement");
 const bodyJson = new JsonReader("the reply's text");
 
+// Status and outcome names are the workflow's identifiers (§15, crypto.strict_json.JsonReader.name).
+function workflowName(r, text, where) {
+  if (!/^[a-z][a-z0-9_]*$/.test(text)) throw r.fail(`${where} must be a name of a-z, 0-9 and _ starting with a letter, not '${text}'`);
+  return text;
+}
+
+// Multi-line text as a reader sees it (§1.3, JsonReader.multiline): LF only among the
+// forbidden characters; a CR is refused (writers turn line ends into LF before signing).
+function multiline(r, text, where) {
+  if (text.includes("\r")) throw r.fail(`${where} contains a carriage return (CR); only line feeds (LF) end its lines`);
+  try {
+    return checkMultiline(text, { field: where, maxChars: Infinity });
+  } catch (error) {
+    if (error instanceof TextError) throw r.fail(error.message);
+    throw error;
+  }
+}
+
 /**
  * Parse a reply statement strictly (no signature check). @param {Uint8Array} statementBytes
  * @throws {FormatError|LimitError}
@@ -40,10 +59,11 @@ export function parseStatement(statementBytes) {
   let status = null;
   if (document.get("status") !== null) {
     const json = r.obj(document.get("status"), "'status'", ["status", "outcome", "reason"]);
+    const outcome = r.optionalText(json.get("outcome"), "'status.outcome'", MAX_STATUS_CHARS);
     status = {
-      status: r.text(json.get("status"), "'status.status'", MAX_STATUS_CHARS, true),
-      outcome: r.optionalText(json.get("outcome"), "'status.outcome'", MAX_STATUS_CHARS),
-      reason: r.text(json.get("reason"), "'status.reason'", MAX_REASON_CHARS),
+      status: workflowName(r, r.text(json.get("status"), "'status.status'", MAX_STATUS_CHARS, true), "'status.status'"),
+      outcome: outcome === null || outcome === "" ? outcome : workflowName(r, outcome, "'status.outcome'"),
+      reason: multiline(r, r.text(json.get("reason"), "'status.reason'", MAX_REASON_CHARS), "'status.reason'"),
     };
     if (status.outcome === "") throw r.fail("'status.outcome' is a name or null, not empty");
   }
@@ -72,7 +92,7 @@ export function parseReplyBody(bodyBytes) {
     case: r.hexId(document.get("case"), "'case'", SUBMISSION_ID_BYTES),
     seq: r.integer(document.get("seq"), "'seq'", 1, MAX_SEQ),
     reviewerKeyId: r.hexBytes(document.get("reviewer_key_id"), "'reviewer_key_id'", KEY_ID_BYTES),
-    text: r.text(document.get("text"), "'text'", MAX_TEXT_CHARS),
+    text: multiline(r, r.text(document.get("text"), "'text'", MAX_TEXT_CHARS), "'text'"),
   };
 }
 
@@ -108,6 +128,32 @@ export function checkReplyBinding(statement, caseId, reporterReplyKey) {
   if (statement.case !== caseId) throw new BindingError(`the reply is for case ${statement.case}, not for case ${caseId}`);
   if (!bytesEqual(statement.reporterReplyKey, reporterReplyKey)) {
     throw new BindingError("the reply is sealed to a different reporter key than this case's: it was made for another reporter (or the key was swapped)");
+  }
+}
+
+/**
+ * The signer is one of the case's recipients (crypto.reply.check_recipient, §8).
+ * @param {Iterable<string>} caseRecipientKeyIds key ids (hex) the report was sealed to
+ * @throws {BindingError}
+ */
+export function checkRecipient(statement, caseRecipientKeyIds) {
+  const keyHex = toHex(statement.reviewerKeyId);
+  if (!new Set(caseRecipientKeyIds).has(keyHex)) {
+    throw new BindingError(`the reply is signed by reviewer ${keyHex}, who is not a recipient of case ${statement.case}: only the reviewers the report was sealed to can reply on it`);
+  }
+}
+
+/**
+ * `statement.seq` is greater than the reviewer's last accepted reply on the case
+ * (crypto.reply.check_sequence, §8): equal or lower is a replay; a skip is accepted.
+ * @param {Map<string, number>} previousSeqByReviewer key id (hex) → last accepted seq
+ * @throws {SequenceError}
+ */
+export function checkSequence(previousSeqByReviewer, statement) {
+  const keyHex = toHex(statement.reviewerKeyId);
+  const last = previousSeqByReviewer.get(keyHex) ?? 0;
+  if (statement.seq <= last) {
+    throw new SequenceError(`reply ${statement.seq} from ${keyHex} is not newer than the last accepted (${last}): it is a replay or an old reply`);
   }
 }
 

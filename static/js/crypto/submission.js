@@ -2,7 +2,7 @@
 
 import { FormatError, LimitError } from "./errors.js";
 import { na } from "./sodium.js";
-import { codePointLength, isWellFormed } from "./text.js";
+import { checkLabel, checkMultiline, codePointLength, isForbiddenChar, isWellFormed, pyStrip } from "./text.js";
 import { ascii, b64u, concatBytes, isDay, isHex, toHex, utcDay } from "./bytes.js";
 import { dumpsCompact } from "./strict-json.js";
 import { MAX_PADDED_PART_SIZE, MAX_PARTS, newSubmissionId, SUBMISSION_ID_BYTES } from "./envelope.js";
@@ -10,6 +10,7 @@ import { EnvelopeSealer, sealFile } from "./envelope-seal.js";
 
 const SUBMISSION_CONTEXT = ascii("candour/v1 submission\0");
 const REPORT_FIELDS = ["category", "what", "when", "where", "who", "outcome"];
+const LABEL_FIELD = "category"; // a label (§1.3); the other report fields are multi-line text
 const FIELDS_BY_KIND = { report: REPORT_FIELDS, followup: ["message"] };
 const REQUIRED_FIELD = { report: "what", followup: "message" };
 export const MAX_FIELD_CHARS = 100000;
@@ -35,7 +36,12 @@ export function checkFields(kind, fields) {
     const length = codePointLength(value);
     if (length > MAX_FIELD_CHARS) throw new LimitError(`the field '${name}' has ${length} characters; at most ${MAX_FIELD_CHARS} are allowed`);
     if (!isWellFormed(value)) throw new FormatError(`the field '${name}' is not valid Unicode`);
-    complete[name] = value;
+    // §1.3 (crypto.submission.check_fields): the category is a label (white space at its ends
+    // removed once); the other fields are multi-line text, CR LF and lone CR read as LF before
+    // signing. Any other control or formatting character (a tab included) is refused.
+    complete[name] = name === LABEL_FIELD
+      ? checkLabel(pyStrip(value), { field: `field '${name}'`, maxChars: MAX_FIELD_CHARS, allowEmpty: true })
+      : checkMultiline(value.replaceAll("\r\n", "\n").replaceAll("\r", "\n"), { field: `field '${name}'`, maxChars: MAX_FIELD_CHARS });
   }
   if (complete[REQUIRED_FIELD[kind]] === "") throw new FormatError(`a ${kind} needs its '${REQUIRED_FIELD[kind]}' field filled in`);
   return complete;
@@ -53,6 +59,15 @@ function checkAttachmentInfo(info) {
   }
   if (!(info.headerHash instanceof Uint8Array) || info.headerHash.length !== 32) throw new FormatError("an attachment's header hash must be 32 bytes");
   if (!isWellFormed(info.name) || !isWellFormed(info.type)) throw new FormatError("an attachment's name or type is not valid Unicode");
+  checkLabel(info.name, { field: "attachment's name", maxChars: MAX_ATTACHMENT_NAME_CHARS });
+  checkLabel(info.type, { field: "attachment's type", maxChars: MAX_ATTACHMENT_TYPE_CHARS, allowEmpty: true });
+}
+
+// A file name or media type as the device gave it, made a label (§7, crypto.submission.seal.device_label):
+// forbidden characters and white space at either end removed; a name left empty becomes "attachment".
+function deviceLabel(text) {
+  if (typeof text !== "string") return text;
+  return pyStrip([...text].filter((ch) => !isForbiddenChar(ch)).join(""));
 }
 
 /**
@@ -61,7 +76,13 @@ function checkAttachmentInfo(info) {
  * @param {string} name the file's name on the device @param {string} type its media type
  */
 export function attachmentInfoFromSealed(sealedPart, name, type) {
-  const info = { part: sealedPart.partIndex, name, type, size: sealedPart.plaintextSize, headerHash: sealedPart.headerHash };
+  const info = {
+    part: sealedPart.partIndex,
+    name: deviceLabel(name) || "attachment",
+    type: deviceLabel(type),
+    size: sealedPart.plaintextSize,
+    headerHash: sealedPart.headerHash,
+  };
   checkAttachmentInfo(info);
   return info;
 }
