@@ -765,6 +765,9 @@ def build_parser() -> argparse.ArgumentParser:
     org_sign.add_argument("-o", "--output", required=True, metavar="LIST.json")
     org_sign.add_argument("--force", action="store_true", help="replace the output file if it exists")
     org_sign.set_defaults(handler=cmd_org_sign)
+    from .desk.command import add_desk_command  # the Desk (crypto/desk): Textual loads only when it starts
+
+    add_desk_command(commands)
     return parser
 
 

@@ -1,0 +1,575 @@
+"""An unlocked Desk: every case decrypted into memory only, and the replies being written.
+
+A `Session` holds the reviewer's keys, the decrypted cases and the state (drafts,
+outbox, pins) for as long as the Desk is unlocked; `lock()` drops all of it and removes
+temporary copies. Nothing here writes plaintext: exports are stored as they came,
+attachments are verified without being kept (`verify_only_sinks`) and decrypted again,
+streamed, only when the reviewer opens or saves one (crypto/desk/tempcopies.py).
+"""
+
+import datetime
+import gc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..bundle import Bundle, BundleCase, BundleSubmission, open_bundle
+from ..errors import CandourError, NotARecipientError
+from ..identity import PublicIdentity, ReviewerKeys, load_private_key
+from ..reply import (
+    SignedReply,
+    StatusChange,
+    check_reply_binding,
+    make_reply,
+    open_reply_for_reviewer,
+    verify_statement_signature,
+)
+from ..replyfile import parse_reply_file, reply_file_bytes, write_reply_file
+from ..submission import AttachmentInfo, OpenedSubmission, ReporterPublic, open_submission, verify_only_sinks
+from . import trust
+from .tempcopies import FileSink, TempCopies
+from .vault import Vault, default_data_dir
+from .workflow import Workflow, workflow_from_manifest
+
+REPORT_FIELDS = (("category", "Category"), ("what", "What happened"), ("when", "When"), ("where", "Where"),
+                 ("who", "Who was involved"), ("outcome", "What the reporter would like to happen"))  # fmt: skip
+
+
+class UnlockError(CandourError):
+    """The key could not be unlocked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    submission_id: str
+    part: int
+    name: str
+    type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Followup:
+    day: str
+    text: str | None
+    attachments: tuple[Attachment, ...]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyItem:
+    seq: int | None
+    day: str | None
+    signer: str
+    key_id: str
+    verified: bool
+    verification: str
+    text: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    day: str
+    status: str
+    outcome: str | None
+    reason: str
+    verification: str
+    verified: bool
+
+
+@dataclass
+class DeskCase:
+    case_id: str
+    created: str
+    status: str
+    outcome: str | None
+    acknowledge_by: str | None
+    feedback_by: str | None
+    fields: dict[str, str]
+    attachments: tuple[Attachment, ...]
+    followups: tuple[Followup, ...]
+    replies: tuple[ReplyItem, ...]
+    timeline: tuple[TimelineItem, ...]
+    warnings: tuple[str, ...]
+    export_name: str
+    submissions: dict[str, BundleSubmission]
+    reply_key: bytes
+    sealed_to: tuple[bytes, ...]
+    search_text: str
+    my_seqs: tuple[int, ...] = ()
+
+    @property
+    def short_id(self) -> str:
+        return self.case_id[:8]
+
+    @property
+    def category(self) -> str:
+        return self.fields.get("category", "")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    overdue_days: int
+    label: str
+    sort_key: tuple[int, str]
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    unreadable: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def case_deadline(case: DeskCase, today: datetime.date, workflow: Workflow) -> Deadline:
+    """The next deadline from the export's dates (the portal's rule): overdue first, most overdue first.
+
+    Acknowledgement is due while the case is still new; feedback while it is not closed.
+    When crypto/deadlines.py lands, this becomes a call to its `case_deadlines`.
+    """
+    if case.status == workflow.final:
+        return Deadline(0, "closed", (3, ""))
+    due: list[tuple[str, str]] = []
+    if workflow.is_new(case.status) and case.acknowledge_by:
+        due.append((case.acknowledge_by, "acknowledge"))
+    if case.feedback_by:
+        due.append((case.feedback_by, "feedback"))
+    if not due:
+        return Deadline(0, "no deadline given", (2, ""))
+    day, what = min(due)
+    late = (today - datetime.date.fromisoformat(day)).days
+    if late > 0:
+        return Deadline(late, f"{what} OVERDUE by {late} day{'s' if late != 1 else ''}", (0, f"{-late:08d}"))
+    return Deadline(0, f"{what} by {day}", (1, day))
+
+
+def unlock(key_path: Path, passphrase: str, data_dir: Path | None = None) -> "Session":
+    if not key_path.is_file():
+        raise UnlockError(f"there is no key file at {key_path}")
+    keys = load_private_key(key_path, passphrase)
+    if not isinstance(keys, ReviewerKeys):
+        raise UnlockError(f"{key_path.name} is an organisation key; choose your reviewer key (.key)")
+    session = Session(keys, Vault(data_dir or default_data_dir(key_path), keys))
+    session.load_stored()
+    return session
+
+
+class Session:
+    """Everything the unlocked Desk knows. State: keys, decrypted cases, the Desk's state."""
+
+    def __init__(self, keys: ReviewerKeys, vault: Vault, today: datetime.date | None = None) -> None:
+        self.keys: ReviewerKeys | None = keys
+        self.vault = vault
+        self.today = today or datetime.datetime.now(datetime.UTC).date()
+        self.state: dict[str, Any] = vault.load_state()
+        self.cases: dict[str, DeskCase] = {}
+        self.known: dict[bytes, PublicIdentity] = {}
+        self.names: dict[bytes, str] = {}
+        self.workflow = workflow_from_manifest(None)
+        self.list_mode = trust.UNSIGNED_LIST_MODE
+        self.warnings: list[str] = []
+        self.temp = TempCopies()
+        self._bundles: dict[str, Bundle] = {}
+
+    # --- keys and lock ---------------------------------------------------------------------
+
+    def _keys(self) -> ReviewerKeys:
+        if self.keys is None:
+            raise UnlockError("the Desk is locked")
+        return self.keys
+
+    def lock(self) -> None:
+        """Forget every decrypted byte this session holds and remove temporary copies."""
+        self.temp.remove_all()
+        for bundle in self._bundles.values():
+            bundle.close()
+        self._bundles.clear()
+        self.cases.clear()
+        self.warnings.clear()
+        self.state = {}
+        self.keys = None
+        gc.collect()
+
+    # --- importing ---------------------------------------------------------------------------
+
+    def _bundle(self, name: str) -> Bundle:
+        if name not in self._bundles:
+            self._bundles[name] = open_bundle(self.vault.export_path(name), self._keys())
+        return self._bundles[name]
+
+    def load_stored(self) -> ImportSummary:
+        total = ImportSummary()
+        for name in list(self.state["exports"]):
+            summary = self._read_export(name)
+            total.added += summary.added
+            total.updated += summary.updated
+            total.unreadable += summary.unreadable
+        self.warnings = sorted(set(self.warnings))
+        return total
+
+    def import_file(self, path: Path) -> ImportSummary:
+        """Add an export: stored as it came, its cases read into memory. Importing it again changes nothing."""
+        keys = self._keys()
+        with open_bundle(path, keys) as check:
+            if check.reviewer_key_id != keys.key_id:
+                raise CandourError("this export was made for another reviewer's key")
+        name, _ = self.vault.store_export(path)
+        if name in self.state["exports"]:
+            return ImportSummary(warnings=["This export was imported before; nothing changed."])
+        summary = self._read_export(name)
+        self.state["exports"].append(name)
+        self.save()
+        self.warnings = sorted(set(self.warnings + summary.warnings))
+        return summary
+
+    def _read_export(self, name: str) -> ImportSummary:
+        keys = self._keys()
+        bundle = self._bundle(name)
+        summary = ImportSummary()
+        self.known.update(bundle.known_reviewers())
+        self.names.update({r.key_id: f"{r.display_name} ({r.identity.name})" for r in bundle.reviewers})
+        manifest_workflow = getattr(bundle, "workflow", None)
+        if manifest_workflow:
+            self.workflow = workflow_from_manifest(manifest_workflow)
+        for case in bundle:
+            try:
+                read = self._read_case(bundle, name, case, keys)
+            except CandourError as exc:
+                summary.unreadable += 1
+                summary.warnings.append(f"Case {case.case[:8]} could not be read: {exc}")
+                continue
+            if read is None:
+                continue
+            if read.warnings:
+                summary.warnings.extend(read.warnings)
+            if case.case in self.cases:
+                summary.updated += 1
+            else:
+                summary.added += 1
+            self.cases[case.case] = read
+        self.warnings.extend(summary.warnings)
+        return summary
+
+    def _read_case(self, bundle: Bundle, name: str, case: BundleCase, keys: ReviewerKeys) -> DeskCase | None:
+        report = case.report
+        earlier = self.cases.get(case.case)
+        if report is None:
+            if earlier is None:
+                raise CandourError("the export does not hold this case's report; export the whole case")
+            report_opened = None
+        else:
+            report_opened = open_submission(
+                bundle.part_sources(report), keys, expected_case=case.case, attachment_sink_factory=verify_only_sinks
+            )
+        warnings: list[str] = []
+        if report_opened is not None:
+            check = trust.check_reporter(self.state["pins"], case.case, report_opened, case.reporter)
+            if not check.accepted:
+                self.warnings.append(check.warning or "")
+                return None
+            if check.warning:
+                warnings.append(check.warning)
+            fields, reply_key = dict(report_opened.fields), report_opened.reply_key
+            sealed_to = report_opened.recipient_key_ids
+            attachments = _attachments(report_opened)
+            submissions = {report_opened.submission: report} if report is not None else {}
+            reporter = report_opened.reporter
+        else:
+            if earlier is None:  # unreachable: a case without a report and no earlier copy raised above
+                raise CandourError("the export does not hold this case's report")
+            fields, reply_key, sealed_to = earlier.fields, earlier.reply_key, earlier.sealed_to
+            attachments, submissions = earlier.attachments, dict(earlier.submissions)
+            reporter = _pinned_reporter(self.state["pins"][case.case])
+        extra = trust.extra_recipients_warning(case.case, case.recipients, sealed_to)
+        if extra:
+            warnings.append(extra)
+        followups = list(earlier.followups) if earlier and report_opened is None else []
+        for submission in case.followups:
+            try:
+                opened = open_submission(
+                    bundle.part_sources(submission),
+                    keys,
+                    expected_case=case.case,
+                    expected_reporter=reporter,
+                    attachment_sink_factory=verify_only_sinks,
+                )
+                submissions[opened.submission] = submission
+                followups.append(Followup(opened.day, opened.fields.get("message", ""), _attachments(opened)))
+            except CandourError as exc:
+                followups.append(Followup(submission.day, None, (), f"NOT SHOWN: {exc}"))
+        replies, mine = self._replies(bundle, case, keys, reply_key, sealed_to)
+        timeline = self._timeline(case, sealed_to)
+        texts = [*fields.values(), *(f.text or "" for f in followups), *(r.text or "" for r in replies)]
+        return DeskCase(
+            case_id=case.case,
+            created=case.created,
+            status=case.status,
+            outcome=case.outcome,
+            acknowledge_by=case.acknowledge_by,
+            feedback_by=case.feedback_by,
+            fields=fields,
+            attachments=attachments,
+            followups=tuple(followups),
+            replies=replies,
+            timeline=timeline,
+            warnings=tuple(warnings),
+            export_name=name,
+            submissions=submissions,
+            reply_key=reply_key,
+            sealed_to=tuple(sealed_to),
+            search_text="\n".join(texts).casefold(),
+            my_seqs=tuple(mine),
+        )
+
+    def _signer_name(self, key_id: bytes) -> str:
+        return self.names.get(key_id, f"unknown reviewer {key_id.hex()}")
+
+    def _replies(
+        self, bundle: Bundle, case: BundleCase, keys: ReviewerKeys, reply_key: bytes, sealed_to: tuple[bytes, ...]
+    ) -> tuple[tuple[ReplyItem, ...], list[int]]:
+        items: list[ReplyItem] = []
+        mine: list[int] = []
+        for reply in case.replies:
+            try:
+                statement = verify_statement_signature(reply.statement, reply.signature, self.known)
+                check_reply_binding(statement, case.case, reply_key)
+            except CandourError as exc:
+                items.append(ReplyItem(None, None, "unknown", "", False, f"NOT VERIFIED: {exc}", None, None))
+                continue
+            key_id = statement.reviewer_key_id
+            if key_id == keys.key_id:
+                mine.append(statement.seq)
+            status = _status_text(statement.status)
+            refusal = trust.signer_check(key_id, sealed_to)
+            if refusal:
+                items.append(
+                    ReplyItem(
+                        statement.seq,
+                        statement.day,
+                        self._signer_name(key_id),
+                        key_id.hex(),
+                        False,
+                        f"NOT VERIFIED: {refusal}",
+                        None,
+                        status,
+                    )  # fmt: skip
+                )
+                continue
+            try:
+                text: str | None = open_reply_for_reviewer(bundle.read_member(reply.member), keys, statement).text
+                verification = "signature verified"
+            except NotARecipientError:
+                text, verification = None, "signature verified; its text was not sealed to you"
+            except CandourError as exc:
+                items.append(
+                    ReplyItem(
+                        statement.seq,
+                        statement.day,
+                        self._signer_name(key_id),
+                        key_id.hex(),
+                        False,
+                        f"NOT VERIFIED: {exc}",
+                        None,
+                        status,
+                    )  # fmt: skip
+                )
+                continue
+            signer = self._signer_name(key_id)
+            fingerprint = self.known[key_id].fingerprint
+            items.append(
+                ReplyItem(
+                    statement.seq,
+                    statement.day,
+                    signer,
+                    key_id.hex(),
+                    True,
+                    f"{verification}: {signer}, fingerprint {fingerprint}",
+                    text,
+                    status,
+                )  # fmt: skip
+            )
+        items.sort(key=lambda item: (item.day or "9999", item.key_id, item.seq or 0))
+        return tuple(items), mine
+
+    def _timeline(self, case: BundleCase, sealed_to: tuple[bytes, ...]) -> tuple[TimelineItem, ...]:
+        items = []
+        for entry in case.timeline:
+            if entry.statement is None or entry.signature is None:
+                items.append(
+                    TimelineItem(
+                        entry.day, entry.status, entry.outcome, entry.reason, "recorded by the server (unsigned)", False
+                    )  # fmt: skip
+                )
+                continue
+            try:
+                statement = verify_statement_signature(entry.statement, entry.signature, self.known)
+                if (
+                    statement.case != case.case
+                    or statement.status is None
+                    or statement.status.status != entry.status
+                    or statement.status.outcome != entry.outcome
+                    or statement.reviewer_key_id != entry.by
+                ):
+                    raise CandourError("the signed statement says something else than this entry")
+                refusal = trust.signer_check(statement.reviewer_key_id, sealed_to)
+                if refusal:
+                    raise CandourError(refusal)
+                signer = self._signer_name(statement.reviewer_key_id)
+                fingerprint = self.known[statement.reviewer_key_id].fingerprint
+                items.append(
+                    TimelineItem(
+                        entry.day,
+                        entry.status,
+                        entry.outcome,
+                        statement.status.reason,
+                        f"signed by {signer}, fingerprint {fingerprint}",
+                        True,
+                    )  # fmt: skip
+                )
+            except CandourError as exc:
+                items.append(
+                    TimelineItem(entry.day, entry.status, entry.outcome, entry.reason, f"NOT VERIFIED: {exc}", False)
+                )
+        return tuple(items)
+
+    # --- the queue ---------------------------------------------------------------------------
+
+    def deadline(self, case: DeskCase) -> Deadline:
+        return case_deadline(case, self.today, self.workflow)
+
+    def new_followups(self, case: DeskCase) -> int:
+        return max(0, len(case.followups) - int(self.state["seen"].get(case.case_id, 0)))
+
+    def mark_seen(self, case: DeskCase) -> None:
+        if self.state["seen"].get(case.case_id) != len(case.followups):
+            self.state["seen"][case.case_id] = len(case.followups)
+            self.save()
+
+    def queue(self, search: str = "") -> list[DeskCase]:
+        """Cases whose decrypted text holds `search` (any case), overdue first, then by deadline."""
+        needle = search.casefold().strip()
+        chosen = [
+            c for c in self.cases.values() if not needle or needle in c.search_text or c.case_id.startswith(needle)
+        ]
+        return sorted(chosen, key=lambda c: (self.deadline(c).sort_key, c.created, c.case_id))
+
+    # --- replies -----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.keys is not None:
+            self.vault.save_state(self.state)
+
+    def save_draft(self, case: DeskCase, draft: dict[str, Any]) -> None:
+        self.state["drafts"][case.case_id] = draft
+        self.save()
+
+    def draft(self, case: DeskCase) -> dict[str, Any]:
+        return dict(self.state["drafts"].get(case.case_id, {}))
+
+    def next_seq(self, case: DeskCase) -> int:
+        used = [*case.my_seqs, *self.state["seqs"].get(case.case_id, [])]
+        return max(used, default=0) + 1
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Replies written on this Desk: pending (not yet in a reply file), sent, or accepted by the portal."""
+        entries = []
+        for entry in self.state["outbox"]:
+            case = self.cases.get(entry["case"])
+            accepted = case is not None and entry["seq"] in case.my_seqs
+            entries.append({**entry, "state": "accepted" if accepted else entry["state"]})
+        return entries
+
+    def write_reply(self, case: DeskCase, text: str, status: StatusChange | None) -> SignedReply:
+        """Check the reply against the workflow, sign it and put it in the outbox (raises with the valid choices)."""
+        keys = self._keys()
+        self.workflow.check(case.status, status)
+        recipients = trust.reply_recipients(case.sealed_to, self.known)
+        seq = self.next_seq(case)
+        reply = make_reply(keys, case.case_id, case.reply_key, recipients, seq, self.today.isoformat(), text, status)
+        self.state["seqs"].setdefault(case.case_id, []).append(seq)
+        self.state["outbox"].append(
+            {
+                "case": case.case_id,
+                "seq": seq,
+                "day": self.today.isoformat(),
+                "state": "pending",
+                "status": _status_text(status),
+                "reply": reply_file_bytes([reply]).decode("ascii"),
+            }  # fmt: skip
+        )
+        self.state["drafts"].pop(case.case_id, None)
+        self.save()
+        return reply
+
+    def save_reply_file(self, folder: Path) -> tuple[Path, int]:
+        """Every pending reply into one new reply file in `folder`; they are then listed as sent."""
+        pending = [e for e in self.state["outbox"] if e["state"] == "pending"]
+        if not pending:
+            raise CandourError("there is no pending reply to save")
+        replies = [parse_reply_file(e["reply"].encode("ascii"))[0] for e in pending]
+        stamp = self.today.isoformat()
+        path = folder / f"candour-replies-{stamp}.json"
+        number = 2
+        while path.exists():
+            path = folder / f"candour-replies-{stamp}-{number}.json"
+            number += 1
+        write_reply_file(path, replies)
+        for entry in pending:
+            entry["state"] = "sent"
+            entry["file"] = path.name
+        self.save()
+        return path, len(replies)
+
+    # --- attachments ---------------------------------------------------------------------------
+
+    def _decrypt_attachment(self, case: DeskCase, attachment: Attachment, sink_for: Callable[[], FileSink]) -> Path:
+        keys = self._keys()
+        bundle = self._bundle(case.export_name)
+        submission = case.submissions[attachment.submission_id]
+
+        def sinks(info: AttachmentInfo) -> Any:
+            return sink_for() if info.part == attachment.part else verify_only_sinks(info)
+
+        pinned = self.state["pins"][case.case_id]
+        expected = None
+        if submission.kind != "report":
+            expected = _pinned_reporter(pinned)
+        opened = open_submission(
+            bundle.part_sources(submission),
+            keys,
+            expected_case=case.case_id,
+            expected_reporter=expected,
+            attachment_sink_factory=sinks,
+        )
+        for item in opened.attachments:
+            if item.info.part == attachment.part:
+                return Path(item.location)
+        raise CandourError("the attachment is not in this submission")
+
+    def open_attachment(self, case: DeskCase, attachment: Attachment) -> Path:
+        """A temporary copy in the RAM-backed folder (removed on lock), streamed, never held in memory."""
+        return self._decrypt_attachment(case, attachment, lambda: self.temp.sink(attachment.name))
+
+    def save_attachment_copy(self, case: DeskCase, attachment: Attachment, folder: Path) -> Path:
+        """A copy where the reviewer chose: the one place the Desk writes plaintext to a disk."""
+        return self._decrypt_attachment(case, attachment, lambda: FileSink.in_folder(folder, attachment.name))
+
+
+def _status_text(status: StatusChange | None) -> str | None:
+    if status is None:
+        return None
+    text = status.status + (f" ({status.outcome})" if status.outcome else "")
+    return text + (f" — {status.reason}" if status.reason else "")
+
+
+def _attachments(opened: OpenedSubmission) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(opened.submission, a.info.part, a.info.name, a.info.type, a.info.size) for a in opened.attachments
+    )
+
+
+def _pinned_reporter(pinned: dict[str, str]) -> ReporterPublic:
+    return ReporterPublic(reply_key=bytes.fromhex(pinned["reply_key"]), sign_key=bytes.fromhex(pinned["sign_key"]))

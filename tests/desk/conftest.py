@@ -1,0 +1,105 @@
+"""Fixtures for the Desk's tests: real key files, real exports (tests/crypto/export_builder.py).
+
+- desk_world: a home folder holding the reviewer's key folder, the reviewer's and a
+  colleague's keys, and a builder for exports sealed to both (real sealing and signing).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crypto"))
+
+from export_builder import CaseBuilder, write_export  # noqa: E402
+
+from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename  # noqa: E402
+from crypto.identity import ReviewerKeys, generate_reviewer_keys, save_private_key  # noqa: E402
+from crypto.reply import StatusChange  # noqa: E402
+
+PASSPHRASE = "correct horse battery staple"
+SALT = bytes(range(16))
+MARKER = "ZEBRA-MARKER-7731"  # text that must never be found on disk in readable form
+
+
+@dataclass
+class DeskWorld:
+    home: Path
+    key_path: Path
+    me: ReviewerKeys
+    colleague: ReviewerKeys
+    reporter: ReporterKeys
+    exports: Path
+
+    def reviewers(self) -> list:
+        return [
+            (self.me.public, "Ana Reviewer", "HR", True),
+            (self.colleague.public, "Ben Colleague", "Ethics", False),
+        ]
+
+    def case(self, **fields: str) -> CaseBuilder:
+        values = {
+            "category": "bullying",
+            "what": f"My manager shouts at me in meetings. {MARKER}",
+            "when": "Since October",
+            "where": "Building 2",
+        }
+        values.update(fields)
+        return CaseBuilder(recipients=[self.me.public, self.colleague.public], reporter=self.reporter, fields=values)
+
+    def export(self, name: str, cases: list[CaseBuilder], day: str = "2026-11-28") -> Path:
+        return write_export(self.exports / name, self.me.public, self.reviewers(), cases, day)
+
+    def standard_case(self) -> CaseBuilder:
+        case = self.case().with_report(
+            attachments=[("photo of the note.png", b"\x89PNG fake image " + MARKER.encode())]
+        )
+        case.with_followup("2026-11-22", f"He did it again today. {MARKER}-FOLLOWUP")
+        case.reply(self.colleague, 1, "2026-11-23", "Thank you, we are looking into it.",
+                   StatusChange("acknowledged", None, "We have your report."))  # fmt: skip
+        return case
+
+
+@pytest.fixture()
+def desk_world(tmp_path: Path) -> DeskWorld:
+    home = tmp_path / "home"
+    keys_dir = home / "keys"
+    exports = tmp_path / "usb"
+    keys_dir.mkdir(parents=True)
+    exports.mkdir()
+    me = generate_reviewer_keys("ana")
+    key_path = keys_dir / "ana.key"
+    save_private_key(me, key_path, PASSPHRASE, profile="interactive")
+    return DeskWorld(
+        home=home,
+        key_path=key_path,
+        me=me,
+        colleague=generate_reviewer_keys("ben"),
+        reporter=derive_reporter_keys(generate_codename(), SALT),
+        exports=exports,
+    )
+
+
+ScanFn = Callable[[list[Path], str], list[Path]]
+
+
+def files_containing(roots: list[Path], marker: str) -> list[Path]:
+    """Every file under `roots` whose bytes hold `marker` (UTF-8 or UTF-16)."""
+    needles = [marker.encode("utf-8"), marker.encode("utf-16-le")]
+    found = []
+    for root in roots:
+        if not root.exists():
+            continue
+        for path in root.rglob("*"):
+            try:
+                if path.is_file() and not path.is_symlink():
+                    data = path.read_bytes()
+                    if any(needle in data for needle in needles):
+                        found.append(path)
+            except OSError:
+                continue
+    return found
