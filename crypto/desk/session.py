@@ -172,6 +172,7 @@ class Session:
         self.list_mode = trust.UNSIGNED_LIST_MODE
         self.warnings: list[str] = []
         self.temp = TempCopies()
+        self.temp.remove_stale()
         self._bundles: dict[str, Bundle] = {}
 
     # --- keys and lock ---------------------------------------------------------------------

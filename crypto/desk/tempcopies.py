@@ -19,6 +19,7 @@ from ..casefolder import safe_file_name
 from ..files import temp_path_in
 
 TMPFS_TYPES = frozenset({"tmpfs", "ramfs"})
+PREFIX = "candour-desk-"
 
 
 def _mount_type(path: Path) -> str | None:
@@ -96,8 +97,15 @@ class TempCopies:
     def _folder(self) -> Path:
         if self.folder is None:
             base = self._base or ram_folder() or Path(tempfile.gettempdir())
-            self.folder = Path(tempfile.mkdtemp(prefix="candour-desk-", dir=base))
+            self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
         return self.folder
+
+    def remove_stale(self) -> None:
+        """Remove copies an earlier Desk left behind when it was killed before it could lock."""
+        base = self._base or ram_folder() or Path(tempfile.gettempdir())
+        for folder in base.glob(f"{PREFIX}*"):
+            if folder.is_dir() and not folder.is_symlink() and (os.name == "nt" or folder.stat().st_uid == os.getuid()):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def sink(self, name: str) -> FileSink:
         folder = Path(tempfile.mkdtemp(dir=self._folder()))  # one folder per copy: names never collide

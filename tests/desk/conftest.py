@@ -23,7 +23,7 @@ from crypto.reply import StatusChange  # noqa: E402
 
 PASSPHRASE = "correct horse battery staple"
 SALT = bytes(range(16))
-MARKER = "ZEBRA-MARKER-7731"  # text that must never be found on disk in readable form
+MARKER = "Larkspur-7731"  # text that must never be found on disk in readable form
 
 
 @dataclass

@@ -1,0 +1,234 @@
+"""The Desk's first screens: Unlock, the Queue and Import."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from ..errors import CandourError, WrongPassphraseError
+from .picker import PickPath
+from .session import Session, unlock
+
+if TYPE_CHECKING:
+    from .app import DeskApp
+
+
+def find_key_file(home: Path) -> Path | None:
+    """The reviewer's key, where the guide says to keep it (Persistent on Tails, a keys folder, home)."""
+    for folder in (home / "Persistent", home / "Persistent" / "keys", home / "keys", home):
+        if folder.is_dir():
+            keys = sorted(p for p in folder.glob("*.key") if p.is_file())
+            if keys:
+                return keys[0]
+    return None
+
+
+class DeskScreen(Screen[None]):
+    """A screen that knows the app and its session."""
+
+    @property
+    def desk(self) -> "DeskApp":
+        return cast("DeskApp", self.app)
+
+    @property
+    def session(self) -> Session:
+        session = self.desk.session
+        if session is None:
+            raise CandourError("the Desk is locked")
+        return session
+
+
+class UnlockScreen(DeskScreen):
+    BINDINGS = [("ctrl+q", "app.quit", "Quit")]
+
+    def __init__(self, key_path: Path | None) -> None:
+        super().__init__()
+        self.key_path = key_path or find_key_file(Path.home())
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="unlock", classes="panel"):
+            yield Label("Unlock the Candour Desk", classes="title")
+            yield Static(
+                "Choose your private key file and type its passphrase. Nothing you read here is written to "
+                "this computer: it is forgotten when you lock the Desk (Ctrl+L) or leave it alone for 15 minutes."
+            )
+            yield Static(self._key_text(), id="key-file")
+            yield Button("Choose key file…", id="choose-key")
+            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            with Horizontal(classes="buttons"):
+                yield Button("Unlock", id="unlock-button", variant="primary")
+            yield Static("", id="message", classes="error")
+        yield Footer()
+
+    def _key_text(self) -> str:
+        return f"Key file: {self.key_path}" if self.key_path else "Key file: none chosen yet"
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", Input).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "choose-key":
+            start = self.key_path.parent if self.key_path else Path.home()
+            self.app.push_screen(PickPath("Choose your key file (.key)", start, suffixes=(".key",)), self._key_chosen)
+        elif event.button.id == "unlock-button":
+            self.try_unlock()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.try_unlock()
+
+    def _key_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.key_path = path
+            self.query_one("#key-file", Static).update(self._key_text())
+
+    def try_unlock(self) -> None:
+        message = self.query_one("#message", Static)
+        field = self.query_one("#passphrase", Input)
+        if self.key_path is None:
+            message.update("Choose your key file first.")
+            return
+        try:
+            session = unlock(self.key_path, field.value, self.desk.data_dir)
+        except WrongPassphraseError:
+            message.update("That passphrase does not open this key. Try again.")
+            return
+        except (CandourError, OSError) as exc:
+            message.update(f"The key could not be unlocked: {exc}")
+            return
+        finally:
+            field.value = ""
+        self.desk.unlocked(session)
+
+
+class QueueScreen(DeskScreen):
+    BINDINGS = [("i", "import", "Import"), ("o", "outbox", "Outbox"), ("ctrl+l", "app.lock", "Lock")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="warnings", classes="warning")
+        yield Static("", id="list-mode", classes="note")
+        with Horizontal(classes="toolbar"):
+            yield Input(placeholder="Search the reports, follow-ups and replies", id="search")
+            yield Button("Import exports…", id="import")
+            yield Button("Outbox", id="outbox")
+            yield Button("Lock", id="lock")
+        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#queue", DataTable)
+        table.add_columns("Case", "Received", "Status", "Deadline", "Category", "New follow-ups")
+        self.refresh_queue()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_queue()
+
+    def refresh_queue(self) -> None:
+        session = self.desk.session
+        if session is None:
+            return
+        warnings = session.warnings
+        self.query_one("#warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings[:5]) if warnings else "")
+        self.query_one("#list-mode", Static).update(session.list_mode)
+        search = self.query_one("#search", Input).value
+        cases = session.queue(search)
+        table = self.query_one("#queue", DataTable)
+        table.clear()
+        workflow = session.workflow
+        rows = []
+        for case in cases:
+            deadline = session.deadline(case)
+            style = "bold red" if deadline.overdue_days else ""
+            new = session.new_followups(case)
+            rows.append(
+                (
+                    case.short_id,
+                    case.created,
+                    workflow.label(case.status),
+                    Text(deadline.label, style=style),
+                    case.category,
+                    str(new) if new else "",
+                )
+            )
+        keys = table.add_rows(rows)
+        self.row_cases = {key.value: case.case_id for key, case in zip(keys, cases, strict=True)}
+        total = len(session.cases)
+        shown = f"{len(cases):,} of {total:,} cases" if search else f"{total:,} cases"
+        self.query_one("#count", Static).update(shown + ("" if total else ": import an export to begin"))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.refresh_queue()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from .case_screens import CaseScreen
+
+        case_id = self.row_cases.get(event.row_key.value)
+        if case_id is not None:
+            self.app.push_screen(CaseScreen(case_id))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "import":
+            self.action_import()
+        elif event.button.id == "outbox":
+            self.action_outbox()
+        elif event.button.id == "lock":
+            self.desk.action_lock()
+
+    def action_import(self) -> None:
+        self.app.push_screen(ImportScreen())
+
+    def action_outbox(self) -> None:
+        from .case_screens import OutboxScreen
+
+        self.app.push_screen(OutboxScreen())
+
+
+class ImportScreen(DeskScreen):
+    BINDINGS = [("escape", "app.pop_screen", "Back to the queue"), ("ctrl+l", "app.lock", "Lock")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(classes="panel"):
+            yield Label("Import exports", classes="title")
+            yield Static("", id="import-warnings", classes="warning")
+            yield Static(
+                "Choose an export file (.zip) from the workspace, on your USB stick. You can import several, one "
+                "after the other; a newer export adds to the cases you have. The file is kept as it came "
+                "(encrypted) in the Desk's folder.",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Choose export file…", id="choose-export", variant="primary")
+                yield Button("Back to the queue", id="back")
+            yield Static("", id="import-result")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "choose-export":
+            start = self.desk.usb_hint or Path.home()
+            self.app.push_screen(PickPath("Choose an export file", start, suffixes=(".zip",)), self.import_path)
+        elif event.button.id == "back":
+            self.app.pop_screen()
+
+    def import_path(self, path: Path | None) -> None:
+        if path is None:
+            return
+        result = self.query_one("#import-result", Static)
+        try:
+            summary = self.session.import_file(path)
+        except (CandourError, OSError) as exc:
+            result.update(f"{path.name} was not imported: {exc}")
+            return
+        self.desk.usb_hint = path.parent
+        result.update(
+            f"{path.name}: {summary.added} new cases, {summary.updated} updated, {summary.unreadable} could not be "
+            "read."
+        )
+        warnings = self.session.warnings
+        self.query_one("#import-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))

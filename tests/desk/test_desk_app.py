@@ -1,0 +1,197 @@
+"""The Desk driven by Textual's pilot: unlock, import, read, reply, save the reply file, lock.
+
+Also makes the guide's screenshots (docs/images/desk/*.svg), so they never go stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import MARKER, PASSPHRASE, DeskWorld, files_containing
+
+from crypto.codename import derive_reporter_keys, generate_codename
+from crypto.desk.app import DeskApp
+from crypto.desk.case_screens import CaseScreen, OutboxScreen, ReplyScreen
+from crypto.desk.picker import PickPath
+from crypto.desk.screens import ImportScreen, QueueScreen, UnlockScreen
+from crypto.reply import verify_reply_signature
+from crypto.replyfile import read_reply_file
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images" / "desk"
+SIZE = (120, 40)
+
+
+@pytest.fixture()
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temp directory the Desk sees, so a scan covers all of it."""
+    folder = tmp_path / "tmpdir"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def shoot(app: DeskApp, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    app.save_screenshot(f"{name}.svg", str(SCREENSHOTS))
+
+
+async def type_text(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*["space" if c == " " else c for c in text])
+
+
+async def click(app: DeskApp, pilot, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Scroll the widget into view, then click it as a reviewer would."""
+    app.screen.query_one(selector).scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click(selector)
+    await pilot.pause()
+
+
+async def unlock(app: DeskApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(app.screen, UnlockScreen)
+    await pilot.click("#passphrase")
+    await type_text(pilot, PASSPHRASE)
+    await pilot.click("#unlock-button")
+    await pilot.pause()
+    assert isinstance(app.screen, QueueScreen), app.screen.query_one("#message").render()
+
+
+async def pick_first(app: DeskApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(app.screen, PickPath)
+    tree = app.screen.query_one("#tree")
+    for _ in range(50):
+        await pilot.pause(0.05)
+        if tree.root.children:
+            break
+    tree.focus()
+    await pilot.press("down", "enter")
+    await pilot.pause()
+    await pilot.click("#choose")
+    await pilot.pause()
+
+
+async def import_export(app: DeskApp, pilot, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    app.usb_hint = folder
+    await pilot.click("#import")
+    assert isinstance(app.screen, ImportScreen)
+    await pilot.click("#choose-export")
+    await pick_first(app, pilot)
+    assert isinstance(app.screen, ImportScreen)
+
+
+def test_read_reply_save_and_lock(desk_world: DeskWorld, private_tmp: Path, tmp_path: Path) -> None:
+    desk_world.export("export-2026-11-28.zip", [desk_world.standard_case()])
+    reply_folder = tmp_path / "usb-replies"
+    reply_folder.mkdir()
+    app = DeskApp(key_path=desk_world.key_path, open_files=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            shoot(app, "unlock")
+            await unlock(app, pilot)
+            await import_export(app, pilot, desk_world.exports)
+            result = str(app.screen.query_one("#import-result").render())
+            assert "1 new cases" in result, result
+            shoot(app, "import")
+            await pilot.click("#back")
+            assert isinstance(app.screen, QueueScreen)
+            await pilot.pause()
+            shoot(app, "queue")
+            app.screen.query_one("#queue").focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, CaseScreen)
+            shoot(app, "case")
+            await click(app, pilot, "#open-report-0")
+            opened = Path(str(app.screen.query_one("#message").render()).split(": ", 1)[1])
+            assert MARKER.encode() in opened.read_bytes()
+            await click(app, pilot, "#reply")
+            screen = app.screen
+            assert isinstance(screen, ReplyScreen)
+            screen.query_one("#text").load_text(f"We have spoken to the manager. {MARKER}-REPLY")
+            screen.query_one("#status").value = "closed"
+            await click(app, pilot, "#send")
+            assert "needs an outcome" in str(screen.query_one("#message").render())
+            screen.query_one("#status").value = "in_progress"
+            screen.query_one("#reason").value = "We are interviewing the team"
+            await pilot.pause()
+            shoot(app, "reply")
+            await click(app, pilot, "#send")
+            await pilot.pause()
+            assert isinstance(app.screen, OutboxScreen)
+            app.usb_hint = reply_folder
+            await pilot.click("#save")
+            assert isinstance(app.screen, PickPath)
+            await pilot.click("#choose")
+            await pilot.pause()
+            assert "Saved 1 reply" in str(app.screen.query_one("#message").render())
+            shoot(app, "outbox")
+            temp_folder = app.session.temp.folder
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            assert isinstance(app.screen, UnlockScreen) and app.session is None
+            assert not opened.exists() and temp_folder is not None and not temp_folder.exists()
+
+    asyncio.run(drive())
+    (path,) = reply_folder.glob("candour-replies-*.json")
+    (reply,) = read_reply_file(path)
+    statement = verify_reply_signature(reply, {desk_world.me.key_id: desk_world.me.public})
+    assert statement.status is not None and statement.status.status == "in_progress"
+    assert statement.status.reason == "We are interviewing the team"
+    roots = [desk_world.key_path.parent, desk_world.home, private_tmp, tmp_path, Path("/dev/shm")]  # noqa: S108 - scanned, not written
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        roots.append(Path(os.environ["XDG_RUNTIME_DIR"]))
+    assert files_containing(roots, MARKER) == []
+
+
+def test_fabricated_case_warning_is_shown(desk_world: DeskWorld, private_tmp: Path) -> None:
+    genuine = desk_world.standard_case()
+    desk_world.export("a-first.zip", [genuine])
+    fake = desk_world.case(what="A fabricated report")
+    fake.reporter = derive_reporter_keys(generate_codename(), bytes(16))
+    fake.case_id = genuine.case_id
+    fake.with_report()
+    second = desk_world.exports.parent / "usb2"
+    second.mkdir()
+    desk_world.export("../usb2/b-fabricated.zip", [fake])
+    app = DeskApp(key_path=desk_world.key_path, open_files=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(app, pilot)
+            await import_export(app, pilot, desk_world.exports)
+            await pilot.click("#back")
+            await import_export(app, pilot, second)
+            warnings = str(app.screen.query_one("#import-warnings").render())
+            assert "different report under case" in warnings and "nothing replaced" in warnings
+            shoot(app, "import-warning")
+            await pilot.click("#back")
+            await pilot.pause()
+            assert "different report" in str(app.screen.query_one("#warnings").render())
+            assert MARKER in next(iter(app.session.cases.values())).fields["what"]
+
+    asyncio.run(drive())
+
+
+def test_idle_lock_forgets(desk_world: DeskWorld, private_tmp: Path) -> None:
+    desk_world.export("e.zip", [desk_world.standard_case()])
+    app = DeskApp(key_path=desk_world.key_path, open_files=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(app, pilot)
+            await import_export(app, pilot, desk_world.exports)
+            session = app.session
+            assert session is not None and session.cases
+            app.last_activity = time.monotonic() - 15 * 60
+            app.lock_if_idle()
+            await pilot.pause()
+            assert app.session is None and isinstance(app.screen, UnlockScreen)
+            assert session.cases == {} and session.keys is None and session.state == {}
+
+    asyncio.run(drive())
