@@ -17,6 +17,14 @@ class UnsupportedVersionError(FormatError):
     """The magic matched but the version or suite is one this tool does not know."""
 
 
+class TextError(FormatError, ValueError):
+    """A name, label or text contains a control or formatting character, or breaks a text rule.
+
+    Also a `ValueError`, so code outside the kit that validates form input can catch it
+    without knowing the kit's error tree. The rule is `crypto.text`'s.
+    """
+
+
 class LimitError(FormatError):
     """A count or size is outside the caps the format allows."""
 
