@@ -39,7 +39,10 @@ from .strict_json import JsonReader, dumps_compact, is_day, is_hex
 
 REPLY_FORMAT = "candour-reply"
 BODY_FORMAT = "candour-reply-body"
-REPLY_VERSION = 1
+# Statement v2 adds "feedback" after "status"; readers accept v1 (feedback = false) and v2.
+STATEMENT_VERSION = 2
+STATEMENT_VERSIONS = (1, 2)
+BODY_VERSION = 1
 SIGNATURE_CONTEXT = b"candour/v1 reply\x00"
 MAX_TEXT_CHARS = 100_000
 MAX_REASON_CHARS = 2_000
@@ -115,6 +118,9 @@ class ReplyStatement:
     for_reporter_hash: bytes
     for_reviewers_hash: bytes
     raw: bytes
+    # v2: the reviewer marked this reply as feedback on the report (crypto.deadlines); v1: False.
+    feedback: bool = False
+    version: int = STATEMENT_VERSION
 
     @property
     def reviewer_key_id_hex(self) -> str:
@@ -201,16 +207,22 @@ def make_reply(
     day: str,
     text: str,
     status: StatusChange | None,
+    *,
+    feedback: bool = False,
 ) -> SignedReply:
-    """Write and sign one reply (the air-gapped reply tool calls this).
+    """Write and sign one reply (the air-gapped reply tool calls this); the statement is version 2.
 
     `reporter_reply_key` must come from the case's decrypted, signed report, never
     from the server's cleartext copy. `case_recipients` are the reviewers the case was
     sealed to; the author must be one of them. `seq` is the author's next number on
-    this case. All checks run before any cryptography (`FormatError`, `LimitError`,
-    `BindingError` if the author is not a recipient).
+    this case. `feedback` marks the reply, inside the signed statement, as feedback on
+    the report (it meets the feedback deadline; an acknowledgement does not). All
+    checks run before any cryptography (`FormatError`, `LimitError`, `BindingError`
+    if the author is not a recipient).
     """
     _check_reply_inputs(case_id, reporter_reply_key, seq, day, text, status)
+    if not isinstance(feedback, bool):
+        raise FormatError("a reply's feedback mark is true or false")
     if not case_recipients:
         raise FormatError("a reply is sealed to the reviewers on the case; the list is empty")
     author = reviewer_keys.public
@@ -222,7 +234,7 @@ def make_reply(
     body = dumps_compact(
         {
             "format": BODY_FORMAT,
-            "version": REPLY_VERSION,
+            "version": BODY_VERSION,
             "case": case_id,
             "seq": seq,
             "reviewer_key_id": author.key_id.hex(),
@@ -235,7 +247,7 @@ def make_reply(
     statement = dumps_compact(
         {
             "format": REPLY_FORMAT,
-            "version": REPLY_VERSION,
+            "version": STATEMENT_VERSION,
             "case": case_id,
             "reporter_reply_key": b64url(reporter_reply_key),
             "reviewer": b64url(author.sign_public_key),
@@ -243,6 +255,7 @@ def make_reply(
             "seq": seq,
             "day": day,
             "status": None if status is None else status.to_json(),
+            "feedback": feedback,
             "for_reporter_hash": b64url(hash256(for_reporter)),
             "for_reviewers_hash": b64url(hash256(for_reviewers)),
         }
@@ -254,27 +267,31 @@ def make_reply(
 # --- reading --------------------------------------------------------------------------
 
 
+_STATEMENT_KEYS_V1 = (
+    "format",
+    "version",
+    "case",
+    "reporter_reply_key",
+    "reviewer",
+    "reviewer_key_id",
+    "seq",
+    "day",
+    "status",
+    "for_reporter_hash",
+    "for_reviewers_hash",
+)
+_STATEMENT_KEYS_V2 = (*_STATEMENT_KEYS_V1[:9], "feedback", *_STATEMENT_KEYS_V1[9:])
+
+
 def parse_statement(statement_bytes: bytes) -> ReplyStatement:
     """Parse a statement strictly (no signature check). Raises `FormatError`/`LimitError`."""
     reader = _statement_json
-    document = reader.obj(
-        reader.loads(statement_bytes, MAX_STATEMENT_BYTES),
-        "the statement",
-        (
-            "format",
-            "version",
-            "case",
-            "reporter_reply_key",
-            "reviewer",
-            "reviewer_key_id",
-            "seq",
-            "day",
-            "status",
-            "for_reporter_hash",
-            "for_reviewers_hash",
-        ),
-    )
-    reader.header(document, "the statement", REPLY_FORMAT, REPLY_VERSION)
+    document = reader.loads(statement_bytes, MAX_STATEMENT_BYTES)
+    if not isinstance(document, dict):
+        raise reader.fail("the statement must be a JSON object")
+    version = reader.header(document, "the statement", REPLY_FORMAT, STATEMENT_VERSIONS)
+    keys = _STATEMENT_KEYS_V1 if version == 1 else _STATEMENT_KEYS_V2
+    document = reader.obj(document, "the statement", keys)
     status = None
     if document["status"] is not None:
         status_json = reader.obj(document["status"], "'status'", ("status", "outcome", "reason"))
@@ -296,6 +313,8 @@ def parse_statement(statement_bytes: bytes) -> ReplyStatement:
         for_reporter_hash=reader.raw(document["for_reporter_hash"], "'for_reporter_hash'", byte_count=HASH_BYTES),
         for_reviewers_hash=reader.raw(document["for_reviewers_hash"], "'for_reviewers_hash'", byte_count=HASH_BYTES),
         raw=bytes(statement_bytes),
+        feedback=False if version == 1 else reader.boolean(document["feedback"], "'feedback'"),
+        version=version,
     )
 
 
@@ -380,25 +399,21 @@ def check_reply_binding(statement: ReplyStatement, case_id: str, reporter_reply_
 
 
 def check_sequence(previous_seq_by_reviewer: Mapping[Any, int], statement: ReplyStatement) -> None:
-    """Check `statement.seq` is exactly one more than the reviewer's last accepted reply on the case.
+    """Check `statement.seq` is greater than the reviewer's last accepted reply on the case.
 
     `previous_seq_by_reviewer` maps key id (bytes or hex) to the last accepted seq on
-    this case; a reviewer absent from it has 0. Raises `SequenceError` for a replay
-    (seq ≤ last) or a skip (seq > last + 1).
+    this case; a reviewer absent from it has 0. Raises `SequenceError` for a replay or
+    an older number (seq ≤ last). A higher number than last + 1 is accepted: a reply
+    file whose one reply the portal refused is not a dead end, the reviewer's next
+    reply (with the next number) is accepted.
     """
     last = previous_seq_by_reviewer.get(statement.reviewer_key_id)
     if last is None:
         last = previous_seq_by_reviewer.get(statement.reviewer_key_id.hex(), 0)
     if statement.seq <= last:
         raise SequenceError(
-            f"reply {statement.seq} from {statement.reviewer_key_id.hex()} was already accepted "
-            f"(the last was {last}): it is a replay"
-        )
-    if statement.seq > last + 1:
-        raise SequenceError(
-            f"reply {statement.seq} from {statement.reviewer_key_id.hex()} skips "
-            f"{'reply' if statement.seq == last + 2 else 'replies'} {last + 1}"
-            f"{'' if statement.seq == last + 2 else f'–{statement.seq - 1}'}: upload the missing replies first"
+            f"reply {statement.seq} from {statement.reviewer_key_id.hex()} is not newer than the last accepted "
+            f"({last}): it is a replay or an old reply"
         )
 
 
@@ -410,7 +425,7 @@ def parse_body(body_bytes: bytes) -> ReplyBody:
         "the body",
         ("format", "version", "case", "seq", "reviewer_key_id", "text"),
     )
-    reader.header(document, "the body", BODY_FORMAT, REPLY_VERSION)
+    reader.header(document, "the body", BODY_FORMAT, BODY_VERSION)
     return ReplyBody(
         case=reader.hex_id(document["case"], "'case'", SUBMISSION_ID_BYTES),
         seq=reader.integer(document["seq"], "'seq'", 1, MAX_SEQ),

@@ -106,13 +106,19 @@ class JsonReader:
             raise self.fail(f"{where} has an unknown key '{unknown[0]}'")
         return value
 
-    def header(self, value: dict[str, Any], where: str, format_name: str, version: int) -> None:
-        """Check the `format` and `version` members every document starts with."""
+    def header(self, value: dict[str, Any], where: str, format_name: str, version: int | tuple[int, ...]) -> int:
+        """Check the `format` and `version` members every document starts with; return the version.
+
+        `version` is the one version this reader knows, or a tuple of the versions it reads.
+        """
         if value.get("format") != format_name:
             raise self.fail(f"{where} is not a '{format_name}' document (format is {value.get('format')!r})")
         found = value.get("version")
-        if not isinstance(found, int) or isinstance(found, bool) or found != version:
-            raise self.fail(f"{where} is version {found!r}; this tool reads version {version}: update the tool")
+        versions = version if isinstance(version, tuple) else (version,)
+        if not isinstance(found, int) or isinstance(found, bool) or found not in versions:
+            known = " or ".join(str(v) for v in versions)
+            raise self.fail(f"{where} is version {found!r}; this tool reads version {known}: update the tool")
+        return found
 
     def text(self, value: Any, where: str, max_chars: int, *, non_empty: bool = False) -> str:
         """A string of at most `max_chars` Unicode code points (not UTF-16 units)."""

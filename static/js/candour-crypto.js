@@ -1664,6 +1664,8 @@ const MAX_STATEMENT_BYTES = 32 * 1024;
 const MAX_BODY_BYTES = 6 * MAX_TEXT_CHARS + 1024;
 const MAX_FOR_REPORTER_BYTES = paddedSize(MAX_BODY_BYTES) + 48;
 const STATEMENT_KEYS = ["format", "version", "case", "reporter_reply_key", "reviewer", "reviewer_key_id", "seq", "day", "status", "for_reporter_hash", "for_reviewers_hash"];
+// Statement v2 (docs/format.md §8) adds "feedback" after "status"; v1 is read as feedback = false.
+const STATEMENT_KEYS_V2 = [...STATEMENT_KEYS.slice(0, 9), "feedback", ...STATEMENT_KEYS.slice(9)];
 const statementJson = new JsonReader("the reply's statement");
 const bodyJson = new JsonReader("the reply's text");
 
@@ -1673,8 +1675,12 @@ const bodyJson = new JsonReader("the reply's text");
  */
 export function parseStatement(statementBytes) {
   const r = statementJson;
-  const document = r.obj(r.loads(statementBytes, MAX_STATEMENT_BYTES), "the statement", STATEMENT_KEYS);
-  r.header(document, "the statement", "candour-reply", 1);
+  const loaded = r.loads(statementBytes, MAX_STATEMENT_BYTES);
+  const version = loaded instanceof Map ? loaded.get("version") : undefined;
+  const v2 = isJsonInteger(version) && Number(version) === 2;
+  const document = r.obj(loaded, "the statement", v2 ? STATEMENT_KEYS_V2 : STATEMENT_KEYS);
+  if (!v2) r.header(document, "the statement", "candour-reply", 1);
+  else r.header(document, "the statement", "candour-reply", 2);
   let status = null;
   if (document.get("status") !== null) {
     const json = r.obj(document.get("status"), "'status'", ["status", "outcome", "reason"]);
@@ -1695,6 +1701,8 @@ export function parseStatement(statementBytes) {
     status,
     forReporterHash: r.raw(document.get("for_reporter_hash"), "'for_reporter_hash'", { byteCount: 32 }),
     forReviewersHash: r.raw(document.get("for_reviewers_hash"), "'for_reviewers_hash'", { byteCount: 32 }),
+    feedback: v2 ? r.boolean(document.get("feedback"), "'feedback'") : false,
+    version: v2 ? 2 : 1,
     raw: statementBytes,
   };
 }

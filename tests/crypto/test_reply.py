@@ -172,7 +172,7 @@ def test_reply_to_another_reporter_key_is_refused(reviewers, reporter, other_rep
         check_reply_binding(statement, case_id, reporter.reply_public_key)
 
 
-def test_replayed_and_skipped_sequence_numbers_are_refused(reviewers, reporter, case_id, known):
+def test_replayed_and_older_sequence_numbers_are_refused_higher_ones_accepted(reviewers, reporter, case_id, known):
     alice, bob = reviewers[0], reviewers[1]
     recipients = [alice.public, bob.public]
     statement = parse_statement(reply(alice, case_id, reporter, recipients, seq=3).statement)
@@ -180,12 +180,47 @@ def test_replayed_and_skipped_sequence_numbers_are_refused(reviewers, reporter, 
     check_sequence({alice.key_id.hex(): 2}, statement)
     with pytest.raises(SequenceError, match="replay"):
         check_sequence({alice.key_id: 3}, statement)
-    with pytest.raises(SequenceError, match="replay"):
+    with pytest.raises(SequenceError, match="replay or an old reply"):
         check_sequence({alice.key_id: 7}, statement)
-    with pytest.raises(SequenceError, match="skips reply 2"):
-        check_sequence({alice.key_id: 1}, statement)
-    with pytest.raises(SequenceError, match="skips replies 1–2"):
-        check_sequence({bob.key_id: 2}, statement)  # another reviewer's count does not help
+    # After a refused reply 2 the next one, 3, is accepted (issue 11 §4): not a dead end.
+    check_sequence({alice.key_id: 1}, statement)
+    check_sequence({bob.key_id: 2}, statement)  # another reviewer's count is not this one's
+
+
+def test_statement_v2_carries_the_feedback_mark(reviewers, reporter, case_id, known):
+    import json
+
+    alice = reviewers[0]
+    signed = make_reply(
+        alice, case_id, reporter.reply_public_key, [alice.public], 1, DAY, "Our findings", None, feedback=True
+    )
+    document = json.loads(signed.statement)
+    assert document["version"] == 2
+    assert list(document)[8:10] == ["status", "feedback"]
+    statement = verify_reply_signature(signed, known)
+    assert statement.feedback is True and statement.version == 2
+    plain = parse_statement(reply(alice, case_id, reporter, [alice.public]).statement)
+    assert plain.feedback is False and plain.version == 2
+
+
+def test_statement_v1_is_still_read_as_not_feedback(reviewers, reporter, case_id):
+    import json
+
+    alice = reviewers[0]
+    document = json.loads(reply(alice, case_id, reporter, [alice.public]).statement)
+    del document["feedback"]
+    document["version"] = 1
+    v1 = json.dumps(document, separators=(",", ":")).encode()
+    statement = parse_statement(v1)
+    assert statement.version == 1 and statement.feedback is False
+    with pytest.raises(FormatError, match="unknown key 'feedback'"):
+        parse_statement(json.dumps({**document, "feedback": True}, separators=(",", ":")).encode())
+    with pytest.raises(FormatError, match="lacks 'feedback'"):
+        parse_statement(json.dumps({**document, "version": 2}, separators=(",", ":")).encode())
+    with pytest.raises(FormatError, match="must be a boolean|true or false"):
+        parse_statement(json.dumps({**document, "version": 2, "feedback": 1}, separators=(",", ":")).encode())
+    with pytest.raises(FormatError, match="version 3"):
+        parse_statement(json.dumps({**document, "version": 3}, separators=(",", ":")).encode())
 
 
 # --- the reporter's checks --------------------------------------------------------------
@@ -256,7 +291,9 @@ def test_reviewer_not_on_the_case_cannot_read_it(reviewers, reporter, case_id):
 @pytest.mark.parametrize(
     "change, error",
     [
-        ({"version": 2}, FormatError),
+        ({"version": 3}, FormatError),
+        ({"version": 1}, FormatError),
+        ({"feedback": "yes"}, FormatError),
         ({"format": "candour-reply-body"}, FormatError),
         ({"seq": 0}, LimitError),
         ({"seq": 1_000_000_000}, LimitError),
