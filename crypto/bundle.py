@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from .audit_chain import AuditTrail, parse_audit
 from .envelope import (
     KEY_ID_BYTES,
     MAX_PARTS,
@@ -38,13 +39,18 @@ from .envelope import (
 )
 from .errors import BundleError, CandourError, IdentityError
 from .identity import PublicIdentity, b64url, parse_public_identity
+from .org import SignedReviewerList, verify_reviewer_list
 from .reply import MAX_REASON_CHARS, MAX_SEQ, MAX_STATEMENT_BYTES, MAX_STATUS_CHARS, SIGNATURE_BYTES, parse_statement
 from .strict_json import JsonReader, dumps_compact, is_day, is_hex
 from .submission import KIND_FOLLOWUP, KIND_REPORT, ReporterPublic
+from .workflow import Workflow, parse_workflow
 
 BUNDLE_FORMAT = "candour-bundle"
 MANIFEST_FORMAT = "candour-bundle-manifest"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 1  # bundle.json
+# Manifest v2 adds "signed_list", "workflow" and "audit"; v1 (without them) is still read.
+MANIFEST_VERSION = 2
+MANIFEST_VERSIONS = (1, 2)
 BUNDLE_JSON = "bundle.json"
 MANIFEST_MEMBER = "manifest.cnd"
 MAX_CASES = 100_000
@@ -199,9 +205,17 @@ def bundle_manifest(
     until: int,
     reviewers: Iterable[Mapping[str, Any]],
     cases: Iterable[Mapping[str, Any]],
+    signed_list: Mapping[str, Any] | None = None,
+    workflow: Mapping[str, Any] | None = None,
+    audit: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole manifest, for `BundleWriter.finish`."""
-    return {
+    """The whole manifest, for `BundleWriter.finish`.
+
+    With `workflow` and `audit` (and `signed_list`, the organisation-signed reviewer list
+    exactly as loaded, or None when the instance has no organisation key) the manifest is
+    version 2 (docs/format.md §10); without them, version 1.
+    """
+    manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "version": BUNDLE_VERSION,
         "reviewer_key_id": _hex_id(reviewer_key_id, KEY_ID_BYTES, "the reviewer key id"),
@@ -211,6 +225,30 @@ def bundle_manifest(
         "reviewers": [dict(entry) for entry in reviewers],
         "cases": [dict(entry) for entry in cases],
     }
+    if workflow is None and audit is None and signed_list is None:
+        return manifest
+    if workflow is None or audit is None:
+        raise BundleError("a version 2 manifest needs both the workflow and the audit trail's head")
+    manifest["version"] = MANIFEST_VERSION
+    manifest["signed_list"] = None if signed_list is None else dict(signed_list)
+    manifest["workflow"] = dict(workflow)
+    manifest["audit"] = dict(audit)
+    return manifest
+
+
+def audit_section(
+    head_seq: int, head_hash: bytes | str, entries: Iterable[Mapping[str, Any]], *, truncated: bool = False
+) -> dict[str, Any]:
+    """The manifest's `audit` object: the head and the entries after the reviewer's previous export.
+
+    Each entry: {"seq", "day", "actor", "action", "case_id", "details" (the stored JSON text),
+    "entry_hash" (hex)}. With `truncated` the entries are left out (over 100,000 of them).
+    """
+    head = bytes(head_hash).hex() if isinstance(head_hash, (bytes, bytearray)) else head_hash
+    section: dict[str, Any] = {"head": {"seq": head_seq, "hash": head}, "entries": [] if truncated else list(entries)}
+    if truncated:
+        section["truncated"] = True
+    return section
 
 
 # --- what a reader gets ------------------------------------------------------------------
@@ -314,19 +352,47 @@ class BundleManifest:
     reviewers: tuple[BundleReviewer, ...]
     cases: tuple[BundleCase, ...]
     members: frozenset[str]
+    version: int = 1
+    # v2 only (None for v1): the signed list as the server loaded it (its signature checked,
+    # `reviewer_list` holds it parsed; whether its organisation is the reviewer's is the
+    # casebook's question), the workflow, and the audit trail's head and new entries.
+    signed_list: dict[str, Any] | None = None
+    reviewer_list: SignedReviewerList | None = None
+    workflow: Workflow | None = None
+    audit: AuditTrail | None = None
 
 
 # --- manifest validation (shared by the writer and the reader) -----------------------------
 
 
+_MANIFEST_KEYS_V1 = ("format", "version", "reviewer_key_id", "day", "since", "until", "reviewers", "cases")
+_MANIFEST_KEYS_V2 = (*_MANIFEST_KEYS_V1, "signed_list", "workflow", "audit")
+
+
+def _parse_signed_list(r: JsonReader, value: Any) -> tuple[dict[str, Any] | None, SignedReviewerList | None]:
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise r.fail("the manifest's signed_list must be a JSON object or null")
+    try:
+        # The signature covers the body bytes inside the object, so re-encoding the
+        # outer object does not change what is verified.
+        return value, verify_reviewer_list(dumps_compact(value))
+    except CandourError as exc:
+        raise r.fail(f"the export's signed reviewer list is not valid: {exc}") from exc
+
+
 def _parse_manifest(document: Any, present_members: Iterable[str]) -> BundleManifest:
     r = _manifest_json
-    top = r.obj(
-        document,
-        "the manifest",
-        ("format", "version", "reviewer_key_id", "day", "since", "until", "reviewers", "cases"),
-    )
-    r.header(top, "the manifest", MANIFEST_FORMAT, BUNDLE_VERSION)
+    if not isinstance(document, dict):
+        raise r.fail("the manifest must be a JSON object")
+    version = r.header(document, "the manifest", MANIFEST_FORMAT, MANIFEST_VERSIONS)
+    top = r.obj(document, "the manifest", _MANIFEST_KEYS_V1 if version == 1 else _MANIFEST_KEYS_V2)
+    signed_list, reviewer_list, workflow, audit = None, None, None, None
+    if version >= 2:
+        signed_list, reviewer_list = _parse_signed_list(r, top["signed_list"])
+        workflow = parse_workflow(r, top["workflow"], "the manifest's workflow")
+        audit = parse_audit(r, top["audit"], "the manifest's audit trail")
     reviewer_key_id = r.hex_bytes(top["reviewer_key_id"], "'reviewer_key_id'", KEY_ID_BYTES)
     day = r.day(top["day"], "'day'")
     since = r.integer(top["since"], "'since'", 0, MAX_COUNTER)
@@ -398,6 +464,11 @@ def _parse_manifest(document: Any, present_members: Iterable[str]) -> BundleMani
         reviewers=tuple(reviewers),
         cases=tuple(cases),
         members=frozenset(listed),
+        version=version,
+        signed_list=signed_list,
+        reviewer_list=reviewer_list,
+        workflow=workflow,
+        audit=audit,
     )
 
 
@@ -740,6 +811,16 @@ class Bundle:
         self.until = manifest.until
         self.reviewers = manifest.reviewers
         self.cases = manifest.cases
+        self.version = manifest.version
+        self.signed_list = manifest.signed_list
+        self.reviewer_list = manifest.reviewer_list
+        self.workflow = manifest.workflow
+        self.audit = manifest.audit
+
+    @property
+    def manifest(self) -> BundleManifest:
+        """The checked manifest (also for the v2 fields: `.signed_list`, `.workflow`, `.audit`)."""
+        return self._manifest
 
     def __iter__(self) -> Iterator[BundleCase]:
         return iter(self.cases)
