@@ -26,6 +26,7 @@ Screen { background: $surface; }
 .error { color: $error; }
 .note { color: $warning; }
 .field { margin: 0 0 1 2; }
+.fingerprint { text-style: bold; color: $accent; margin: 1 2; }
 .panel { padding: 0 2; }
 .buttons { height: auto; margin: 1 0; }
 .buttons Button { margin-right: 2; }

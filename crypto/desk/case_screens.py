@@ -13,6 +13,7 @@ from .picker import PickPath
 from .screens import DeskScreen
 from .session import REPORT_FIELDS, Attachment, DeskCase
 from .tempcopies import open_with_system_viewer
+from .workflow import allowed
 
 METADATA_WARNING = (
     "A saved copy is readable by anyone who gets this computer or the folder you choose. Files can also carry "
@@ -55,14 +56,14 @@ class CaseScreen(DeskScreen):
             shown_deadline = escape(deadline.label)
             if deadline.overdue_days:
                 shown_deadline = f"[bold red]{shown_deadline}[/]"
-            status = escape(session.workflow.label(case.status))
+            status = escape(session.workflow.label_of(case.status))
             yield Static(
                 f"Received {case.created} · status (as the server says) [b]{status}[/b] · {shown_deadline} · "
                 f"case id {case.case_id}"
             )
             for warning in case.warnings:
                 yield Static(f"⚠ {escape(warning)}", classes="warning")
-            yield Static(escape(session.list_mode), classes="note")
+            yield Static(escape(case.list_mode), classes="note")
             yield Label("The report (signed by the reporter: verified)", classes="heading")
             for name, label in REPORT_FIELDS:
                 if case.fields.get(name):
@@ -77,7 +78,7 @@ class CaseScreen(DeskScreen):
                 yield from self._attachments(followup.attachments, f"followup{number}")
             yield Label("Timeline", classes="heading")
             for entry in case.timeline:
-                what = session.workflow.label(entry.status) + (f" ({entry.outcome})" if entry.outcome else "")
+                what = session.workflow.label_of(entry.status) + (f" ({entry.outcome})" if entry.outcome else "")
                 reason = f" — {escape(entry.reason)}" if entry.reason else ""
                 yield Static(
                     f"{entry.day}  [b]{escape(what)}[/b]{reason}\n  {_verified(entry.verification, entry.verified)}"
@@ -162,13 +163,13 @@ class ReplyScreen(DeskScreen):
         case = session.cases[self.case_id]
         draft = session.draft(case)
         workflow = session.workflow
-        statuses = [(label, name) for name, label in workflow.allowed(case.status)]
-        outcomes = [(label, name) for name, label in workflow.outcomes.items()]
+        statuses = [(choice.label, choice.name) for choice in allowed(workflow, case.status)]
+        outcomes = [(choice.label, choice.name) for choice in workflow.outcomes]
         yield Header()
         with VerticalScroll(classes="panel"):
             yield Label(f"Reply to case {case.short_id}", classes="title")
             yield Static(
-                f"The case is {workflow.label(case.status)}. The reporter reads your message with their codename; "
+                f"The case is {workflow.label_of(case.status)}. The reporter reads your message with their codename; "
                 "it is signed with your key and checked here before it goes to the outbox."
             )
             yield Label("Message to the reporter")
@@ -180,9 +181,11 @@ class ReplyScreen(DeskScreen):
             yield Label("Reason for the status change (the reporter reads it)")
             yield Input(draft.get("reason", ""), id="reason")
             yield Checkbox(
-                "This reply is the feedback (not yet recorded: needs the reply statement v2)", id="feedback",
-                disabled=True,
-            )  # fmt: skip
+                "This reply is the feedback on the report (it meets the feedback deadline; an acknowledgement does "
+                "not)",
+                value=bool(draft.get("feedback")),
+                id="feedback",
+            )
             with Horizontal(classes="buttons"):
                 yield Button("Check and add to the outbox", id="send", variant="primary")
                 yield Button("Save draft", id="draft")
@@ -200,11 +203,17 @@ class ReplyScreen(DeskScreen):
             "reason": self.query_one("#reason", Input).value,
         }
 
+    def _feedback(self) -> bool:
+        return self.query_one("#feedback", Checkbox).value
+
+    def _draft(self) -> dict[str, object]:
+        return {**self._values(), "feedback": self._feedback()}
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "send":
             self.send()
         elif event.button.id == "draft":
-            self.session.save_draft(self.session.cases[self.case_id], self._values())
+            self.session.save_draft(self.session.cases[self.case_id], self._draft())
             self.query_one("#message", Static).update("Draft saved (encrypted).")
         elif event.button.id == "cancel":
             self.action_cancel()
@@ -223,7 +232,7 @@ class ReplyScreen(DeskScreen):
             return
         try:
             reply_case = self.session.cases[self.case_id]
-            self.session.write_reply(reply_case, values["text"].rstrip("\n"), status)
+            self.session.write_reply(reply_case, values["text"].rstrip("\n"), status, feedback=self._feedback())
         except (CandourError, LookupError) as exc:
             message.update(f"Not added: {escape(str(exc))}")
             return
@@ -231,7 +240,7 @@ class ReplyScreen(DeskScreen):
         self.app.push_screen(OutboxScreen())
 
     def action_cancel(self) -> None:
-        self.session.save_draft(self.session.cases[self.case_id], self._values())
+        self.session.save_draft(self.session.cases[self.case_id], self._draft())
         self.app.pop_screen()
 
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from ..errors import CandourError, WrongPassphraseError
 from .picker import PickPath
-from .session import Session, unlock
+from .session import OrgConfirmationNeeded, Session, unlock
 
 if TYPE_CHECKING:
     from .app import DeskApp
@@ -150,7 +150,7 @@ class QueueScreen(DeskScreen):
                 (
                     case.short_id,
                     case.created,
-                    workflow.label(case.status),
+                    workflow.label_of(case.status),
                     Text(deadline.label, style=style),
                     case.category,
                     str(new) if new else "",
@@ -222,6 +222,21 @@ class ImportScreen(DeskScreen):
         result = self.query_one("#import-result", Static)
         try:
             summary = self.session.import_file(path)
+        except OrgConfirmationNeeded as needed:
+            signed = needed.signed
+
+            def confirmed(match: bool | None) -> None:
+                if match:
+                    self.session.confirm_org(signed)
+                    self.import_path(path)
+                else:
+                    result.update(
+                        f"{path.name} was not imported: the organisation key's fingerprint did not match. "
+                        "Do not use this export; tell your organisation."
+                    )
+
+            self.app.push_screen(ConfirmOrgScreen(signed.organisation, signed.org.fingerprint), confirmed)
+            return
         except (CandourError, OSError) as exc:
             result.update(f"{path.name} was not imported: {exc}")
             return
@@ -232,3 +247,30 @@ class ImportScreen(DeskScreen):
         )
         warnings = self.session.warnings
         self.query_one("#import-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))
+
+
+class ConfirmOrgScreen(ModalScreen[bool]):
+    """First use: the reviewer compares the organisation key's six words with the published ones."""
+
+    def __init__(self, organisation: str, fingerprint: str) -> None:
+        super().__init__()
+        self.organisation = organisation
+        self.fingerprint = fingerprint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label("Check your organisation's key (first use only)", classes="title")
+            yield Static(
+                f"This export's reviewer list is signed by “{self.organisation}” with the key whose fingerprint is:"
+            )
+            yield Static(self.fingerprint, id="org-fingerprint", classes="fingerprint")
+            yield Static(
+                "Compare every word with the fingerprint your organisation published (on its intranet, on paper, "
+                "or as your colleagues read it out). From now on the Desk only accepts lists signed by this key."
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("The words match", id="match", variant="success")
+                yield Button("They do not match", id="differ", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "match")

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..bundle import Bundle, BundleCase, BundleSubmission, open_bundle
+from ..deadlines import DeadlineEvent, Deadlines, case_deadlines, deadlines_from_due
 from ..errors import CandourError, NotARecipientError
 from ..identity import PublicIdentity, ReviewerKeys, load_private_key
+from ..org import SignedReviewerList
 from ..reply import (
     SignedReply,
     StatusChange,
@@ -27,17 +29,34 @@ from ..reply import (
 )
 from ..replyfile import parse_reply_file, reply_file_bytes, write_reply_file
 from ..submission import AttachmentInfo, OpenedSubmission, ReporterPublic, open_submission, verify_only_sinks
+from ..workflow import Workflow
 from . import trust
 from .tempcopies import FileSink, TempCopies
 from .vault import Vault, default_data_dir
-from .workflow import Workflow, workflow_from_manifest
+from .workflow import DEFAULT_WORKFLOW, checked_change, is_new
 
-REPORT_FIELDS = (("category", "Category"), ("what", "What happened"), ("when", "When"), ("where", "Where"),
-                 ("who", "Who was involved"), ("outcome", "What the reporter would like to happen"))  # fmt: skip
+REPORT_FIELDS = (
+    ("category", "Category"),
+    ("what", "What happened"),
+    ("when", "When"),
+    ("where", "Where"),
+    ("who", "Who was involved"),
+    ("outcome", "What the reporter would like to happen"),
+)
 
 
 class UnlockError(CandourError):
     """The key could not be unlocked; the message says why."""
+
+
+class OrgConfirmationNeeded(CandourError):
+    """The export's reviewer list is signed by an organisation key not yet confirmed on this Desk."""
+
+    def __init__(self, signed: SignedReviewerList) -> None:
+        super().__init__(
+            f"confirm the fingerprint of {signed.organisation}'s key ({signed.org.fingerprint}) before importing"
+        )
+        self.signed = signed
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class ReplyItem:
     verification: str
     text: str | None
     status: str | None
+    feedback: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,8 @@ class DeskCase:
     sealed_to: tuple[bytes, ...]
     search_text: str
     my_seqs: tuple[int, ...] = ()
+    recipients: tuple[PublicIdentity, ...] = ()
+    list_mode: str = trust.UNSIGNED_LIST_MODE
 
     @property
     def short_id(self) -> str:
@@ -124,26 +146,43 @@ class ImportSummary:
     warnings: list[str] = field(default_factory=list)
 
 
-def case_deadline(case: DeskCase, today: datetime.date, workflow: Workflow) -> Deadline:
-    """The next deadline from the export's dates (the portal's rule): overdue first, most overdue first.
+def _events(case: "DeskCase", workflow: Workflow) -> list[DeadlineEvent]:
+    """What reviewers did, as the one deadline rule (crypto.deadlines) counts it."""
+    events = []
+    for reply in case.replies:
+        if reply.day and reply.seq is not None:
+            label = f"reply {reply.seq} by {reply.signer}" + (" (feedback)" if reply.feedback else "")
+            events.append(DeadlineEvent(datetime.date.fromisoformat(reply.day), "reply", reply.feedback, False, label))
+    for entry in case.timeline:
+        if is_new(workflow, entry.status):
+            continue
+        final = entry.status == workflow.final and bool(entry.outcome) and bool(entry.reason.strip())
+        label = f"status {workflow.label_of(entry.status)}"
+        events.append(DeadlineEvent(datetime.date.fromisoformat(entry.day), "status", False, final, label))
+    return events
 
-    Acknowledgement is due while the case is still new; feedback while it is not closed.
-    When crypto/deadlines.py lands, this becomes a call to its `case_deadlines`.
-    """
-    if case.status == workflow.final:
-        return Deadline(0, "closed", (3, ""))
-    due: list[tuple[str, str]] = []
-    if workflow.is_new(case.status) and case.acknowledge_by:
-        due.append((case.acknowledge_by, "acknowledge"))
-    if case.feedback_by:
-        due.append((case.feedback_by, "feedback"))
-    if not due:
-        return Deadline(0, "no deadline given", (2, ""))
-    day, what = min(due)
-    late = (today - datetime.date.fromisoformat(day)).days
-    if late > 0:
+
+def case_deadlines_of(case: "DeskCase", today: datetime.date, workflow: Workflow) -> Deadlines:
+    """The export's due days when it gives them, else the default periods from the received day."""
+    events = _events(case, workflow)
+    if case.acknowledge_by and case.feedback_by:
+        acknowledge = datetime.date.fromisoformat(case.acknowledge_by)
+        return deadlines_from_due(acknowledge, datetime.date.fromisoformat(case.feedback_by), events, today)
+    return case_deadlines(datetime.date.fromisoformat(case.created), events, today)
+
+
+def case_deadline(case: "DeskCase", today: datetime.date, workflow: Workflow) -> Deadline:
+    """What the queue shows: the next unmet deadline; overdue first, most overdue first."""
+    deadlines = case_deadlines_of(case, today, workflow)
+    if deadlines.overdue:
+        late = max(deadlines.acknowledge.overdue_days, deadlines.feedback.overdue_days)
+        what = "acknowledge" if deadlines.acknowledge.overdue else "feedback"
         return Deadline(late, f"{what} OVERDUE by {late} day{'s' if late != 1 else ''}", (0, f"{-late:08d}"))
-    return Deadline(0, f"{what} by {day}", (1, day))
+    upcoming = deadlines.next_due()
+    if upcoming is None:
+        return Deadline(0, f"feedback given ({deadlines.feedback.met_by})", (3, ""))
+    what = "acknowledge" if upcoming is deadlines.acknowledge else "feedback"
+    return Deadline(0, f"{what} by {upcoming.due.isoformat()}", (1, upcoming.due.isoformat()))
 
 
 def unlock(key_path: Path, passphrase: str, data_dir: Path | None = None) -> "Session":
@@ -166,9 +205,7 @@ class Session:
         self.today = today or datetime.datetime.now(datetime.UTC).date()
         self.state: dict[str, Any] = vault.load_state()
         self.cases: dict[str, DeskCase] = {}
-        self.known: dict[bytes, PublicIdentity] = {}
-        self.names: dict[bytes, str] = {}
-        self.workflow = workflow_from_manifest(None)
+        self.workflow: Workflow = DEFAULT_WORKFLOW
         self.list_mode = trust.UNSIGNED_LIST_MODE
         self.warnings: list[str] = []
         self.temp = TempCopies()
@@ -211,16 +248,40 @@ class Session:
         self.warnings = sorted(set(self.warnings))
         return total
 
-    def import_file(self, path: Path) -> ImportSummary:
-        """Add an export: stored as it came, its cases read into memory. Importing it again changes nothing."""
+    def inspect_export(self, path: Path) -> SignedReviewerList | None:
+        """The export's signed reviewer list, after checking it is for this reviewer."""
         keys = self._keys()
         with open_bundle(path, keys) as check:
             if check.reviewer_key_id != keys.key_id:
                 raise CandourError("this export was made for another reviewer's key")
+            return check.reviewer_list
+
+    def confirm_org(self, signed: SignedReviewerList) -> None:
+        """The reviewer compared the organisation key's fingerprint and it matched: pin it."""
+        trust.pin_org(self.state, signed)
+        self.save()
+
+    def import_file(self, path: Path) -> ImportSummary:
+        """Add an export: stored as it came, its cases read into memory. Importing it again changes nothing.
+
+        Raises `OrgConfirmationNeeded` until the organisation key is confirmed, and
+        `trust.TrustError` for another organisation's key or an older reviewer list.
+        """
+        signed = self.inspect_export(path)
+        if signed is not None and trust.org_pin_needed(self.state, signed):
+            raise OrgConfirmationNeeded(signed)
+        trust.check_export_list(self.state, signed)
         name, _ = self.vault.store_export(path)
         if name in self.state["exports"]:
             return ImportSummary(warnings=["This export was imported before; nothing changed."])
-        summary = self._read_export(name)
+        summary = ImportSummary()
+        bundle = self._bundle(name)
+        audit = trust.check_audit(self.state, bundle.audit)
+        if audit:
+            summary.warnings.append(audit)
+        read = self._read_export(name)
+        summary.added, summary.updated, summary.unreadable = read.added, read.updated, read.unreadable
+        summary.warnings.extend(read.warnings)
         self.state["exports"].append(name)
         self.save()
         self.warnings = sorted(set(self.warnings + summary.warnings))
@@ -230,14 +291,22 @@ class Session:
         keys = self._keys()
         bundle = self._bundle(name)
         summary = ImportSummary()
-        self.known.update(bundle.known_reviewers())
-        self.names.update({r.key_id: f"{r.display_name} ({r.identity.name})" for r in bundle.reviewers})
-        manifest_workflow = getattr(bundle, "workflow", None)
-        if manifest_workflow:
-            self.workflow = workflow_from_manifest(manifest_workflow)
+        signed = bundle.reviewer_list
+        if signed is not None:
+            known = {r.key_id: r.identity for r in signed.reviewers}
+            names = {r.key_id: f"{r.display_name} ({r.identity.name})" for r in signed.reviewers}
+            self.list_mode = trust.SIGNED_LIST_MODE.format(
+                org=signed.organisation, fingerprint=signed.org.fingerprint, serial=signed.serial
+            )
+        else:
+            known = bundle.known_reviewers()
+            names = {r.key_id: f"{r.display_name} ({r.identity.name})" for r in bundle.reviewers}
+            self.list_mode = trust.UNSIGNED_LIST_MODE
+        if bundle.workflow is not None:
+            self.workflow = bundle.workflow
         for case in bundle:
             try:
-                read = self._read_case(bundle, name, case, keys)
+                read = self._read_case(bundle, name, case, keys, known, names)
             except CandourError as exc:
                 summary.unreadable += 1
                 summary.warnings.append(f"Case {case.case[:8]} could not be read: {exc}")
@@ -254,7 +323,15 @@ class Session:
         self.warnings.extend(summary.warnings)
         return summary
 
-    def _read_case(self, bundle: Bundle, name: str, case: BundleCase, keys: ReviewerKeys) -> DeskCase | None:
+    def _read_case(
+        self,
+        bundle: Bundle,
+        name: str,
+        case: BundleCase,
+        keys: ReviewerKeys,
+        known: dict[bytes, PublicIdentity],
+        names: dict[bytes, str],
+    ) -> DeskCase | None:
         report = case.report
         earlier = self.cases.get(case.case)
         if report is None:
@@ -301,8 +378,13 @@ class Session:
                 followups.append(Followup(opened.day, opened.fields.get("message", ""), _attachments(opened)))
             except CandourError as exc:
                 followups.append(Followup(submission.day, None, (), f"NOT SHOWN: {exc}"))
-        replies, mine = self._replies(bundle, case, keys, reply_key, sealed_to)
-        timeline = self._timeline(case, sealed_to)
+        replies, mine = self._replies(bundle, case, keys, reply_key, sealed_to, known, names)
+        timeline = self._timeline(case, sealed_to, known, names)
+        try:
+            recipients = tuple(trust.reply_recipients(sealed_to, known))
+        except LookupError as exc:
+            recipients = ()
+            warnings.append(f"Case {case.case[:8]}: {exc}; you cannot reply to it from this export")
         texts = [*fields.values(), *(f.text or "" for f in followups), *(r.text or "" for r in replies)]
         return DeskCase(
             case_id=case.case,
@@ -323,19 +405,28 @@ class Session:
             sealed_to=tuple(sealed_to),
             search_text="\n".join(texts).casefold(),
             my_seqs=tuple(mine),
+            recipients=recipients,
+            list_mode=self.list_mode,
         )
 
-    def _signer_name(self, key_id: bytes) -> str:
-        return self.names.get(key_id, f"unknown reviewer {key_id.hex()}")
-
     def _replies(
-        self, bundle: Bundle, case: BundleCase, keys: ReviewerKeys, reply_key: bytes, sealed_to: tuple[bytes, ...]
+        self,
+        bundle: Bundle,
+        case: BundleCase,
+        keys: ReviewerKeys,
+        reply_key: bytes,
+        sealed_to: tuple[bytes, ...],
+        known: dict[bytes, PublicIdentity],
+        names: dict[bytes, str],
     ) -> tuple[tuple[ReplyItem, ...], list[int]]:
+        def signer_name(key_id: bytes) -> str:
+            return names.get(key_id, f"unknown reviewer {key_id.hex()}")
+
         items: list[ReplyItem] = []
         mine: list[int] = []
         for reply in case.replies:
             try:
-                statement = verify_statement_signature(reply.statement, reply.signature, self.known)
+                statement = verify_statement_signature(reply.statement, reply.signature, known)
                 check_reply_binding(statement, case.case, reply_key)
             except CandourError as exc:
                 items.append(ReplyItem(None, None, "unknown", "", False, f"NOT VERIFIED: {exc}", None, None))
@@ -350,13 +441,13 @@ class Session:
                     ReplyItem(
                         statement.seq,
                         statement.day,
-                        self._signer_name(key_id),
+                        signer_name(key_id),
                         key_id.hex(),
                         False,
                         f"NOT VERIFIED: {refusal}",
                         None,
                         status,
-                    )  # fmt: skip
+                    )
                 )
                 continue
             try:
@@ -369,17 +460,17 @@ class Session:
                     ReplyItem(
                         statement.seq,
                         statement.day,
-                        self._signer_name(key_id),
+                        signer_name(key_id),
                         key_id.hex(),
                         False,
                         f"NOT VERIFIED: {exc}",
                         None,
                         status,
-                    )  # fmt: skip
+                    )
                 )
                 continue
-            signer = self._signer_name(key_id)
-            fingerprint = self.known[key_id].fingerprint
+            signer = signer_name(key_id)
+            fingerprint = known[key_id].fingerprint
             items.append(
                 ReplyItem(
                     statement.seq,
@@ -390,23 +481,33 @@ class Session:
                     f"{verification}: {signer}, fingerprint {fingerprint}",
                     text,
                     status,
-                )  # fmt: skip
+                    statement.feedback,
+                )
             )
         items.sort(key=lambda item: (item.day or "9999", item.key_id, item.seq or 0))
         return tuple(items), mine
 
-    def _timeline(self, case: BundleCase, sealed_to: tuple[bytes, ...]) -> tuple[TimelineItem, ...]:
+    def _timeline(
+        self,
+        case: BundleCase,
+        sealed_to: tuple[bytes, ...],
+        known: dict[bytes, PublicIdentity],
+        names: dict[bytes, str],
+    ) -> tuple[TimelineItem, ...]:
+        def signer_name(key_id: bytes) -> str:
+            return names.get(key_id, f"unknown reviewer {key_id.hex()}")
+
         items = []
         for entry in case.timeline:
             if entry.statement is None or entry.signature is None:
                 items.append(
                     TimelineItem(
                         entry.day, entry.status, entry.outcome, entry.reason, "recorded by the server (unsigned)", False
-                    )  # fmt: skip
+                    )
                 )
                 continue
             try:
-                statement = verify_statement_signature(entry.statement, entry.signature, self.known)
+                statement = verify_statement_signature(entry.statement, entry.signature, known)
                 if (
                     statement.case != case.case
                     or statement.status is None
@@ -418,8 +519,8 @@ class Session:
                 refusal = trust.signer_check(statement.reviewer_key_id, sealed_to)
                 if refusal:
                     raise CandourError(refusal)
-                signer = self._signer_name(statement.reviewer_key_id)
-                fingerprint = self.known[statement.reviewer_key_id].fingerprint
+                signer = signer_name(statement.reviewer_key_id)
+                fingerprint = known[statement.reviewer_key_id].fingerprint
                 items.append(
                     TimelineItem(
                         entry.day,
@@ -428,7 +529,7 @@ class Session:
                         statement.status.reason,
                         f"signed by {signer}, fingerprint {fingerprint}",
                         True,
-                    )  # fmt: skip
+                    )
                 )
             except CandourError as exc:
                 items.append(
@@ -483,13 +584,19 @@ class Session:
             entries.append({**entry, "state": "accepted" if accepted else entry["state"]})
         return entries
 
-    def write_reply(self, case: DeskCase, text: str, status: StatusChange | None) -> SignedReply:
+    def write_reply(
+        self, case: DeskCase, text: str, status: StatusChange | None, *, feedback: bool = False
+    ) -> SignedReply:
         """Check the reply against the workflow, sign it and put it in the outbox (raises with the valid choices)."""
         keys = self._keys()
-        self.workflow.check(case.status, status)
-        recipients = trust.reply_recipients(case.sealed_to, self.known)
+        status = checked_change(self.workflow, case.status, status)
+        if not case.recipients:
+            raise CandourError("this case's reviewers are not all in the export's reviewer list: export it again")
         seq = self.next_seq(case)
-        reply = make_reply(keys, case.case_id, case.reply_key, recipients, seq, self.today.isoformat(), text, status)
+        day = self.today.isoformat()
+        reply = make_reply(
+            keys, case.case_id, case.reply_key, case.recipients, seq, day, text, status, feedback=feedback
+        )
         self.state["seqs"].setdefault(case.case_id, []).append(seq)
         self.state["outbox"].append(
             {
@@ -498,8 +605,9 @@ class Session:
                 "day": self.today.isoformat(),
                 "state": "pending",
                 "status": _status_text(status),
+                "feedback": feedback,
                 "reply": reply_file_bytes([reply]).decode("ascii"),
-            }  # fmt: skip
+            }
         )
         self.state["drafts"].pop(case.case_id, None)
         self.save()

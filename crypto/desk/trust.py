@@ -5,6 +5,12 @@ numbers, audit head) is being built in crypto/ by another change; until the Desk
 pointed at it, this module keeps the Desk's own pins inside the Desk's encrypted state
 (crypto/desk/vault.py) with the same rules:
 
+- the organisation key is pinned at first use, once the reviewer confirmed its
+  fingerprint; an export signed by another key, without a signed list after one had
+  it, or with an older list serial (a rollback) is refused as a whole;
+- the audit trail's head is pinned; an export whose trail does not extend it is
+  flagged "rewritten";
+
 - a case's reporter keys and report are pinned from the first verified signed report;
   a later export whose report under that case id differs is refused for that case,
   loudly, and the earlier genuine copy is kept (nothing is replaced);
@@ -20,7 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..audit_chain import AuditHead, AuditTrail, check_continuity
+from ..errors import CandourError
 from ..identity import PublicIdentity
+from ..org import SignedReviewerList
 from ..submission import OpenedSubmission, ReporterPublic
 
 UNSIGNED_LIST_MODE = (
@@ -88,3 +97,65 @@ def reply_recipients(sealed_to: Iterable[bytes], known: Mapping[bytes, PublicIde
             raise LookupError(f"reviewer {key_id.hex()} of this case is not in the export's reviewer list")
         recipients.append(identity)
     return recipients
+
+
+# --- the organisation key, the signed list and the audit trail -----------------------------
+
+SIGNED_LIST_MODE = "Reviewer list signed by {org} (key fingerprint: {fingerprint}), serial {serial}."
+
+
+class TrustError(CandourError):
+    """An export the Desk refuses as a whole; the message says why and what to do."""
+
+
+def org_pin_needed(pins: Mapping[str, Any], signed: SignedReviewerList | None) -> bool:
+    return signed is not None and "org" not in pins
+
+
+def check_export_list(state: dict[str, Any], signed: SignedReviewerList | None) -> str | None:
+    """Refuse a list from another organisation key or older than one seen; None, or a notice."""
+    org = state.get("org")
+    if signed is None:
+        if org is not None:
+            raise TrustError(
+                "this export carries no organisation-signed reviewer list, although your earlier exports did: "
+                "not imported; tell your organisation"
+            )
+        return None
+    if org is None:
+        raise TrustError("confirm the organisation key's fingerprint before importing")
+    if org["key"] != signed.org.sign_public_key.hex():
+        raise TrustError(
+            f"this export's reviewer list is signed by another organisation key ({signed.org.fingerprint}), not "
+            f"the one you confirmed ({org['fingerprint']}): not imported; tell your organisation"
+        )
+    highest = int(state.get("list_serial", 0))
+    if signed.serial < highest:
+        raise TrustError(
+            f"this export carries reviewer list serial {signed.serial}, older than serial {highest} you already "
+            "have: a rollback. Not imported; tell your organisation"
+        )
+    state["list_serial"] = signed.serial
+    return None
+
+
+def pin_org(state: dict[str, Any], signed: SignedReviewerList) -> None:
+    state["org"] = {
+        "key": signed.org.sign_public_key.hex(),
+        "name": signed.organisation,
+        "fingerprint": signed.org.fingerprint,
+    }
+
+
+def check_audit(state: dict[str, Any], trail: AuditTrail | None) -> str | None:
+    """Check the audit head extends the pinned one; pin the new head. Returns a warning or None."""
+    if trail is None:
+        return None
+    pinned = state.get("audit_head")
+    head = None if pinned is None else AuditHead(int(pinned["seq"]), bytes.fromhex(pinned["hash"]))
+    continuity = check_continuity(trail, head)
+    if not continuity.ok:
+        return f"The organisation's audit trail was rewritten since your last export: {continuity.message}."
+    if head is None or trail.head.seq >= head.seq:
+        state["audit_head"] = {"seq": trail.head.seq, "hash": trail.head.hash.hex()}
+    return None

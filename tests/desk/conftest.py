@@ -15,10 +15,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crypto"))
 
-from export_builder import CaseBuilder, write_export  # noqa: E402
+from export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export  # noqa: E402
 
 from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename  # noqa: E402
-from crypto.identity import ReviewerKeys, generate_reviewer_keys, save_private_key  # noqa: E402
+from crypto.identity import OrgKeys, ReviewerKeys, generate_org_keys, generate_reviewer_keys, save_private_key  # noqa: E402
+from crypto.org import ListedReviewer, sign_reviewer_list  # noqa: E402
 from crypto.reply import StatusChange  # noqa: E402
 
 PASSPHRASE = "correct horse battery staple"
@@ -54,6 +55,22 @@ class DeskWorld:
     def export(self, name: str, cases: list[CaseBuilder], day: str = "2026-11-28") -> Path:
         return write_export(self.exports / name, self.me.public, self.reviewers(), cases, day)
 
+    def signed_list(self, org: OrgKeys, serial: int = 1) -> dict:
+        entries = [
+            ListedReviewer(identity, name, role, required) for identity, name, role, required in self.reviewers()
+        ]
+        return signed_list_document(sign_reviewer_list(org, entries, serial, "2026-11-01", "Acme Ltd"))
+
+    def export_v2(
+        self, name: str, cases: list[CaseBuilder], *, org: OrgKeys | None, serial: int = 1, audit: AuditLog
+    ) -> Path:
+        """A version 2 export: the signed list (None: no organisation key), the workflow, the audit trail."""
+        signed = self.signed_list(org, serial) if org is not None else None
+        return write_export(
+            self.exports / name, self.me.public, self.reviewers(), cases,
+            signed_list=signed, workflow=WORKFLOW, audit=audit.section(),
+        )  # fmt: skip
+
     def standard_case(self) -> CaseBuilder:
         case = self.case().with_report(
             attachments=[("photo of the note.png", b"\x89PNG fake image " + MARKER.encode())]
@@ -62,6 +79,11 @@ class DeskWorld:
         case.reply(self.colleague, 1, "2026-11-23", "Thank you, we are looking into it.",
                    StatusChange("acknowledged", None, "We have your report."))  # fmt: skip
         return case
+
+
+@pytest.fixture()
+def org() -> OrgKeys:
+    return generate_org_keys("Acme Ltd")
 
 
 @pytest.fixture()

@@ -119,6 +119,7 @@ def test_read_reply_save_and_lock(desk_world: DeskWorld, private_tmp: Path, tmp_
             assert "needs an outcome" in str(screen.query_one("#message").render())
             screen.query_one("#status").value = "in_progress"
             screen.query_one("#reason").value = "We are interviewing the team"
+            screen.query_one("#feedback").value = True
             await pilot.pause()
             shoot(app, "reply")
             await click(app, pilot, "#send")
@@ -143,6 +144,7 @@ def test_read_reply_save_and_lock(desk_world: DeskWorld, private_tmp: Path, tmp_
     statement = verify_reply_signature(reply, {desk_world.me.key_id: desk_world.me.public})
     assert statement.status is not None and statement.status.status == "in_progress"
     assert statement.status.reason == "We are interviewing the team"
+    assert statement.feedback is True
     roots = [desk_world.key_path.parent, desk_world.home, private_tmp, tmp_path, Path("/dev/shm")]  # noqa: S108 - scanned, not written
     if os.environ.get("XDG_RUNTIME_DIR"):
         roots.append(Path(os.environ["XDG_RUNTIME_DIR"]))
@@ -193,5 +195,32 @@ def test_idle_lock_forgets(desk_world: DeskWorld, private_tmp: Path) -> None:
             await pilot.pause()
             assert app.session is None and isinstance(app.screen, UnlockScreen)
             assert session.cases == {} and session.keys is None and session.state == {}
+
+    asyncio.run(drive())
+
+
+def test_first_import_asks_for_the_organisation_fingerprint(desk_world: DeskWorld, org, private_tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    from test_trust import audit_log
+
+    from crypto.desk.screens import ConfirmOrgScreen
+
+    desk_world.export_v2("export-v2.zip", [desk_world.standard_case()], org=org, audit=audit_log())
+    app = DeskApp(key_path=desk_world.key_path, open_files=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(app, pilot)
+            app.usb_hint = desk_world.exports
+            await pilot.click("#import")
+            await pilot.click("#choose-export")
+            await pick_first(app, pilot)
+            assert isinstance(app.screen, ConfirmOrgScreen)
+            assert str(app.screen.query_one("#org-fingerprint").render()) == org.public.fingerprint
+            shoot(app, "confirm-organisation")
+            await pilot.click("#match")
+            await pilot.pause()
+            assert isinstance(app.screen, ImportScreen)
+            assert "1 new cases" in str(app.screen.query_one("#import-result").render())
+            assert app.session is not None and "signed by Acme Ltd" in app.session.list_mode
 
     asyncio.run(drive())

@@ -30,8 +30,12 @@ def test_import_read_reply_and_save(desk_world: DeskWorld, tmp_path: Path) -> No
     assert case.replies[0].verified and "Ben Colleague" in case.replies[0].verification
     assert session.new_followups(case) == 1
     assert session.queue("again today") == [case] and session.queue("nothing like this") == []
-    with pytest.raises(WorkflowError, match="valid"):
+    with pytest.raises(WorkflowError, match="needs an outcome, one of: Upheld"):
         session.write_reply(case, "closing", StatusChange("closed", None, "done"))
+    with pytest.raises(WorkflowError, match="Allowed from here: In progress"):
+        session.write_reply(case, "again", StatusChange("acknowledged", None, "again"))
+    with pytest.raises(WorkflowError, match="requires a reason"):
+        session.write_reply(case, "moving on", StatusChange("in_progress", None, ""))
     session.write_reply(case, f"We spoke to him. {MARKER}-REPLY", StatusChange("in_progress", None, "Interviews"))
     usb = tmp_path / "usb-out"
     usb.mkdir()
