@@ -38,6 +38,7 @@ Screen { background: $surface; }
 #picker { background: $panel; border: thick $accent; padding: 1 2; margin: 2 4; }
 #tree { height: 1fr; min-height: 8; }
 #queue { height: 1fr; }
+.queue-header { text-style: bold reverse; height: 1; overflow: hidden; }
 #text { height: 8; }
 #unlock { width: 90; }
 """

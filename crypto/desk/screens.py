@@ -3,14 +3,14 @@
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from ..errors import CandourError, WrongPassphraseError
 from .picker import PickPath
+from .queue_list import QueueList, Row, header_line
 from .session import OrgConfirmationNeeded, Session, unlock
 
 if TYPE_CHECKING:
@@ -117,14 +117,14 @@ class QueueScreen(DeskScreen):
             yield Button("Import exports…", id="import")
             yield Button("Outbox", id="outbox")
             yield Button("Lock", id="lock")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield Static(header_line(), id="queue-header", classes="queue-header")
+        yield QueueList(id="queue")
         yield Static("", id="count")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#queue", DataTable)
-        table.add_columns("Case", "Received", "Status", "Deadline", "Category", "New follow-ups")
         self.refresh_queue()
+        self.query_one("#queue", QueueList).focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_queue()
@@ -138,26 +138,17 @@ class QueueScreen(DeskScreen):
         self.query_one("#list-mode", Static).update(session.list_mode)
         search = self.query_one("#search", Input).value
         cases = session.queue(search)
-        table = self.query_one("#queue", DataTable)
-        table.clear()
         workflow = session.workflow
-        rows = []
-        for case in cases:
+
+        def row_for(index: int) -> Row:
+            case = cases[index]
             deadline = session.deadline(case)
-            style = "bold red" if deadline.overdue_days else ""
             new = session.new_followups(case)
-            rows.append(
-                (
-                    case.short_id,
-                    case.created,
-                    workflow.label_of(case.status),
-                    Text(deadline.label, style=style),
-                    case.category,
-                    str(new) if new else "",
-                )
-            )
-        keys = table.add_rows(rows)
-        self.row_cases = {key.value: case.case_id for key, case in zip(keys, cases, strict=True)}
+            cells = (case.short_id, case.created, workflow.label_of(case.status), deadline.label, case.category,
+                     str(new) if new else "")  # fmt: skip
+            return cells, deadline.overdue_days > 0
+
+        self.query_one("#queue", QueueList).show([case.case_id for case in cases], row_for)
         total = len(session.cases)
         shown = f"{len(cases):,} of {total:,} cases" if search else f"{total:,} cases"
         self.query_one("#count", Static).update(shown + ("" if total else ": import an export to begin"))
@@ -166,12 +157,10 @@ class QueueScreen(DeskScreen):
         if event.input.id == "search":
             self.refresh_queue()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_queue_list_opened(self, event: QueueList.Opened) -> None:
         from .case_screens import CaseScreen
 
-        case_id = self.row_cases.get(event.row_key.value)
-        if case_id is not None:
-            self.app.push_screen(CaseScreen(case_id))
+        self.app.push_screen(CaseScreen(event.case_id))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "import":

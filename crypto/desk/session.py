@@ -209,6 +209,7 @@ class Session:
         self.list_mode = trust.UNSIGNED_LIST_MODE
         self.warnings: list[str] = []
         self.temp = TempCopies()
+        self._deadlines: dict[str, Deadline] = {}  # per case, for today; cleared on every import
         self.temp.remove_stale()
         self._bundles: dict[str, Bundle] = {}
 
@@ -226,6 +227,7 @@ class Session:
             bundle.close()
         self._bundles.clear()
         self.cases.clear()
+        self._deadlines.clear()
         self.warnings.clear()
         self.state = {}
         self.keys = None
@@ -267,15 +269,24 @@ class Session:
         Raises `OrgConfirmationNeeded` until the organisation key is confirmed, and
         `trust.TrustError` for another organisation's key or an older reviewer list.
         """
-        signed = self.inspect_export(path)
-        if signed is not None and trust.org_pin_needed(self.state, signed):
-            raise OrgConfirmationNeeded(signed)
-        trust.check_export_list(self.state, signed)
-        name, _ = self.vault.store_export(path)
+        keys = self._keys()
+        name, stored = self.vault.store_export(path)
         if name in self.state["exports"]:
             return ImportSummary(warnings=["This export was imported before; nothing changed."])
+        try:  # the stored copy is opened once, checked, and removed again if refused
+            bundle = self._bundle(name)
+            if bundle.reviewer_key_id != keys.key_id:
+                raise CandourError("this export was made for another reviewer's key")
+            signed = bundle.reviewer_list
+            if signed is not None and trust.org_pin_needed(self.state, signed):
+                raise OrgConfirmationNeeded(signed)
+            trust.check_export_list(self.state, signed)
+        except BaseException:
+            if name in self._bundles:
+                self._bundles.pop(name).close()
+            stored.unlink(missing_ok=True)
+            raise
         summary = ImportSummary()
-        bundle = self._bundle(name)
         audit = trust.check_audit(self.state, bundle.audit)
         if audit:
             summary.warnings.append(audit)
@@ -321,6 +332,7 @@ class Session:
                 summary.added += 1
             self.cases[case.case] = read
         self.warnings.extend(summary.warnings)
+        self._deadlines.clear()
         return summary
 
     def _read_case(
@@ -540,7 +552,10 @@ class Session:
     # --- the queue ---------------------------------------------------------------------------
 
     def deadline(self, case: DeskCase) -> Deadline:
-        return case_deadline(case, self.today, self.workflow)
+        known = self._deadlines.get(case.case_id)
+        if known is None:
+            known = self._deadlines[case.case_id] = case_deadline(case, self.today, self.workflow)
+        return known
 
     def new_followups(self, case: DeskCase) -> int:
         return max(0, len(case.followups) - int(self.state["seen"].get(case.case_id, 0)))

@@ -44,6 +44,15 @@ async def type_text(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*["space" if c == " " else c for c in text])
 
 
+async def settle(pilot, done, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Let the app work until `done()` holds (a loaded shared machine makes one pause too short)."""
+    for _ in range(100):
+        if done():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"the Desk never got to: {what}")
+
+
 async def click(app: DeskApp, pilot, selector: str) -> None:  # type: ignore[no-untyped-def]
     """Scroll the widget into view, then click it as a reviewer would."""
     app.screen.query_one(selector).scroll_visible(animate=False)
@@ -57,8 +66,7 @@ async def unlock(app: DeskApp, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.click("#passphrase")
     await type_text(pilot, PASSPHRASE)
     await pilot.click("#unlock-button")
-    await pilot.pause()
-    assert isinstance(app.screen, QueueScreen), app.screen.query_one("#message").render()
+    await settle(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
 
 
 async def pick_first(app: DeskApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -70,16 +78,19 @@ async def pick_first(app: DeskApp, pilot) -> None:  # type: ignore[no-untyped-de
             break
     tree.focus()
     await pilot.press("down", "enter")
-    await pilot.pause()
+    choose = app.screen.query_one("#choose")
+    await settle(pilot, lambda: not choose.disabled, "a file chosen")
     await pilot.click("#choose")
-    await pilot.pause()
+    await settle(pilot, lambda: not isinstance(app.screen, PickPath), "the chooser closed")
 
 
 async def import_export(app: DeskApp, pilot, folder: Path) -> None:  # type: ignore[no-untyped-def]
     app.usb_hint = folder
+    await settle(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
     await pilot.click("#import")
-    assert isinstance(app.screen, ImportScreen)
+    await settle(pilot, lambda: isinstance(app.screen, ImportScreen), "the import screen")
     await pilot.click("#choose-export")
+    await settle(pilot, lambda: isinstance(app.screen, PickPath), "the file chooser")
     await pick_first(app, pilot)
     assert isinstance(app.screen, ImportScreen)
 
@@ -99,18 +110,17 @@ def test_read_reply_save_and_lock(desk_world: DeskWorld, private_tmp: Path, tmp_
             assert "1 new cases" in result, result
             shoot(app, "import")
             await pilot.click("#back")
-            assert isinstance(app.screen, QueueScreen)
-            await pilot.pause()
+            await settle(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
             shoot(app, "queue")
             app.screen.query_one("#queue").focus()
             await pilot.press("enter")
-            await pilot.pause()
-            assert isinstance(app.screen, CaseScreen)
+            await settle(pilot, lambda: isinstance(app.screen, CaseScreen), "the case")
             shoot(app, "case")
             await click(app, pilot, "#open-report-0")
             opened = Path(str(app.screen.query_one("#message").render()).split(": ", 1)[1])
             assert MARKER.encode() in opened.read_bytes()
             await click(app, pilot, "#reply")
+            await settle(pilot, lambda: isinstance(app.screen, ReplyScreen), "the reply screen")
             screen = app.screen
             assert isinstance(screen, ReplyScreen)
             screen.query_one("#text").load_text(f"We have spoken to the manager. {MARKER}-REPLY")
@@ -123,19 +133,19 @@ def test_read_reply_save_and_lock(desk_world: DeskWorld, private_tmp: Path, tmp_
             await pilot.pause()
             shoot(app, "reply")
             await click(app, pilot, "#send")
-            await pilot.pause()
-            assert isinstance(app.screen, OutboxScreen)
+            await settle(pilot, lambda: isinstance(app.screen, OutboxScreen), "the outbox")
             app.usb_hint = reply_folder
             await pilot.click("#save")
-            assert isinstance(app.screen, PickPath)
-            await pilot.click("#choose")
+            await settle(pilot, lambda: isinstance(app.screen, PickPath), "the folder chooser")
             await pilot.pause()
+            await pilot.click("#choose")
+            await settle(pilot, lambda: isinstance(app.screen, OutboxScreen), "back to the outbox")
             assert "Saved 1 reply" in str(app.screen.query_one("#message").render())
             shoot(app, "outbox")
             temp_folder = app.session.temp.folder
             await pilot.press("ctrl+l")
-            await pilot.pause()
-            assert isinstance(app.screen, UnlockScreen) and app.session is None
+            await settle(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+            assert app.session is None
             assert not opened.exists() and temp_folder is not None and not temp_folder.exists()
 
     asyncio.run(drive())
@@ -212,14 +222,15 @@ def test_first_import_asks_for_the_organisation_fingerprint(desk_world: DeskWorl
             await unlock(app, pilot)
             app.usb_hint = desk_world.exports
             await pilot.click("#import")
+            await settle(pilot, lambda: isinstance(app.screen, ImportScreen), "the import screen")
             await pilot.click("#choose-export")
+            await settle(pilot, lambda: isinstance(app.screen, PickPath), "the file chooser")
             await pick_first(app, pilot)
-            assert isinstance(app.screen, ConfirmOrgScreen)
+            await settle(pilot, lambda: isinstance(app.screen, ConfirmOrgScreen), "the fingerprint check")
             assert str(app.screen.query_one("#org-fingerprint").render()) == org.public.fingerprint
             shoot(app, "confirm-organisation")
             await pilot.click("#match")
-            await pilot.pause()
-            assert isinstance(app.screen, ImportScreen)
+            await settle(pilot, lambda: isinstance(app.screen, ImportScreen), "the import screen")
             assert "1 new cases" in str(app.screen.query_one("#import-result").render())
             assert app.session is not None and "signed by Acme Ltd" in app.session.list_mode
 
