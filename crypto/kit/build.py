@@ -36,6 +36,7 @@ from typing import BinaryIO
 KIT_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = KIT_DIR.parent.parent  # the repository: crypto/ lives here
 REQUIREMENTS = KIT_DIR / "requirements.txt"
+CONSTRAINTS = KIT_DIR / "constraints.txt"
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 # One entry per target system: a name for the cache folder and the platform tags pip
 # may choose from (oldest first, so a wheel for the widest range of systems wins).
@@ -140,14 +141,25 @@ def build_pyz(epoch: int, root: Path = SOURCE_ROOT) -> bytes:
 
 
 def _requirements_digest() -> str:
-    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    return hashlib.sha256(REQUIREMENTS.read_bytes() + CONSTRAINTS.read_bytes()).hexdigest()[:16]
 
 
 def _pip_download(python: str, destination: Path, platforms: Sequence[str], version: str) -> None:
     command = [python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--only-binary=:all:"]
     for platform in platforms:
         command += ["--platform", platform]
-    command += ["--python-version", version, "--implementation", "cp", "-d", str(destination), "-r", str(REQUIREMENTS)]
+    command += [
+        "--python-version",
+        version,
+        "--implementation",
+        "cp",
+        "-d",
+        str(destination),
+        "-r",
+        str(REQUIREMENTS),
+        "-c",
+        str(CONSTRAINTS),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - fixed arguments
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
