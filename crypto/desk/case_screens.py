@@ -9,9 +9,9 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, 
 
 from ..errors import CandourError
 from ..reply import StatusChange
+from .model import REPORT_FIELDS, Attachment, DeskCase
 from .picker import PickPath
 from .screens import DeskScreen
-from .session import REPORT_FIELDS, Attachment, DeskCase
 from .tempcopies import open_with_system_viewer
 from .workflow import allowed
 

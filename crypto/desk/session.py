@@ -10,39 +10,25 @@ streamed, only when the reviewer opens or saves one (crypto/desk/tempcopies.py).
 import datetime
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..bundle import Bundle, BundleCase, BundleSubmission, open_bundle
-from ..deadlines import DeadlineEvent, Deadlines, case_deadlines, deadlines_from_due
-from ..errors import CandourError, NotARecipientError
-from ..identity import PublicIdentity, ReviewerKeys, load_private_key
+from ..bundle import Bundle, open_bundle
+from ..errors import CandourError
+from ..identity import ReviewerKeys, load_private_key
 from ..org import SignedReviewerList
-from ..reply import (
-    SignedReply,
-    StatusChange,
-    check_reply_binding,
-    make_reply,
-    open_reply_for_reviewer,
-    verify_statement_signature,
-)
+from ..reply import SignedReply, StatusChange, make_reply
 from ..replyfile import parse_reply_file, reply_file_bytes, write_reply_file
-from ..submission import AttachmentInfo, OpenedSubmission, ReporterPublic, open_submission, verify_only_sinks
+from ..submission import AttachmentInfo, open_submission, verify_only_sinks
 from ..workflow import Workflow
 from . import trust
+from .model import REPORT_FIELDS, Attachment, Deadline, DeskCase, ImportSummary, case_deadline
+from .reading import ExportView, pinned_reporter, read_case, status_text
 from .tempcopies import FileSink, TempCopies
 from .vault import Vault, default_data_dir
-from .workflow import DEFAULT_WORKFLOW, checked_change, is_new
+from .workflow import DEFAULT_WORKFLOW, checked_change
 
-REPORT_FIELDS = (
-    ("category", "Category"),
-    ("what", "What happened"),
-    ("when", "When"),
-    ("where", "Where"),
-    ("who", "Who was involved"),
-    ("outcome", "What the reporter would like to happen"),
-)
+__all__ = ["REPORT_FIELDS", "Attachment", "DeskCase", "OrgConfirmationNeeded", "Session", "UnlockError", "unlock"]
 
 
 class UnlockError(CandourError):
@@ -57,132 +43,6 @@ class OrgConfirmationNeeded(CandourError):
             f"confirm the fingerprint of {signed.organisation}'s key ({signed.org.fingerprint}) before importing"
         )
         self.signed = signed
-
-
-@dataclass(frozen=True)
-class Attachment:
-    submission_id: str
-    part: int
-    name: str
-    type: str
-    size: int
-
-
-@dataclass(frozen=True)
-class Followup:
-    day: str
-    text: str | None
-    attachments: tuple[Attachment, ...]
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class ReplyItem:
-    seq: int | None
-    day: str | None
-    signer: str
-    key_id: str
-    verified: bool
-    verification: str
-    text: str | None
-    status: str | None
-    feedback: bool = False
-
-
-@dataclass(frozen=True)
-class TimelineItem:
-    day: str
-    status: str
-    outcome: str | None
-    reason: str
-    verification: str
-    verified: bool
-
-
-@dataclass
-class DeskCase:
-    case_id: str
-    created: str
-    status: str
-    outcome: str | None
-    acknowledge_by: str | None
-    feedback_by: str | None
-    fields: dict[str, str]
-    attachments: tuple[Attachment, ...]
-    followups: tuple[Followup, ...]
-    replies: tuple[ReplyItem, ...]
-    timeline: tuple[TimelineItem, ...]
-    warnings: tuple[str, ...]
-    export_name: str
-    submissions: dict[str, BundleSubmission]
-    reply_key: bytes
-    sealed_to: tuple[bytes, ...]
-    search_text: str
-    my_seqs: tuple[int, ...] = ()
-    recipients: tuple[PublicIdentity, ...] = ()
-    list_mode: str = trust.UNSIGNED_LIST_MODE
-
-    @property
-    def short_id(self) -> str:
-        return self.case_id[:8]
-
-    @property
-    def category(self) -> str:
-        return self.fields.get("category", "")
-
-
-@dataclass(frozen=True)
-class Deadline:
-    overdue_days: int
-    label: str
-    sort_key: tuple[int, str]
-
-
-@dataclass
-class ImportSummary:
-    added: int = 0
-    updated: int = 0
-    unreadable: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-
-def _events(case: "DeskCase", workflow: Workflow) -> list[DeadlineEvent]:
-    """What reviewers did, as the one deadline rule (crypto.deadlines) counts it."""
-    events = []
-    for reply in case.replies:
-        if reply.day and reply.seq is not None:
-            label = f"reply {reply.seq} by {reply.signer}" + (" (feedback)" if reply.feedback else "")
-            events.append(DeadlineEvent(datetime.date.fromisoformat(reply.day), "reply", reply.feedback, False, label))
-    for entry in case.timeline:
-        if is_new(workflow, entry.status):
-            continue
-        final = entry.status == workflow.final and bool(entry.outcome) and bool(entry.reason.strip())
-        label = f"status {workflow.label_of(entry.status)}"
-        events.append(DeadlineEvent(datetime.date.fromisoformat(entry.day), "status", False, final, label))
-    return events
-
-
-def case_deadlines_of(case: "DeskCase", today: datetime.date, workflow: Workflow) -> Deadlines:
-    """The export's due days when it gives them, else the default periods from the received day."""
-    events = _events(case, workflow)
-    if case.acknowledge_by and case.feedback_by:
-        acknowledge = datetime.date.fromisoformat(case.acknowledge_by)
-        return deadlines_from_due(acknowledge, datetime.date.fromisoformat(case.feedback_by), events, today)
-    return case_deadlines(datetime.date.fromisoformat(case.created), events, today)
-
-
-def case_deadline(case: "DeskCase", today: datetime.date, workflow: Workflow) -> Deadline:
-    """What the queue shows: the next unmet deadline; overdue first, most overdue first."""
-    deadlines = case_deadlines_of(case, today, workflow)
-    if deadlines.overdue:
-        late = max(deadlines.acknowledge.overdue_days, deadlines.feedback.overdue_days)
-        what = "acknowledge" if deadlines.acknowledge.overdue else "feedback"
-        return Deadline(late, f"{what} OVERDUE by {late} day{'s' if late != 1 else ''}", (0, f"{-late:08d}"))
-    upcoming = deadlines.next_due()
-    if upcoming is None:
-        return Deadline(0, f"feedback given ({deadlines.feedback.met_by})", (3, ""))
-    what = "acknowledge" if upcoming is deadlines.acknowledge else "feedback"
-    return Deadline(0, f"{what} by {upcoming.due.isoformat()}", (1, upcoming.due.isoformat()))
 
 
 def unlock(key_path: Path, passphrase: str, data_dir: Path | None = None) -> "Session":
@@ -315,14 +175,16 @@ class Session:
             self.list_mode = trust.UNSIGNED_LIST_MODE
         if bundle.workflow is not None:
             self.workflow = bundle.workflow
+        source = ExportView(bundle, name, keys, known, names, self.list_mode)
         for case in bundle:
             try:
-                read = self._read_case(bundle, name, case, keys, known, names)
+                read, refusal = read_case(source, case, self.cases.get(case.case), self.state["pins"])
             except CandourError as exc:
                 summary.unreadable += 1
                 summary.warnings.append(f"Case {case.case[:8]} could not be read: {exc}")
                 continue
             if read is None:
+                self.warnings.append(refusal or f"Case {case.case[:8]} was refused")
                 continue
             if read.warnings:
                 summary.warnings.extend(read.warnings)
@@ -334,220 +196,6 @@ class Session:
         self.warnings.extend(summary.warnings)
         self._deadlines.clear()
         return summary
-
-    def _read_case(
-        self,
-        bundle: Bundle,
-        name: str,
-        case: BundleCase,
-        keys: ReviewerKeys,
-        known: dict[bytes, PublicIdentity],
-        names: dict[bytes, str],
-    ) -> DeskCase | None:
-        report = case.report
-        earlier = self.cases.get(case.case)
-        if report is None:
-            if earlier is None:
-                raise CandourError("the export does not hold this case's report; export the whole case")
-            report_opened = None
-        else:
-            report_opened = open_submission(
-                bundle.part_sources(report), keys, expected_case=case.case, attachment_sink_factory=verify_only_sinks
-            )
-        warnings: list[str] = []
-        if report_opened is not None:
-            check = trust.check_reporter(self.state["pins"], case.case, report_opened, case.reporter)
-            if not check.accepted:
-                self.warnings.append(check.warning or "")
-                return None
-            if check.warning:
-                warnings.append(check.warning)
-            fields, reply_key = dict(report_opened.fields), report_opened.reply_key
-            sealed_to = report_opened.recipient_key_ids
-            attachments = _attachments(report_opened)
-            submissions = {report_opened.submission: report} if report is not None else {}
-            reporter = report_opened.reporter
-        else:
-            if earlier is None:  # unreachable: a case without a report and no earlier copy raised above
-                raise CandourError("the export does not hold this case's report")
-            fields, reply_key, sealed_to = earlier.fields, earlier.reply_key, earlier.sealed_to
-            attachments, submissions = earlier.attachments, dict(earlier.submissions)
-            reporter = _pinned_reporter(self.state["pins"][case.case])
-        extra = trust.extra_recipients_warning(case.case, case.recipients, sealed_to)
-        if extra:
-            warnings.append(extra)
-        followups = list(earlier.followups) if earlier and report_opened is None else []
-        for submission in case.followups:
-            try:
-                opened = open_submission(
-                    bundle.part_sources(submission),
-                    keys,
-                    expected_case=case.case,
-                    expected_reporter=reporter,
-                    attachment_sink_factory=verify_only_sinks,
-                )
-                submissions[opened.submission] = submission
-                followups.append(Followup(opened.day, opened.fields.get("message", ""), _attachments(opened)))
-            except CandourError as exc:
-                followups.append(Followup(submission.day, None, (), f"NOT SHOWN: {exc}"))
-        replies, mine = self._replies(bundle, case, keys, reply_key, sealed_to, known, names)
-        timeline = self._timeline(case, sealed_to, known, names)
-        try:
-            recipients = tuple(trust.reply_recipients(sealed_to, known))
-        except LookupError as exc:
-            recipients = ()
-            warnings.append(f"Case {case.case[:8]}: {exc}; you cannot reply to it from this export")
-        texts = [*fields.values(), *(f.text or "" for f in followups), *(r.text or "" for r in replies)]
-        return DeskCase(
-            case_id=case.case,
-            created=case.created,
-            status=case.status,
-            outcome=case.outcome,
-            acknowledge_by=case.acknowledge_by,
-            feedback_by=case.feedback_by,
-            fields=fields,
-            attachments=attachments,
-            followups=tuple(followups),
-            replies=replies,
-            timeline=timeline,
-            warnings=tuple(warnings),
-            export_name=name,
-            submissions=submissions,
-            reply_key=reply_key,
-            sealed_to=tuple(sealed_to),
-            search_text="\n".join(texts).casefold(),
-            my_seqs=tuple(mine),
-            recipients=recipients,
-            list_mode=self.list_mode,
-        )
-
-    def _replies(
-        self,
-        bundle: Bundle,
-        case: BundleCase,
-        keys: ReviewerKeys,
-        reply_key: bytes,
-        sealed_to: tuple[bytes, ...],
-        known: dict[bytes, PublicIdentity],
-        names: dict[bytes, str],
-    ) -> tuple[tuple[ReplyItem, ...], list[int]]:
-        def signer_name(key_id: bytes) -> str:
-            return names.get(key_id, f"unknown reviewer {key_id.hex()}")
-
-        items: list[ReplyItem] = []
-        mine: list[int] = []
-        for reply in case.replies:
-            try:
-                statement = verify_statement_signature(reply.statement, reply.signature, known)
-                check_reply_binding(statement, case.case, reply_key)
-            except CandourError as exc:
-                items.append(ReplyItem(None, None, "unknown", "", False, f"NOT VERIFIED: {exc}", None, None))
-                continue
-            key_id = statement.reviewer_key_id
-            if key_id == keys.key_id:
-                mine.append(statement.seq)
-            status = _status_text(statement.status)
-            refusal = trust.signer_check(key_id, sealed_to)
-            if refusal:
-                items.append(
-                    ReplyItem(
-                        statement.seq,
-                        statement.day,
-                        signer_name(key_id),
-                        key_id.hex(),
-                        False,
-                        f"NOT VERIFIED: {refusal}",
-                        None,
-                        status,
-                    )
-                )
-                continue
-            try:
-                text: str | None = open_reply_for_reviewer(bundle.read_member(reply.member), keys, statement).text
-                verification = "signature verified"
-            except NotARecipientError:
-                text, verification = None, "signature verified; its text was not sealed to you"
-            except CandourError as exc:
-                items.append(
-                    ReplyItem(
-                        statement.seq,
-                        statement.day,
-                        signer_name(key_id),
-                        key_id.hex(),
-                        False,
-                        f"NOT VERIFIED: {exc}",
-                        None,
-                        status,
-                    )
-                )
-                continue
-            signer = signer_name(key_id)
-            fingerprint = known[key_id].fingerprint
-            items.append(
-                ReplyItem(
-                    statement.seq,
-                    statement.day,
-                    signer,
-                    key_id.hex(),
-                    True,
-                    f"{verification}: {signer}, fingerprint {fingerprint}",
-                    text,
-                    status,
-                    statement.feedback,
-                )
-            )
-        items.sort(key=lambda item: (item.day or "9999", item.key_id, item.seq or 0))
-        return tuple(items), mine
-
-    def _timeline(
-        self,
-        case: BundleCase,
-        sealed_to: tuple[bytes, ...],
-        known: dict[bytes, PublicIdentity],
-        names: dict[bytes, str],
-    ) -> tuple[TimelineItem, ...]:
-        def signer_name(key_id: bytes) -> str:
-            return names.get(key_id, f"unknown reviewer {key_id.hex()}")
-
-        items = []
-        for entry in case.timeline:
-            if entry.statement is None or entry.signature is None:
-                items.append(
-                    TimelineItem(
-                        entry.day, entry.status, entry.outcome, entry.reason, "recorded by the server (unsigned)", False
-                    )
-                )
-                continue
-            try:
-                statement = verify_statement_signature(entry.statement, entry.signature, known)
-                if (
-                    statement.case != case.case
-                    or statement.status is None
-                    or statement.status.status != entry.status
-                    or statement.status.outcome != entry.outcome
-                    or statement.reviewer_key_id != entry.by
-                ):
-                    raise CandourError("the signed statement says something else than this entry")
-                refusal = trust.signer_check(statement.reviewer_key_id, sealed_to)
-                if refusal:
-                    raise CandourError(refusal)
-                signer = signer_name(statement.reviewer_key_id)
-                fingerprint = known[statement.reviewer_key_id].fingerprint
-                items.append(
-                    TimelineItem(
-                        entry.day,
-                        entry.status,
-                        entry.outcome,
-                        statement.status.reason,
-                        f"signed by {signer}, fingerprint {fingerprint}",
-                        True,
-                    )
-                )
-            except CandourError as exc:
-                items.append(
-                    TimelineItem(entry.day, entry.status, entry.outcome, entry.reason, f"NOT VERIFIED: {exc}", False)
-                )
-        return tuple(items)
 
     # --- the queue ---------------------------------------------------------------------------
 
@@ -619,7 +267,7 @@ class Session:
                 "seq": seq,
                 "day": self.today.isoformat(),
                 "state": "pending",
-                "status": _status_text(status),
+                "status": status_text(status),
                 "feedback": feedback,
                 "reply": reply_file_bytes([reply]).decode("ascii"),
             }
@@ -660,7 +308,7 @@ class Session:
         pinned = self.state["pins"][case.case_id]
         expected = None
         if submission.kind != "report":
-            expected = _pinned_reporter(pinned)
+            expected = pinned_reporter(pinned)
         opened = open_submission(
             bundle.part_sources(submission),
             keys,
@@ -680,20 +328,3 @@ class Session:
     def save_attachment_copy(self, case: DeskCase, attachment: Attachment, folder: Path) -> Path:
         """A copy where the reviewer chose: the one place the Desk writes plaintext to a disk."""
         return self._decrypt_attachment(case, attachment, lambda: FileSink.in_folder(folder, attachment.name))
-
-
-def _status_text(status: StatusChange | None) -> str | None:
-    if status is None:
-        return None
-    text = status.status + (f" ({status.outcome})" if status.outcome else "")
-    return text + (f" — {status.reason}" if status.reason else "")
-
-
-def _attachments(opened: OpenedSubmission) -> tuple[Attachment, ...]:
-    return tuple(
-        Attachment(opened.submission, a.info.part, a.info.name, a.info.type, a.info.size) for a in opened.attachments
-    )
-
-
-def _pinned_reporter(pinned: dict[str, str]) -> ReporterPublic:
-    return ReporterPublic(reply_key=bytes.fromhex(pinned["reply_key"]), sign_key=bytes.fromhex(pinned["sign_key"]))
