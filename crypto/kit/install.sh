@@ -101,7 +101,23 @@ case "$(uname -s)" in
     APPS="${XDG_DATA_HOME:-$HOME/.local/share}/applications"
     mkdir -p "$APPS"
     LAUNCHER="$APPS/candour-desk.desktop"
-    sed "s|@LAUNCHER@|$PREFIX/candour-desk|g" "$KIT/candour-desk.desktop" >"$LAUNCHER" && chmod 644 "$LAUNCHER"
+    # The Desk runs in a terminal window: name one the desktop has, rather than rely on
+    # Terminal=true (which some desktops map to a terminal that is not installed).
+    EXEC="\"$PREFIX/candour-desk\""
+    TERMINAL=true
+    for candidate in gnome-terminal x-terminal-emulator konsole xfce4-terminal kgx; do
+      if command -v "$candidate" >/dev/null 2>&1; then
+        case "$candidate" in
+          gnome-terminal) EXEC="gnome-terminal --maximize -- $EXEC" ;;
+          xfce4-terminal) EXEC="xfce4-terminal --maximize -x $EXEC" ;;
+          *) EXEC="$candidate -e $EXEC" ;;
+        esac
+        TERMINAL=false
+        break
+      fi
+    done
+    sed -e "s|@EXEC@|$EXEC|g" -e "s|@TERMINAL@|$TERMINAL|g" "$KIT/candour-desk.desktop" >"$LAUNCHER" &&
+      chmod 644 "$LAUNCHER"
     ;;
 esac
 "$VPY" "$PREFIX/candour.pyz" --help >/dev/null 2>&1 || stop "the installed kit does not start; see README.txt."

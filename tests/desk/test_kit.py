@@ -92,7 +92,8 @@ def test_installs_offline_and_runs(unpacked: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     prefix = home / ".local" / "share" / "candour-desk"
     desktop = (home / ".local" / "share" / "applications" / "candour-desk.desktop").read_text()
-    assert "Name=Candour Desk" in desktop and f'Exec="{prefix}/candour-desk"' in desktop
+    assert "Name=Candour Desk" in desktop and f'"{prefix}/candour-desk"' in desktop
+    assert ("Terminal=true" in desktop) == ("Terminal=false" not in desktop)
     helped = subprocess.run(
         [str(prefix / "candour"), "--help"], env=offline_env(home), capture_output=True, text=True, check=False
     )
