@@ -62,7 +62,7 @@ class Session:
     def __init__(self, keys: ReviewerKeys, vault: Vault, today: datetime.date | None = None) -> None:
         self.keys: ReviewerKeys | None = keys
         self.vault = vault
-        self.today = today or datetime.datetime.now(datetime.UTC).date()
+        self._today = today or datetime.datetime.now(datetime.UTC).date()
         self.state: dict[str, Any] = vault.load_state()
         self.cases: dict[str, DeskCase] = {}
         self.workflow: Workflow = DEFAULT_WORKFLOW
@@ -70,10 +70,22 @@ class Session:
         self.warnings: list[str] = []
         self.temp = TempCopies()
         self._deadlines: dict[str, Deadline] = {}  # per case, for today; cleared on every import
+        self._order: list[DeskCase] | None = None  # the queue's order, computed once per import
         self.temp.remove_stale()
         self._bundles: dict[str, Bundle] = {}
 
     # --- keys and lock ---------------------------------------------------------------------
+
+    @property
+    def today(self) -> datetime.date:
+        """The day deadlines are judged by (fixed at unlock; tests may set another)."""
+        return self._today
+
+    @today.setter
+    def today(self, day: datetime.date) -> None:
+        self._today = day
+        self._deadlines.clear()
+        self._order = None
 
     def _keys(self) -> ReviewerKeys:
         if self.keys is None:
@@ -88,6 +100,7 @@ class Session:
         self._bundles.clear()
         self.cases.clear()
         self._deadlines.clear()
+        self._order = None
         self.warnings.clear()
         self.state = {}
         self.keys = None
@@ -108,6 +121,7 @@ class Session:
             total.updated += summary.updated
             total.unreadable += summary.unreadable
         self.warnings = sorted(set(self.warnings))
+        self.ordered()
         return total
 
     def inspect_export(self, path: Path) -> SignedReviewerList | None:
@@ -156,6 +170,7 @@ class Session:
         self.state["exports"].append(name)
         self.save()
         self.warnings = sorted(set(self.warnings + summary.warnings))
+        self.ordered()
         return summary
 
     def _read_export(self, name: str) -> ImportSummary:
@@ -195,6 +210,7 @@ class Session:
             self.cases[case.case] = read
         self.warnings.extend(summary.warnings)
         self._deadlines.clear()
+        self._order = None
         return summary
 
     # --- the queue ---------------------------------------------------------------------------
@@ -213,13 +229,18 @@ class Session:
             self.state["seen"][case.case_id] = len(case.followups)
             self.save()
 
+    def ordered(self) -> list[DeskCase]:
+        """Every case, overdue first (most overdue first), then by the next deadline; computed once per import."""
+        if self._order is None:
+            self._order = sorted(self.cases.values(), key=lambda c: (self.deadline(c).sort_key, c.created, c.case_id))
+        return self._order
+
     def queue(self, search: str = "") -> list[DeskCase]:
-        """Cases whose decrypted text holds `search` (any case), overdue first, then by deadline."""
+        """The cases whose decrypted text holds `search` (or whose id starts with it), in queue order."""
         needle = search.casefold().strip()
-        chosen = [
-            c for c in self.cases.values() if not needle or needle in c.search_text or c.case_id.startswith(needle)
-        ]
-        return sorted(chosen, key=lambda c: (self.deadline(c).sort_key, c.created, c.case_id))
+        if not needle:
+            return list(self.ordered())
+        return [c for c in self.ordered() if needle in c.search_text or c.case_id.startswith(needle)]
 
     # --- replies -----------------------------------------------------------------------------
 
