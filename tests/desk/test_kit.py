@@ -165,3 +165,15 @@ def test_missing_pynacl_gives_one_sentence(unpacked: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "needs PyNaCl" in result.stderr
+
+
+def test_too_old_python_gives_one_sentence(unpacked: Path) -> None:
+    # No Python older than 3.11 is installed here: the bootstrap is run with the version it reads replaced.
+    script = (
+        "import runpy, sys; sys.version_info = (3, 9, 2, 'final', 0); "
+        f"runpy.run_path({str(unpacked / 'candour.pyz')!r}, run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", script, "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "needs Python 3.11 or newer" in result.stderr
+    assert "3.9" in result.stderr

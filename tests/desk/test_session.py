@@ -115,3 +115,21 @@ def test_queue_orders_overdue_first(desk_world: DeskWorld) -> None:
     first, second = session.queue()
     assert first.case_id == late.case and session.deadline(first).overdue_days == 30
     assert session.deadline(second).overdue_days == 0
+
+
+def test_damaged_or_foreign_state_is_a_clear_error(desk_world: DeskWorld) -> None:
+    from crypto.desk.vault import DeskStateError, default_data_dir
+
+    session = unlock(desk_world.key_path, PASSPHRASE)
+    session.import_file(desk_world.export("e.zip", [desk_world.standard_case()]))
+    session.lock()
+    state = default_data_dir(desk_world.key_path) / "state.cnd"
+    data = bytearray(state.read_bytes())
+    data[-1] ^= 1
+    state.write_bytes(bytes(data))
+    with pytest.raises(DeskStateError, match="does not open with this key"):
+        unlock(desk_world.key_path, PASSPHRASE)
+    assert state.read_bytes() == bytes(data)  # never silently reset
+    state.write_bytes(b"something else")
+    with pytest.raises(DeskStateError, match="not a Candour Desk state file"):
+        unlock(desk_world.key_path, PASSPHRASE)
