@@ -56,12 +56,14 @@ class DeskApp(App[None]):
         *,
         idle_seconds: float = IDLE_LOCK_SECONDS,
         open_files: bool = True,
+        kdf_profile: str = "moderate",
     ) -> None:
         super().__init__()
         self.key_path = key_path
         self.data_dir = data_dir
         self.idle_seconds = idle_seconds
         self.open_files = open_files  # tests turn off handing files to the desktop's viewer
+        self.kdf_profile = kdf_profile  # for keys made in the Desk; tests use "interactive"
         self.session: Session | None = None
         self.usb_hint: Path | None = None
         self.last_activity = time.monotonic()

@@ -26,6 +26,15 @@ class _FilteredTree(DirectoryTree):
         return shown
 
 
+def shown(path: Path) -> str:
+    """A path as the reviewer reads it: ~ for the home folder."""
+    home = Path.home()
+    try:
+        return "~/" + path.relative_to(home).as_posix() if path != home else "~"
+    except ValueError:
+        return str(path)
+
+
 def places(home: Path) -> list[tuple[str, Path]]:
     """Where reviewers keep things: home, Tails' Persistent folder, USB sticks."""
     found = [("Home", home)]
@@ -72,7 +81,7 @@ class PickPath(ModalScreen[Path | None]):
     def _chosen_text(self) -> str:
         if self.chosen is None:
             return "Nothing chosen yet: use the arrow keys and Enter, or click."
-        return f"Chosen: {self.chosen}"
+        return f"Chosen: {shown(self.chosen)}"
 
     def _choose(self, path: Path) -> None:
         self.chosen = path

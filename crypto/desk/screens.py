@@ -9,7 +9,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from ..errors import CandourError, WrongPassphraseError
-from .picker import PickPath
+from .keys import MadeKey, default_key_folder, make_key
+from .picker import PickPath, shown
 from .queue_list import QueueList, Row, header_line
 from .session import OrgConfirmationNeeded, Session, unlock
 
@@ -58,7 +59,9 @@ class UnlockScreen(DeskScreen):
                 "this computer: it is forgotten when you lock the Desk (Ctrl+L) or leave it alone for 15 minutes."
             )
             yield Static(self._key_text(), id="key-file")
-            yield Button("Choose key file…", id="choose-key")
+            with Horizontal(classes="buttons"):
+                yield Button("Choose key file…", id="choose-key")
+                yield Button("Make a new key…", id="make-key")
             yield Input(placeholder="Passphrase", password=True, id="passphrase")
             with Horizontal(classes="buttons"):
                 yield Button("Unlock", id="unlock-button", variant="primary")
@@ -66,7 +69,7 @@ class UnlockScreen(DeskScreen):
         yield Footer()
 
     def _key_text(self) -> str:
-        return f"Key file: {self.key_path}" if self.key_path else "Key file: none chosen yet"
+        return f"Key file: {shown(self.key_path)}" if self.key_path else "Key file: none chosen yet"
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()
@@ -75,6 +78,8 @@ class UnlockScreen(DeskScreen):
         if event.button.id == "choose-key":
             start = self.key_path.parent if self.key_path else Path.home()
             self.app.push_screen(PickPath("Choose your key file (.key)", start, suffixes=(".key",)), self._key_chosen)
+        elif event.button.id == "make-key":
+            self.app.push_screen(MakeKeyScreen(self.desk.kdf_profile), self._key_chosen)
         elif event.button.id == "unlock-button":
             self.try_unlock()
 
@@ -263,3 +268,74 @@ class ConfirmOrgScreen(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "match")
+
+
+class MakeKeyScreen(ModalScreen[Path | None]):
+    """Make the reviewer's key pair: once, on the offline laptop."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, profile: str) -> None:
+        super().__init__()
+        self.profile = profile
+        self.folder = default_key_folder(Path.home())
+        self.made: MadeKey | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label("Make your key (once)", classes="title")
+            yield Static(
+                "Your name, and a long passphrase you will remember (several unrelated words). Nobody can recover "
+                "it for you: without it your key and your cases cannot be opened."
+            )
+            yield Input(placeholder="Your name, e.g. Ana Silva", id="name")
+            yield Input(placeholder="Passphrase", password=True, id="new-passphrase")
+            yield Input(placeholder="The same passphrase again", password=True, id="repeat-passphrase")
+            yield Static(f"Folder: {shown(self.folder)}", id="key-folder")
+            with Horizontal(classes="buttons"):
+                yield Button("Choose folder…", id="choose-folder")
+                yield Button("Make the key", id="make", variant="primary")
+                yield Button("Cancel", id="cancel")
+            yield Static("", id="message", classes="error")
+            yield Static("", id="made")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "choose-folder":
+            picker = PickPath("Choose the folder for your key", Path.home(), folders_only=True)
+            self.app.push_screen(picker, self._folder_chosen)
+        elif event.button.id == "make":
+            self.make()
+        elif event.button.id == "use":
+            self.dismiss(self.made.key_path if self.made else None)
+        elif event.button.id == "cancel":
+            self.dismiss(None)
+
+    def _folder_chosen(self, folder: Path | None) -> None:
+        if folder is not None:
+            self.folder = folder
+            self.query_one("#key-folder", Static).update(f"Folder: {shown(folder)}")
+
+    def make(self) -> None:
+        fields = [self.query_one(f"#{name}", Input) for name in ("name", "new-passphrase", "repeat-passphrase")]
+        message = self.query_one("#message", Static)
+        try:
+            self.made = make_key(fields[0].value, self.folder, fields[1].value, fields[2].value, self.profile)
+        except (CandourError, OSError) as exc:
+            message.update(f"No key was made: {exc}")
+            return
+        finally:
+            fields[1].value = fields[2].value = ""
+        identity = self.made.identity
+        message.update("")
+        self.query_one("#made", Static).update(
+            f"Your key is made.\n"
+            f"Private key: {shown(self.made.key_path)} (it never leaves this laptop; keep a backup)\n"
+            f"Public key: {shown(self.made.pub_path)} (give it to your administrator)\n"
+            f"Fingerprint: {identity.fingerprint}   (read it aloud to your administrator)\n"
+            f"Key id: {identity.key_id.hex()}"
+        )
+        self.query_one("#make", Button).disabled = True
+        self.mount(Button("Use this key", id="use", variant="success"), after=self.query_one("#made"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -87,8 +87,9 @@ def org() -> OrgKeys:
 
 
 @pytest.fixture()
-def desk_world(tmp_path: Path) -> DeskWorld:
+def desk_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeskWorld:
     home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))  # the Desk shows paths under it as ~/…
     keys_dir = home / "keys"
     exports = tmp_path / "usb"
     keys_dir.mkdir(parents=True)

@@ -55,7 +55,10 @@ async def settle(pilot, done, what: str) -> None:  # type: ignore[no-untyped-def
 
 async def click(app: DeskApp, pilot, selector: str) -> None:  # type: ignore[no-untyped-def]
     """Scroll the widget into view, then click it as a reviewer would."""
-    app.screen.query_one(selector).scroll_visible(animate=False)
+    widget = app.screen.query_one(selector)
+    widget.scroll_visible(animate=False)
+    # A button ignores clicks for 0.2 s after a press (its "-active" look): wait that out, as a person would.
+    await settle(pilot, lambda: not widget.has_class("-active"), f"{selector} ready")
     await pilot.pause()
     await pilot.click(selector)
     await pilot.pause()
@@ -235,3 +238,40 @@ def test_first_import_asks_for_the_organisation_fingerprint(desk_world: DeskWorl
             assert app.session is not None and "signed by Acme Ltd" in app.session.list_mode
 
     asyncio.run(drive())
+
+
+def test_make_a_key_then_unlock_with_it(tmp_path: Path, private_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crypto.desk.screens import MakeKeyScreen
+    from crypto.identity import load_reviewer_keys, parse_public_identity
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    app = DeskApp(open_files=False, kdf_profile="interactive")
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            assert "none chosen yet" in str(app.screen.query_one("#key-file").render())
+            await pilot.click("#make-key")
+            await settle(pilot, lambda: isinstance(app.screen, MakeKeyScreen), "the key screen")
+            screen = app.screen
+            screen.query_one("#name").value = "Ana Silva"
+            screen.query_one("#new-passphrase").value = "short"
+            screen.query_one("#repeat-passphrase").value = "short"
+            await click(app, pilot, "#make")
+            assert "longer passphrase" in str(screen.query_one("#message").render())
+            screen.query_one("#new-passphrase").value = PASSPHRASE
+            screen.query_one("#repeat-passphrase").value = PASSPHRASE
+            await click(app, pilot, "#make")
+            await settle(pilot, lambda: bool(screen.query("#use")), "the key made")
+            assert "Fingerprint:" in str(screen.query_one("#made").render())
+            shoot(app, "make-key")
+            await click(app, pilot, "#use")
+            await settle(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+            await unlock(app, pilot)
+
+    asyncio.run(drive())
+    key, pub = home / "keys" / "Ana Silva.key", home / "keys" / "Ana Silva.pub"
+    keys = load_reviewer_keys(key, PASSPHRASE)
+    assert parse_public_identity(pub.read_text()) == keys.public
+    assert key.stat().st_mode & 0o077 == 0
