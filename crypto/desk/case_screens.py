@@ -1,6 +1,7 @@
 """The Desk's case screens: one Case, a Reply to it, and the Outbox."""
 
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -154,14 +155,15 @@ class CaseScreen(DeskScreen):
 class ReplyScreen(DeskScreen):
     BINDINGS = [("escape", "cancel", "Cancel"), ("ctrl+l", "app.lock", "Lock")]
 
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, case_id: str, redo: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.case_id = case_id
+        self.redo = redo  # a sent reply the portal refused, to edit and write again
 
     def compose(self) -> ComposeResult:
         session = self.session
         case = session.cases[self.case_id]
-        draft = session.draft(case)
+        draft = dict(self.redo) if self.redo is not None else session.draft(case)
         workflow = session.workflow
         statuses = [(choice.label, choice.name) for choice in allowed(workflow, case.status)]
         outcomes = [(choice.label, choice.name) for choice in workflow.outcomes]
@@ -232,12 +234,20 @@ class ReplyScreen(DeskScreen):
             return
         try:
             reply_case = self.session.cases[self.case_id]
-            self.session.write_reply(reply_case, values["text"].rstrip("\n"), status, feedback=self._feedback())
+            replaces = self.redo.get("replaces") if self.redo else None
+            self.session.write_reply(
+                reply_case,
+                values["text"].rstrip("\n"),
+                status,
+                feedback=self._feedback(),
+                replaces=replaces if isinstance(replaces, int) else None,
+            )
         except (CandourError, LookupError) as exc:
             message.update(f"Not added: {escape(str(exc))}")
             return
         self.app.pop_screen()
-        self.app.push_screen(OutboxScreen())
+        if not isinstance(self.app.screen, OutboxScreen):  # from a case: show the outbox; from it: back to it
+            self.app.push_screen(OutboxScreen())
 
     def action_cancel(self) -> None:
         self.session.save_draft(self.session.cases[self.case_id], self._draft())
@@ -254,11 +264,13 @@ class OutboxScreen(DeskScreen):
             yield Static(
                 "Replies you wrote. “Save reply file” puts every pending reply into one file in the folder you "
                 "choose (your USB stick); upload it in the workspace. A reply stays “sent” until a later export "
-                "shows the portal accepted it."
+                "shows the portal accepted it. If the portal refused one, select it and choose “Edit and write "
+                "again”: it gets the next number, which the portal accepts."
             )
             yield DataTable(id="outbox-table", cursor_type="row")
             with Horizontal(classes="buttons"):
                 yield Button("Save reply file…", id="save", variant="primary")
+                yield Button("Edit and write again", id="redo")
                 yield Button("Back", id="back")
             yield Static("", id="message")
         yield Footer()
@@ -278,8 +290,28 @@ class OutboxScreen(DeskScreen):
         if event.button.id == "save":
             start = self.desk.usb_hint or Path.home()
             self.app.push_screen(PickPath("Choose the folder for the reply file", start, folders_only=True), self.save)
+        elif event.button.id == "redo":
+            self.redo()
         elif event.button.id == "back":
             self.app.pop_screen()
+
+    def redo(self) -> None:
+        table = self.query_one("#outbox-table", DataTable)
+        message = self.query_one("#message", Static)
+        position = table.cursor_row
+        entries = self.session.outbox()
+        if not 0 <= position < len(entries):
+            message.update("Select a sent reply first.")
+            return
+        try:
+            draft = self.session.redo_draft(position)
+        except (CandourError, OSError) as exc:
+            message.update(f"{escape(str(exc))}")
+            return
+        self.app.push_screen(ReplyScreen(entries[position]["case"], draft))
+
+    def on_screen_resume(self) -> None:
+        self.refresh_table()
 
     def save(self, folder: Path | None) -> None:
         if folder is None:

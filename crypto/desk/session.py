@@ -17,7 +17,7 @@ from ..bundle import Bundle, open_bundle
 from ..errors import CandourError
 from ..identity import ReviewerKeys, load_private_key
 from ..org import SignedReviewerList
-from ..reply import SignedReply, StatusChange, make_reply
+from ..reply import SignedReply, StatusChange, make_reply, open_reply_for_reviewer, parse_statement
 from ..replyfile import parse_reply_file, reply_file_bytes, write_reply_file
 from ..submission import AttachmentInfo, open_submission, verify_only_sinks
 from ..workflow import Workflow
@@ -268,10 +268,37 @@ class Session:
             entries.append({**entry, "state": "accepted" if accepted else entry["state"]})
         return entries
 
+    def redo_draft(self, position: int) -> dict[str, Any]:
+        """A sent reply the portal did not take, as a draft to edit and write again (under a higher number)."""
+        entry = self.state["outbox"][position]
+        if entry["state"] != "sent" or self.outbox()[position]["state"] == "accepted":
+            raise CandourError("only a sent reply that the portal has not accepted can be written again")
+        reply = parse_reply_file(entry["reply"].encode("ascii"))[0]
+        statement = parse_statement(reply.statement)
+        body = open_reply_for_reviewer(reply, self._keys())
+        change = statement.status
+        return {
+            "text": body.text,
+            "status": change.status if change else "",
+            "outcome": (change.outcome or "") if change else "",
+            "reason": change.reason if change else "",
+            "feedback": statement.feedback,
+            "replaces": position,
+        }
+
     def write_reply(
-        self, case: DeskCase, text: str, status: StatusChange | None, *, feedback: bool = False
+        self,
+        case: DeskCase,
+        text: str,
+        status: StatusChange | None,
+        *,
+        feedback: bool = False,
+        replaces: int | None = None,
     ) -> SignedReply:
-        """Check the reply against the workflow, sign it and put it in the outbox (raises with the valid choices)."""
+        """Check the reply against the workflow, sign it and put it in the outbox (raises with the valid choices).
+
+        `replaces`: the outbox position of a sent reply the portal refused; it is marked replaced.
+        """
         keys = self._keys()
         status = checked_change(self.workflow, case.status, status)
         if not case.recipients:
@@ -293,6 +320,8 @@ class Session:
                 "reply": reply_file_bytes([reply]).decode("ascii"),
             }
         )
+        if replaces is not None and self.state["outbox"][replaces]["case"] == case.case_id:
+            self.state["outbox"][replaces]["state"] = f"replaced by reply {seq}"
         self.state["drafts"].pop(case.case_id, None)
         self.save()
         return reply

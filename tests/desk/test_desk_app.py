@@ -19,7 +19,7 @@ from crypto.desk.app import DeskApp
 from crypto.desk.case_screens import CaseScreen, OutboxScreen, ReplyScreen
 from crypto.desk.picker import PickPath
 from crypto.desk.screens import ImportScreen, QueueScreen, UnlockScreen
-from crypto.reply import verify_reply_signature
+from crypto.reply import StatusChange, verify_reply_signature
 from crypto.replyfile import read_reply_file
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images" / "desk"
@@ -275,3 +275,34 @@ def test_make_a_key_then_unlock_with_it(tmp_path: Path, private_tmp: Path, monke
     keys = load_reviewer_keys(key, PASSPHRASE)
     assert parse_public_identity(pub.read_text()) == keys.public
     assert key.stat().st_mode & 0o077 == 0
+
+
+def test_outbox_edit_and_write_again(desk_world: DeskWorld, private_tmp: Path, tmp_path: Path) -> None:
+    desk_world.export("e.zip", [desk_world.standard_case()])
+    out = tmp_path / "out"
+    out.mkdir()
+    app = DeskApp(key_path=desk_world.key_path, open_files=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(app, pilot)
+            await import_export(app, pilot, desk_world.exports)
+            session = app.session
+            (case,) = session.queue()
+            session.write_reply(case, "First try", StatusChange("in_progress", None, "Interviews"))
+            session.save_reply_file(out)
+            await pilot.click("#back")
+            await settle(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+            await pilot.click("#outbox")
+            await settle(pilot, lambda: isinstance(app.screen, OutboxScreen), "the outbox")
+            await click(app, pilot, "#redo")
+            await settle(pilot, lambda: isinstance(app.screen, ReplyScreen), "the reply screen")
+            assert app.screen.query_one("#text").text == "First try"
+            assert app.screen.query_one("#status").value == "in_progress"
+            app.screen.query_one("#text").load_text("Second try, with the date corrected")
+            await click(app, pilot, "#send")
+            await settle(pilot, lambda: isinstance(app.screen, OutboxScreen), "back to the outbox")
+            assert [type(s).__name__ for s in app.screen_stack][-3:] == ["UnlockScreen", "QueueScreen", "OutboxScreen"]
+            assert [(e["seq"], e["state"]) for e in session.outbox()] == [(1, "replaced by reply 2"), (2, "pending")]
+
+    asyncio.run(drive())

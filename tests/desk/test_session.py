@@ -12,7 +12,7 @@ from export_builder import write_export
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.desk.session import unlock
 from crypto.desk.workflow import WorkflowError
-from crypto.errors import WrongPassphraseError
+from crypto.errors import CandourError, WrongPassphraseError
 from crypto.identity import generate_reviewer_keys
 from crypto.reply import StatusChange, make_reply, verify_reply_signature
 from crypto.replyfile import read_reply_file
@@ -133,3 +133,21 @@ def test_damaged_or_foreign_state_is_a_clear_error(desk_world: DeskWorld) -> Non
     state.write_bytes(b"something else")
     with pytest.raises(DeskStateError, match="not a Candour Desk state file"):
         unlock(desk_world.key_path, PASSPHRASE)
+
+
+def test_a_refused_reply_is_edited_and_written_again_under_the_next_number(desk_world: DeskWorld, tmp_path) -> None:
+    session = unlock(desk_world.key_path, PASSPHRASE)
+    session.import_file(desk_world.export("e.zip", [desk_world.standard_case()]))
+    (case,) = session.queue()
+    session.write_reply(case, "First try", StatusChange("in_progress", None, "Interviews"), feedback=True)
+    with pytest.raises(CandourError, match="only a sent reply"):
+        session.redo_draft(0)
+    session.save_reply_file(tmp_path)
+    draft = session.redo_draft(0)
+    assert draft == {
+        "text": "First try", "status": "in_progress", "outcome": "", "reason": "Interviews", "feedback": True,
+        "replaces": 0,
+    }  # fmt: skip
+    session.write_reply(case, "Second try", StatusChange("in_progress", None, "Interviews"), replaces=0)
+    states = [(e["seq"], e["state"]) for e in session.outbox()]
+    assert states == [(1, "replaced by reply 2"), (2, "pending")]
