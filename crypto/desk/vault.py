@@ -13,7 +13,6 @@ that names the file and what to do; it is never silently reset.
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -122,15 +121,3 @@ class Vault:
 
 def _copy(source: BinaryIO, sink: BinaryIO) -> None:
     shutil.copyfileobj(source, sink, 1024 * 1024)
-
-
-def remove_tree_quietly(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def is_private_folder(path: Path) -> bool:
-    """True when only the owner can read `path` (not checked on Windows)."""
-    if os.name == "nt":
-        return True
-    return (path.stat().st_mode & 0o077) == 0
