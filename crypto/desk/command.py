@@ -16,8 +16,12 @@ TEXTUAL_MISSING = (
 )
 
 
-def add_desk_command(commands: Any) -> None:
-    """Register `desk` on the kit's subcommand parser (crypto.cli.build_parser)."""
+def add_desk_command(commands: Any, handler: object = None) -> None:
+    """Register `desk` on the kit's subcommand parser (crypto.cli's build_parser).
+
+    `handler` is what the parser's `handler` default is set to: `run_desk` itself unless
+    the command line names its handlers another way (e.g. "desk:run_desk").
+    """
     desk = commands.add_parser("desk", help="open the Candour Desk: read, decide and reply without commands")
     desk.add_argument("--key", metavar="KEYFILE", help="your private key file (default: pick it on screen)")
     desk.add_argument(
@@ -26,7 +30,7 @@ def add_desk_command(commands: Any) -> None:
         help="where the Desk keeps imported exports (ciphertext) and its encrypted state (default: next to the key)",
     )
     desk.add_argument("--headless-start", action="store_true", help=argparse.SUPPRESS)
-    desk.set_defaults(handler=run_desk)
+    desk.set_defaults(handler=run_desk if handler is None else handler)
 
 
 def run_desk(args: argparse.Namespace) -> int:
