@@ -104,6 +104,7 @@ class ImportSummary:
     added: int = 0
     updated: int = 0
     unreadable: int = 0
+    refused: int = 0  # cases whose report differs from the pinned one: earlier copy kept
     warnings: list[str] = field(default_factory=list)
 
 

@@ -235,9 +235,10 @@ class ImportScreen(DeskScreen):
             result.update(f"{path.name} was not imported: {exc}")
             return
         self.desk.usb_hint = path.parent
+        refused = f", {summary.refused} refused (see the warning above)" if summary.refused else ""
         result.update(
             f"{path.name}: {summary.added} new cases, {summary.updated} updated, {summary.unreadable} could not be "
-            "read."
+            f"read{refused}."
         )
         warnings = self.session.warnings
         self.query_one("#import-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))

@@ -166,6 +166,7 @@ class Session:
             summary.warnings.append(audit)
         read = self._read_export(name)
         summary.added, summary.updated, summary.unreadable = read.added, read.updated, read.unreadable
+        summary.refused = read.refused
         summary.warnings.extend(read.warnings)
         self.state["exports"].append(name)
         self.save()
@@ -199,6 +200,7 @@ class Session:
                 summary.warnings.append(f"Case {case.case[:8]} could not be read: {exc}")
                 continue
             if read is None:
+                summary.refused += 1
                 self.warnings.append(refusal or f"Case {case.case[:8]} was refused")
                 continue
             if read.warnings:

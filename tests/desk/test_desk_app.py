@@ -184,6 +184,7 @@ def test_fabricated_case_warning_is_shown(desk_world: DeskWorld, private_tmp: Pa
             await import_export(app, pilot, second)
             warnings = str(app.screen.query_one("#import-warnings").render())
             assert "different report under case" in warnings and "nothing replaced" in warnings
+            assert "1 refused" in str(app.screen.query_one("#import-result").render())
             shoot(app, "import-warning")
             await pilot.click("#back")
             await pilot.pause()
