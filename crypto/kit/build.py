@@ -119,15 +119,27 @@ def write_reproducible_zip(sink: BinaryIO, files: Iterable[tuple[str, bytes, int
             archive.writestr(_entry(name, epoch, mode, compress), data, compresslevel=None if already_compressed else 9)
 
 
+def _package_paths(package: Path) -> list[Path]:
+    """crypto/'s files: those git tracks when this is a checkout (so a stray file never ships), else all."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--", "."],  # noqa: S607 - git from PATH, fixed arguments
+            cwd=package,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return sorted(path for path in package.rglob("*") if path.is_file())
+    return sorted(package / name for name in listed.decode("utf-8").split("\0") if name)
+
+
 def pyz_files(root: Path = SOURCE_ROOT) -> list[tuple[str, bytes, int]]:
     """crypto/ (without crypto/kit and caches) plus the bootstrap as __main__.py."""
     package = root / "crypto"
     files = [("__main__.py", (KIT_DIR / "bootstrap.py").read_bytes(), FILE_MODE)]
-    for path in sorted(package.rglob("*")):
+    for path in _package_paths(package):
         relative = path.relative_to(package)
-        if not path.is_file() or relative.parts[0] in PYZ_EXCLUDED or "__pycache__" in relative.parts:
-            continue
-        if path.suffix in (".pyc", ".pyo"):
+        if relative.parts[0] in PYZ_EXCLUDED or "__pycache__" in relative.parts or path.suffix in (".pyc", ".pyo"):
             continue
         files.append((f"crypto/{relative.as_posix()}", path.read_bytes(), FILE_MODE))
     return files
