@@ -11,7 +11,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, 
 from ..errors import CandourError
 from ..reply import StatusChange
 from .model import REPORT_FIELDS, Attachment, DeskCase
-from .picker import PickPath
+from .picker import PickPath, shown
 from .screens import DeskScreen
 from .tempcopies import open_with_system_viewer
 from .workflow import allowed
@@ -322,5 +322,5 @@ class OutboxScreen(DeskScreen):
         except (CandourError, OSError) as exc:
             message.update(f"Not saved: {escape(str(exc))}")
             return
-        message.update(f"Saved {count} repl{'y' if count == 1 else 'ies'} in {escape(str(path))}")
+        message.update(f"Saved {count} repl{'y' if count == 1 else 'ies'} in {escape(shown(path))}")
         self.refresh_table()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,13 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crypto"))
 
 from export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export  # noqa: E402
 
-from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename  # noqa: E402
-from crypto.identity import OrgKeys, ReviewerKeys, generate_org_keys, generate_reviewer_keys, save_private_key  # noqa: E402
+from crypto.codename import ReporterKeys  # noqa: E402
+from crypto.identity import OrgKeys, ReviewerKeys, save_private_key  # noqa: E402
 from crypto.org import ListedReviewer, sign_reviewer_list  # noqa: E402
 from crypto.reply import StatusChange  # noqa: E402
 
 PASSPHRASE = "correct horse battery staple"
-SALT = bytes(range(16))
 MARKER = "Larkspur-7731"  # text that must never be found on disk in readable form
 
 
@@ -35,6 +35,7 @@ class DeskWorld:
     colleague: ReviewerKeys
     reporter: ReporterKeys
     exports: Path
+    made: int = 0  # cases built so far: their ids are fixed, so the screenshots stay the same between runs
 
     def reviewers(self) -> list:
         return [
@@ -50,7 +51,13 @@ class DeskWorld:
             "where": "Building 2",
         }
         values.update(fields)
-        return CaseBuilder(recipients=[self.me.public, self.colleague.public], reporter=self.reporter, fields=values)
+        self.made += 1
+        return CaseBuilder(
+            recipients=[self.me.public, self.colleague.public],
+            reporter=self.reporter,
+            fields=values,
+            case_id=fixed_bytes(f"case {self.made}", 16),
+        )
 
     def export(self, name: str, cases: list[CaseBuilder], day: str = "2026-11-28") -> Path:
         return write_export(self.exports / name, self.me.public, self.reviewers(), cases, day)
@@ -81,9 +88,14 @@ class DeskWorld:
         return case
 
 
+def fixed_bytes(label: str, size: int = 32) -> bytes:
+    """Test keys and ids from a label: the same every run (the screenshots show fingerprints and ids)."""
+    return hashlib.blake2b(label.encode(), digest_size=size).digest()
+
+
 @pytest.fixture()
 def org() -> OrgKeys:
-    return generate_org_keys("Acme Ltd")
+    return OrgKeys("Acme Ltd", fixed_bytes("organisation acme"))
 
 
 @pytest.fixture()
@@ -94,15 +106,17 @@ def desk_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeskWorld:
     exports = tmp_path / "usb"
     keys_dir.mkdir(parents=True)
     exports.mkdir()
-    me = generate_reviewer_keys("ana")
+    me = ReviewerKeys("ana", fixed_bytes("reviewer ana"))
     key_path = keys_dir / "ana.key"
     save_private_key(me, key_path, PASSPHRASE, profile="interactive")
     return DeskWorld(
         home=home,
         key_path=key_path,
         me=me,
-        colleague=generate_reviewer_keys("ben"),
-        reporter=derive_reporter_keys(generate_codename(), SALT),
+        colleague=ReviewerKeys("ben", fixed_bytes("reviewer ben")),
+        reporter=ReporterKeys(
+            fixed_bytes("reporter login"), fixed_bytes("reporter reply"), fixed_bytes("reporter sign")
+        ),
         exports=exports,
     )
 

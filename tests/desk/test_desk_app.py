@@ -100,7 +100,7 @@ async def import_export(app: DeskApp, pilot, folder: Path) -> None:  # type: ign
 
 def test_read_reply_save_and_lock(desk_world: DeskWorld, private_tmp: Path, tmp_path: Path) -> None:
     desk_world.export("export-2026-11-28.zip", [desk_world.standard_case()])
-    reply_folder = tmp_path / "usb-replies"
+    reply_folder = desk_world.home / "usb-replies"  # under home: the Desk shows it as ~/usb-replies
     reply_folder.mkdir()
     app = DeskApp(key_path=desk_world.key_path, open_files=False)
 
