@@ -13,7 +13,7 @@ INSTANCE ?= $(or $(CANDOUR_INSTANCE),instance)
 export CANDOUR_INSTANCE := $(abspath $(INSTANCE))
 DEMO_DIR := $(CANDOUR_INSTANCE)/demo-reviewer
 
-.PHONY: venv init demo-reviewer demo-org run test lint typecheck bench fuzz messages
+.PHONY: venv init demo-reviewer demo-org run test lint typecheck bench fuzz messages reviewer-kit
 
 venv: $(STAMP)
 
@@ -180,3 +180,8 @@ fuzz: venv
 messages: venv
 	mkdir -p translations
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _l -o translations/messages.pot .
+
+# The reviewer kit for the offline laptop (docs/reviewer-kit.md): dist/candour-reviewer-kit-<version>.zip.
+# Fetches wheels once into .cache/reviewer-kit-wheels (needs the package registry), then builds offline.
+reviewer-kit: venv
+	$(PY) -m crypto.kit.build --out dist --cache .cache/reviewer-kit-wheels

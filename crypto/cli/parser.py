@@ -7,6 +7,7 @@ their command runs (`crypto.cli.main`), so `--help` and a light command such as
 
 import argparse
 
+from ..desk.command import add_desk_command  # the Desk (crypto/desk): Textual loads only when it starts
 from .common import PASSPHRASE_FILE_ENV, Parser
 
 # The key-derivation profiles of crypto.identity.KDF_PROFILES, named here so that
@@ -179,4 +180,5 @@ def build_parser() -> argparse.ArgumentParser:
     org_sign.add_argument("-o", "--output", required=True, metavar="LIST.json")
     org_sign.add_argument("--force", action="store_true", help="replace the output file if it exists")
     org_sign.set_defaults(handler="org:cmd_org_sign")
+    add_desk_command(commands, handler="desk:run_desk")
     return parser
