@@ -32,7 +32,8 @@ venv: $(STAMP)
 ##  lint           ruff check and ruff format --check over the whole tree
 ##  messages       extract every translatable string into translations/messages.pot
 ##  pre-commit     run the pre-commit hooks (ruff check, ruff format, mypy) on every file
-##  run            serve the portal with gunicorn (config/gunicorn.conf.py)
+##  reviewer-kit   build dist/candour-reviewer-kit-<version>.zip for the offline laptop (docs/reviewer-kit.md)
+##  run            serve the portal with gunicorn on BIND (default 127.0.0.1:8000)
 ##  test           lint, type checks, pytest and the node tests (all run; fails if any failed)
 ##  typecheck      mypy --strict on portal/ and crypto/
 ##  venv           make .venv: pinned requirements, then the project itself (editable)

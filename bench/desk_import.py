@@ -29,18 +29,15 @@ import cProfile
 import io
 import os
 import pstats
-import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.offline_backlog import baseline_seal_open_and_pull, build_bundle
+from bench.support.common import figure, goal, load, print_header, write_result
 
-from offline_backlog import baseline_seal_open_and_pull, build_bundle  # noqa: E402
-from support.common import figure, goal, load, print_header, write_result  # noqa: E402
-
-from crypto.bundle import (  # noqa: E402
+from crypto.bundle import (
     BundleWriter,
     bundle_manifest,
     case_entry,
@@ -49,14 +46,14 @@ from crypto.bundle import (  # noqa: E402
     submission_entry,
     timeline_entry,
 )
-from crypto.codename import ReporterKeys  # noqa: E402
-from crypto.desk.app import DeskApp  # noqa: E402
-from crypto.desk.screens import QueueScreen  # noqa: E402
-from crypto.desk.session import Session  # noqa: E402
-from crypto.desk.vault import Vault  # noqa: E402
-from crypto.envelope import CHUNK_SIZE, EnvelopeSealer, new_submission_id  # noqa: E402
-from crypto.identity import ReviewerKeys, generate_reviewer_keys  # noqa: E402
-from crypto.submission import ReporterPublic, attachment_info_from_sealed, seal_submission_text_part  # noqa: E402
+from crypto.codename import ReporterKeys
+from crypto.desk.app import DeskApp
+from crypto.desk.screens import QueueScreen
+from crypto.desk.session import Session
+from crypto.desk.vault import Vault
+from crypto.envelope import CHUNK_SIZE, EnvelopeSealer, new_submission_id
+from crypto.identity import ReviewerKeys, generate_reviewer_keys
+from crypto.submission import ReporterPublic, attachment_info_from_sealed, seal_submission_text_part
 
 GOAL_CASES_PER_S = 2000.0
 GOAL_RATIO = 0.25

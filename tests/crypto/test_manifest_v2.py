@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-from export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
+
+from tests.support.export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
 
 from crypto.audit_chain import AuditHead, check_continuity
 from crypto.bundle import BundleWriter, bundle_manifest, open_bundle

@@ -1,4 +1,4 @@
-"""Fixtures for the Desk's tests: real key files, real exports (tests/crypto/export_builder.py).
+"""Fixtures for the Desk's tests: real key files, real exports (tests/support/export_builder.py).
 
 - desk_world: a home folder holding the reviewer's key folder, the reviewer's and a
   colleague's keys, and a builder for exports sealed to both (real sealing and signing).
@@ -7,21 +7,18 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crypto"))
+from tests.support.export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
 
-from export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export  # noqa: E402
-
-from crypto.codename import ReporterKeys  # noqa: E402
-from crypto.identity import OrgKeys, ReviewerKeys, save_private_key  # noqa: E402
-from crypto.org import ListedReviewer, sign_reviewer_list  # noqa: E402
-from crypto.reply import StatusChange  # noqa: E402
+from crypto.codename import ReporterKeys
+from crypto.identity import OrgKeys, ReviewerKeys, save_private_key
+from crypto.org import ListedReviewer, sign_reviewer_list
+from crypto.reply import StatusChange
 
 PASSPHRASE = "correct horse battery staple"
 MARKER = "Larkspur-7731"  # text that must never be found on disk in readable form

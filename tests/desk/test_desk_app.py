@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MARKER, PASSPHRASE, DeskWorld, files_containing
+
+from tests.desk.conftest import MARKER, PASSPHRASE, DeskWorld, files_containing
 
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.desk.app import DeskApp

@@ -6,8 +6,9 @@ import datetime
 from pathlib import Path
 
 import pytest
-from conftest import MARKER, PASSPHRASE, DeskWorld, files_containing
-from export_builder import write_export
+
+from tests.desk.conftest import MARKER, PASSPHRASE, DeskWorld, files_containing
+from tests.support.export_builder import write_export
 
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.desk.session import unlock

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from conftest import PASSPHRASE, DeskWorld
-from export_builder import AuditLog
+
+from tests.desk.conftest import PASSPHRASE, DeskWorld
+from tests.support.export_builder import AuditLog
 
 from crypto.desk.session import OrgConfirmationNeeded, unlock
 from crypto.desk.trust import TrustError
