@@ -35,7 +35,6 @@ import pytest
 from tests.support.browser_support import (
     OrgInstance,
     file_report_in_browser,
-    give_visit_page_values,
     prepare_org_instance,
     problem_text,
     run_crypto,
@@ -82,7 +81,6 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-browser-path"
     profile.mkdir()
     driver = make_chromium(profile)
-    give_visit_page_values(driver)
     try:
         yield driver
     finally:
@@ -475,7 +473,6 @@ def early_browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-early"
     profile.mkdir()
     driver = make_chromium(profile, page_load_strategy="none")
-    give_visit_page_values(driver)
     try:
         driver.execute_cdp_cmd("Network.enable", {})
         yield driver
