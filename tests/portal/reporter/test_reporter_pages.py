@@ -167,3 +167,34 @@ def test_a_browser_session_gets_its_own_storage_key_forgotten_at_leave(org: OrgI
     assert server.post("/followup", data={"csrf_token": csrf_token(html), "codename": codename}).status_code == 303
     page = server.get("/case").get_data(as_text=True)
     assert _data(page, "org-fingerprint") == org.org.public.fingerprint and _data(page, "storage-key") is None
+
+
+def test_the_minimum_list_serial_is_the_highest_ever_loaded_not_the_stored_lists(org: OrgInstance) -> None:
+    from contextlib import closing
+
+    from crypto.org import ListedReviewer, sign_reviewer_list
+    from portal.actions.reviewers import load_signed_list
+    from portal.store import db
+
+    listed = [
+        ListedReviewer(org.reviewers["adviser"].public, "Dana Adviser", "Independent adviser", True),
+        ListedReviewer(org.reviewers["handler"].public, "Sam Handler", "Case handler", False),
+    ]
+    app = create_app(str(org.instance), overrides={"TESTING": True})
+    with app.app_context(), closing(db.connect(org.instance)) as conn:
+        load_signed_list(
+            conn,
+            org.instance,
+            sign_reviewer_list(org.org, listed, 2, db.today()),
+            org.org.public.to_line(),
+            actor="test",
+        )
+    # The server's database swaps the stored list back to serial 1.
+    with closing(db.connect(org.instance)) as conn, conn:
+        conn.execute(
+            "UPDATE instance_meta SET value = ? WHERE name = 'org_reviewer_list'",
+            (sign_reviewer_list(org.org, listed, 1, db.today()).decode("utf-8"),),
+        )
+    client = app.test_client()
+    for path in ("/report", "/followup"):
+        assert _data(client.get(path).get_data(as_text=True), "min-list-serial") == "2", path
