@@ -12,11 +12,11 @@ from flask import Response, current_app, g, jsonify, url_for
 
 from crypto.errors import CandourError
 from crypto.identity import b64url, parse_org_identity
+from portal.intake.recipients import reviewers_offered
 from portal.reporter import bp
 from portal.reporter.limits import new_challenge
 from portal.store.db import get_db
 from portal.store.instance_meta import LIST_JSON, get_meta, loaded_list_serial
-from portal.store.reviewers import list_reviewers
 
 
 def json_answer(payload: Mapping[str, Any], status: int = 200) -> Response:
@@ -107,6 +107,6 @@ def reviewer_list_json() -> Response:
             "role": reviewer.role,
             "required": reviewer.required,
         }
-        for reviewer in list_reviewers(get_db(), active_only=True)
+        for reviewer in reviewers_offered(get_db())
     ]
     return json_answer({"signed": False, "reviewers": reviewers})
