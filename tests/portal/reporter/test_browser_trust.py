@@ -52,7 +52,7 @@ from crypto.identity import b64url
 from crypto.org import ListedReviewer, sign_reviewer_list
 from crypto.reply import make_reply
 from portal import create_app
-from portal.admin.views import load_signed_list
+from portal.actions.reviewers import load_signed_list
 from portal.store import cases as case_store
 from portal.store import db
 from portal.store.reviewers import find_reviewer
@@ -267,7 +267,7 @@ def test_an_older_signed_list_than_the_page_allows_sends_nothing(
     newer = sign_reviewer_list(org.org, _listed(org), 2, db.today())
     app = create_app(str(org.instance))
     with app.app_context(), closing(db.connect(org.instance)) as conn:
-        load_signed_list(conn, newer, org.org.public.to_line(), "test", str(org.instance))
+        load_signed_list(conn, org.instance, newer, org.org.public.to_line(), actor="test")
     _replace_stored_list(org.instance, older)
     profile = tmp_path / "chromium-rollback"
     driver = make_chromium(profile)
