@@ -1,7 +1,8 @@
 """Who a submission is sealed to: the one rule for both paths.
 
-A report goes to every active required reviewer plus the active reviewers the
-reporter ticked (by key id); a follow-up goes to the case's reviewers that are still
+A report goes to every offered required reviewer plus the offered reviewers the
+reporter ticked (by key id; offered: active, and on the loaded signed list when the
+instance has an organisation key); a follow-up goes to the case's reviewers that are still
 active. The browser path checks that the envelopes name exactly these key ids; the
 server path seals to them.
 """
@@ -10,11 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from flask import current_app
+
 from crypto.envelope import MAX_STANZAS
 from portal.intake.refusals import Refusal, SubmissionRefused
-from portal.store.reviewers import Reviewer
+from portal.store.db import Connection
+from portal.store.reviewers import Reviewer, offered_reviewers
 
 REVIEWER_FIELD = "reviewer"
+
+
+def org_key_configured() -> bool:
+    """Whether reporters' browsers check an organisation-signed list: the pages carry a
+    non-empty data-org-fingerprint exactly when one of these is set."""
+    config = current_app.config
+    return bool(config.get("ORG_PUBLIC_KEY") or config.get("ORG_FINGERPRINT"))
+
+
+def reviewers_offered(conn: Connection) -> list[Reviewer]:
+    """The reviewers a reporter is offered and a report may be sealed to, on every
+    reporter page and both intake paths: with an organisation key, only those on the
+    loaded signed list (a browser refuses to seal to anyone else)."""
+    return offered_reviewers(conn, org_key_configured=org_key_configured())
 
 
 def report_recipients(active: Sequence[Reviewer], chosen_key_ids: Iterable[str]) -> list[Reviewer]:

@@ -28,12 +28,18 @@ from portal.intake.codenames import keys_for_new_report, login_hash
 from portal.intake.commit import NewCase, PendingBlobs, commit_followup, commit_report
 from portal.intake.form import receive, request_events
 from portal.intake.multipart import FormEvent
-from portal.intake.recipients import REVIEWER_FIELD, followup_recipients, key_ids, report_recipients
+from portal.intake.recipients import (
+    REVIEWER_FIELD,
+    followup_recipients,
+    key_ids,
+    report_recipients,
+    reviewers_offered,
+)
 from portal.intake.refusals import Refusal, SubmissionRefused
 from portal.intake.server_sealer import Received, ServerForm, ServerSealer, seal_part0
 from portal.store import cases as case_store
 from portal.store.db import get_db
-from portal.store.reviewers import Reviewer, list_reviewers
+from portal.store.reviewers import Reviewer
 
 HONEYPOT_FIELD = "website"
 FILE_FIELD = "attachments"
@@ -90,7 +96,7 @@ def _report_choice(values: Mapping[str, list[str]]) -> list[Reviewer]:
     if category and category not in {key for key, _label in current_app.config["CATEGORIES"]}:
         raise SubmissionRefused(Refusal.UNKNOWN_CATEGORY, "category")
     # Read here, inside the intake: a database that cannot be read is a storage refusal.
-    return report_recipients(list_reviewers(get_db(), active_only=True), values.get(REVIEWER_FIELD, []))
+    return report_recipients(reviewers_offered(get_db()), values.get(REVIEWER_FIELD, []))
 
 
 def server_report(day: str, body_read: Callable[[], None]) -> FiledReport:
@@ -186,8 +192,8 @@ def browser_report(day: str, admit: Admit) -> str:
     def expected(values: Mapping[str, list[str]]) -> frozenset[bytes]:
         for name in ("login_token", "reply_key", "sign_key"):
             public_key_field(values, name)
-        active = list_reviewers(get_db(), active_only=True)
-        chosen.extend(report_recipients(active, values.get(REVIEWER_FIELD, [])))
+        offered = reviewers_offered(get_db())
+        chosen.extend(report_recipients(offered, values.get(REVIEWER_FIELD, [])))
         return key_ids(chosen)
 
     def keep(received: SealedReceived, blobs: PendingBlobs) -> str:

@@ -22,11 +22,13 @@ from crypto.reply import (
 )
 from portal.intake.refusals import Refusal, refusal_json
 from portal.reporter import bp
+from portal.reporter.case_deadlines import deadline_events, reporter_deadlines
 from portal.reporter.device_api import hand_back_storage_key, json_answer
 from portal.reporter.session import clear_reporter_session, session_case, set_reporter_session
 from portal.store import cases as case_store
 from portal.store.db import get_db, today
 from portal.store.reviewers import list_reviewers
+from portal.workflow import closed_status
 
 
 def _labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -57,9 +59,11 @@ def _timeline(case: case_store.CaseView, known: Mapping[bytes, PublicIdentity]) 
 
 
 def _reply_views(
-    case: case_store.CaseView, keys: ReporterKeys, known: Mapping[bytes, PublicIdentity]
-) -> tuple[list[dict[str, Any]], int]:
-    stored = case_store.list_replies(get_db(), case.id)
+    case: case_store.CaseView,
+    stored: Sequence[case_store.StoredReply],
+    keys: ReporterKeys,
+    known: Mapping[bytes, PublicIdentity],
+) -> list[dict[str, Any]]:
     reviewers = {reviewer.key_id: reviewer for reviewer in list_reviewers(get_db(), active_only=False)}
     views = classify_replies(
         cast(Sequence[HasReporterCopy], stored),
@@ -79,6 +83,8 @@ def _reply_views(
                     "seq": view.statement.seq,
                     "text": view.body.text,
                     "status": view.statement.status,
+                    # Shown as "feedback on your report", as the browser path shows it.
+                    "feedback": view.statement.feedback,
                 }
             )
         elif isinstance(view, RejectedReply):
@@ -99,7 +105,7 @@ def _reply_views(
                     "last": view.last,
                 }
             )
-    return shown, len(stored)
+    return shown
 
 
 def _known_identities() -> dict[bytes, PublicIdentity]:
@@ -124,21 +130,17 @@ def case_page() -> Any:
     # Every reviewer ever registered, removed ones included: a reply written while
     # they were a reviewer stays genuine.
     known = _known_identities()
+    stored = case_store.list_replies(get_db(), case.id)
+    replies: list[dict[str, Any]] | None = None
     if session.keys is None:
         # A browser session: the replies are opened and verified on the reporter's
         # device (static/js/case-page.js); the server holds no key to read them.
-        replies, reply_count = None, len(case_store.list_replies(get_db(), case.id))
         hand_back_storage_key(session.storage_key)
     else:
-        replies, reply_count = _reply_views(case, session.keys, known)
+        replies = _reply_views(case, stored, session.keys, known)
     timeline = _timeline(case, known)
-    acknowledge, feedback = case_store.deadlines(
-        case,
-        [entry["event"] for entry in timeline],
-        reply_count,
-        today(),
-        config.get("CLOSED_STATUS", "closed"),
-    )
+    events = deadline_events(stored, [entry["event"] for entry in timeline], closed_status())
+    acknowledge, feedback = reporter_deadlines(case, events, today())
     html = render_template(
         "reporter/case.html",
         case=case,

@@ -12,11 +12,11 @@ from flask import Response, current_app, g, jsonify, url_for
 
 from crypto.errors import CandourError
 from crypto.identity import b64url, parse_org_identity
+from portal.intake.recipients import reviewers_offered
 from portal.reporter import bp
 from portal.reporter.limits import new_challenge
 from portal.store.db import get_db
-from portal.store.reviewers import list_reviewers
-from portal.store.signed_list import load_signed_list, signed_list_serial
+from portal.store.instance_meta import LIST_JSON, get_meta, loaded_list_serial
 
 
 def json_answer(payload: Mapping[str, Any], status: int = 200) -> Response:
@@ -61,12 +61,13 @@ def _browser_page_values() -> dict[str, Any]:
 
     def browser_values() -> dict[str, str]:
         config = current_app.config
-        serial = signed_list_serial(get_db())
         values = {
             "salt": str(config.get("INSTANCE_SALT") or ""),
             "org-fingerprint": org_fingerprint(),
-            # The lowest signed-list serial the browser may accept: the loaded list's.
-            "min-list-serial": str(serial or 0),
+            # The lowest signed-list serial the browser may accept: the highest the
+            # portal ever loaded (loading refuses an older one), kept apart from the
+            # stored list, so a list swapped back in the database is still refused.
+            "min-list-serial": str(loaded_list_serial(get_db())),
             "list-url": url_for("reporter.reviewer_list_json"),
             "report-url": url_for("reporter.report_sealed"),
             "followup-url": url_for("reporter.followup_sealed"),
@@ -96,7 +97,7 @@ def report_challenge() -> Response:
 def reviewer_list_json() -> Response:
     """The organisation-signed list, verbatim, for the browser to verify; or, when none
     was loaded, the server's own reviewer identities marked as unsigned."""
-    signed = load_signed_list(get_db())
+    signed = get_meta(get_db(), LIST_JSON)
     if signed is not None:
         return json_answer({"signed": True, "list": signed})
     reviewers = [
@@ -106,6 +107,6 @@ def reviewer_list_json() -> Response:
             "role": reviewer.role,
             "required": reviewer.required,
         }
-        for reviewer in list_reviewers(get_db(), active_only=True)
+        for reviewer in reviewers_offered(get_db())
     ]
     return json_answer({"signed": False, "reviewers": reviewers})

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from crypto.codename import normalise_codename
 from crypto.errors import CodenameError
-from crypto.identity import unb64url
+from crypto.identity import b64url, unb64url
 from crypto.wordlist import word_index
 from portal.argon2_budget import Argon2BusyError
 from portal.errors import render_error
@@ -85,7 +85,8 @@ def followup_login() -> Any:
 @bp.post("/followup/token")
 def followup_token() -> Response:
     """Codename login on the browser path: the browser derived the login token (and
-    keeps the keys); only the token arrives. The session it opens holds no key."""
+    keeps the keys); only the token arrives. The session it opens holds no reporter
+    key, only the visit's storage key, answered here as `storage_key`."""
     raw = request.form.get("login_token", "")
     try:
         token = unb64url(raw) if len(raw) == 43 else b""
@@ -98,9 +99,13 @@ def followup_token() -> Response:
     if case_id is None:
         return json_answer({"ok": False, "error": no_match}, 400)
     renew_csrf_session()
-    response = json_answer({"ok": True, "case": case_id})
+    # The visit's storage key starts here: the browser wraps the keys it saves next
+    # under it (static/js/browser-common.js logInWithToken), and every case page of
+    # this session carries the same one as data-storage-key to unwrap them.
+    storage_key = new_storage_key()
+    response = json_answer({"ok": True, "case": case_id, "storage_key": b64url(storage_key)})
     set_reporter_session(
-        response, ReporterSession(case_id=case_id, keys=None, login_token=token, storage_key=new_storage_key())
+        response, ReporterSession(case_id=case_id, keys=None, login_token=token, storage_key=storage_key)
     )
     return response
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, current_app, make_response, render_template
 
+from portal.intake.recipients import reviewers_offered
 from portal.intake.refusals import Refusal, SubmissionRefused, refusal_json, refusal_page
 from portal.intake.submit import browser_report, server_report
 from portal.reporter import bp
@@ -16,18 +17,17 @@ from portal.reporter.device_api import json_answer
 from portal.reporter.limits import release_post_gate, stamped_events
 from portal.security import csrf
 from portal.store.db import get_db, today
-from portal.store.reviewers import list_reviewers
 
 
 @bp.get("/")
 def landing() -> str:
     """What Candour is, who will read a report, and how to stay safe."""
-    reviewers = list_reviewers(get_db(), active_only=True)
+    reviewers = reviewers_offered(get_db())
     return render_template("reporter/landing.html", reviewers=reviewers)
 
 
 def _report_page(typed: Mapping[str, list[str]] | None = None) -> str:
-    reviewers = list_reviewers(get_db(), active_only=True)
+    reviewers = reviewers_offered(get_db())
     return render_template(
         "reporter/report.html",
         required=[r for r in reviewers if r.required],

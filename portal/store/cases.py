@@ -68,6 +68,9 @@ class StoredReply:
     statement: bytes
     signature: bytes
     for_reporter: bytes
+    # replies.feedback: stored from the signed statement when the reply was accepted
+    # (the feedback deadline's one truth, shared with the queue and the export).
+    feedback: bool = False
 
 
 @dataclass(frozen=True)
@@ -304,7 +307,7 @@ def list_status_events(conn: Connection, case_id: str) -> list[StatusEvent]:
 def list_replies(conn: Connection, case_id: str) -> list[StoredReply]:
     """Replies in the order they were accepted (the order the reporter's view checks them in)."""
     rows = conn.execute(
-        f"SELECT p.seq, p.day, p.statement, p.signature, p.for_reporter, {_REVIEWER_COLUMNS}"  # noqa: S608
+        f"SELECT p.seq, p.day, p.statement, p.signature, p.for_reporter, {_REVIEWER_COLUMNS}, p.feedback"  # noqa: S608
         " FROM replies p JOIN reviewers r ON r.id = p.reviewer_id WHERE p.case_id = ? ORDER BY p.id",
         (case_id,),
     ).fetchall()
@@ -316,6 +319,7 @@ def list_replies(conn: Connection, case_id: str) -> list[StoredReply]:
             signature=bytes(row[3] or b""),
             for_reporter=bytes(row[4]),
             reviewer=_reviewer(row, 5),
+            feedback=bool(row[14]),
         )
         for row in rows
     ]
@@ -332,15 +336,17 @@ def add_reply(
     signature: bytes,
     for_reporter: bytes,
     reviewers_blob: str | None = None,
+    feedback: bool = False,
 ) -> None:
     """Store one reply as given. Checks nothing cryptographic: the reply upload
     verifies first (crypto.reply.verify_reply_signature, check_reply_binding,
-    check_sequence), and the reporter's view verifies again on every display."""
+    check_sequence), and the reporter's view verifies again on every display.
+    `feedback`: the signed statement's feedback mark, as the upload stores it."""
     with transaction(conn):
         conn.execute(
-            "INSERT INTO replies (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob),
+            "INSERT INTO replies (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob,"
+            " feedback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, reviewer_id, seq, day, statement, signature, for_reporter, reviewers_blob, int(feedback)),
         )
 
 
@@ -364,38 +370,12 @@ def list_parts(conn: Connection, submission_id: str) -> list[StoredPart]:
 
 @dataclass(frozen=True)
 class Deadline:
+    """A deadline as the workspace queue lists it (worked out by `crypto.deadlines` in
+    portal/reviewer/queue.py; the reporter's page uses crypto's `Deadline` itself)."""
+
     day: str
     met: bool
     overdue: bool
-
-
-def deadlines(
-    case: CaseView, events: Sequence[StatusEvent], reply_count: int, today: str, closed_status: str
-) -> tuple[Deadline | None, Deadline | None]:
-    """(acknowledge, feedback) as the reporter should see them.
-
-    Acknowledged: a reviewer changed the status or replied. Feedback given: a
-    reviewer replied, or the case is closed (a closed case's deadlines may be NULL:
-    then there is nothing to show). Overdue: the day has passed and it was not met.
-    """
-    reviewer_acted = any(event.reviewer is not None for event in events)
-    return deadlines_from_facts(case, reviewer_acted, reply_count, today, closed_status)
-
-
-def deadlines_from_facts(
-    case: CaseView, reviewer_acted: bool, reply_count: int, today: str, closed_status: str
-) -> tuple[Deadline | None, Deadline | None]:
-    """`deadlines` from its two facts, for listings that compute them in SQL rather
-    than loading every status event (`reviewer_acted`: a reviewer changed the status)."""
-    acknowledged = reply_count > 0 or reviewer_acted
-    fed_back = reply_count > 0 or case.status == closed_status
-
-    def one(day: str | None, met: bool) -> Deadline | None:
-        if day is None:
-            return None
-        return Deadline(day=day, met=met, overdue=not met and today > day)
-
-    return one(case.acknowledge_by, acknowledged), one(case.feedback_by, fed_back)
 
 
 def submission_exists(conn: Connection, submission_id: str) -> bool:

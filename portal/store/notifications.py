@@ -7,7 +7,6 @@ Nothing here holds report content or a time finer than a day about a reporter.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -179,37 +178,27 @@ class DeadlineCase:
     events: tuple[tuple[str, str, bool, bool], ...]
 
 
-def reply_is_feedback(statement: bytes | None) -> bool:
-    # Reply statement v2 marks feedback with "feedback": true; v1 has no mark (not
-    # feedback). The statement was verified when it was accepted; only the mark is read.
-    if statement is None:
-        return False
-    try:
-        parsed = json.loads(bytes(statement))
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return isinstance(parsed, dict) and parsed.get("feedback") is True
-
-
 def deadline_candidates(conn: Connection, horizon_day: str, closed_status: str) -> list[DeadlineCase]:
     """Cases with a deadline on or before `horizon_day` that may still be open, with their events.
 
     The SQL is a superset filter under crypto/deadlines.py's rule, which the caller
     applies itself: acknowledgement is met by any reply or status change by a
-    reviewer (so a case with one is left out for it); feedback only by a feedback
-    reply or closing with an outcome and a reason (so only a close is left out here,
-    replies are read and judged in Python).
+    reviewer (so a case with one is left out for it); feedback only by a reply whose
+    stored `replies.feedback` is true (set from the signed statement when the reply was
+    accepted, the one truth the queue and the reporter's page read too) or closing with
+    an outcome and a reason (a case with either is left out for it).
     """
     rows = conn.execute(
         "WITH acted AS (SELECT case_id FROM replies UNION"
         "   SELECT case_id FROM status_events WHERE reviewer_id IS NOT NULL),"
-        " closed_with_reason AS (SELECT case_id FROM status_events WHERE reviewer_id IS NOT NULL"
+        " fed_back AS (SELECT case_id FROM replies WHERE feedback = 1 UNION"
+        "   SELECT case_id FROM status_events WHERE reviewer_id IS NOT NULL"
         "   AND status = :closed AND outcome IS NOT NULL AND trim(coalesce(reason, '')) != '')"
         " SELECT c.id, c.acknowledge_by, c.feedback_by FROM cases c"
         " WHERE (c.acknowledge_by IS NOT NULL AND c.acknowledge_by <= :horizon"
         "        AND c.id NOT IN (SELECT case_id FROM acted))"
         "    OR (c.feedback_by IS NOT NULL AND c.feedback_by <= :horizon"
-        "        AND c.id NOT IN (SELECT case_id FROM closed_with_reason))"
+        "        AND c.id NOT IN (SELECT case_id FROM fed_back))"
         " ORDER BY c.id",
         {"horizon": horizon_day, "closed": closed_status},
     ).fetchall()
@@ -219,10 +208,10 @@ def deadline_candidates(conn: Connection, horizon_day: str, closed_status: str) 
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-            f"SELECT case_id, day, statement FROM replies WHERE case_id IN ({marks})",  # noqa: S608 - placeholders
+            f"SELECT case_id, day, feedback FROM replies WHERE case_id IN ({marks})",  # noqa: S608 - placeholders
             chunk,
         ):
-            events[str(row[0])].append((str(row[1]), "reply", reply_is_feedback(row[2]), False))
+            events[str(row[0])].append((str(row[1]), "reply", bool(row[2]), False))
         for row in conn.execute(
             "SELECT case_id, day, status, outcome, reason FROM status_events"  # noqa: S608 - placeholders
             f" WHERE reviewer_id IS NOT NULL AND case_id IN ({marks})",

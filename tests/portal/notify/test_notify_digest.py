@@ -318,18 +318,34 @@ def test_a_missed_due_day_is_still_reminded_once_as_overdue(world: World) -> Non
     ]
 
 
-@pytest.mark.parametrize(
-    ("statement", "feedback"),
-    [
-        (b'{"version":2,"case":"x","status":null,"feedback":true}', True),
-        (b'{"version":2,"case":"x","status":null,"feedback":false}', False),
-        (b'{"version":1,"case":"x","status":null}', False),  # v1: never feedback
-        (b'{"feedback":"true"}', False),  # only the JSON value true counts
-        (b"\xff not json", False),
-        (None, False),
-    ],
-)
-def test_only_a_reply_marked_feedback_gives_feedback(statement: bytes | None, feedback: bool) -> None:
-    from portal.store.notifications import reply_is_feedback
+def test_the_feedback_mark_is_the_stored_column_not_a_reading_of_the_statement(world: World) -> None:
+    """The stored `replies.feedback` (set from the verified statement when the reply was
+    accepted) is the one truth: a statement's bytes are never read again here."""
+    from portal.store.notifications import deadline_candidates
+    from portal.store.replies import insert_reply
+    from portal.store.reviewers import find_reviewer
 
-    assert reply_is_feedback(statement) is feedback
+    marked = file_case(world.instance, world.app, [world.alice], day="2026-12-01")
+    unmarked = file_case(world.instance, world.app, [world.alice], day="2026-12-01")
+    with closing(db.connect(world.instance)) as conn:
+        reviewer_id = find_reviewer(conn, world.alice.key_id.hex()).id
+        # The statements say the opposite of the column: only the column may count.
+        for case, statement, feedback in (
+            (marked, b'{"version":2,"feedback":false}', True),
+            (unmarked, b'{"version":2,"feedback":true}', False),
+        ):
+            insert_reply(
+                conn,
+                case_id=case.case_id,
+                reviewer_id=reviewer_id,
+                seq=1,
+                day="2026-12-02",
+                statement=statement,
+                signature=bytes(64),
+                for_reporter=b"x",
+                reviewers_blob="0" * 32,
+                feedback=feedback,
+            )
+        candidates = {c.case_id: c for c in deadline_candidates(conn, "2999-01-01", "closed")}
+    assert marked.case_id not in candidates  # fed back: no reminder to plan for it
+    assert candidates[unmarked.case_id].events == (("2026-12-02", "reply", False, False),)

@@ -35,7 +35,6 @@ import pytest
 from tests.support.browser_support import (
     OrgInstance,
     file_report_in_browser,
-    give_visit_page_values,
     prepare_org_instance,
     problem_text,
     run_crypto,
@@ -82,7 +81,6 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-browser-path"
     profile.mkdir()
     driver = make_chromium(profile)
-    give_visit_page_values(driver)
     try:
         yield driver
     finally:
@@ -209,6 +207,22 @@ def _export(client: Any, path: Path) -> Path:
     return path
 
 
+def _decrypt(org: OrgInstance, out: Path, bundle: Path) -> Any:
+    """The adviser's first decrypt on this machine: the export carries the organisation-
+    signed list, so the kit asks for the organisation key's six words once (the ones the
+    organisation gave out, never the server's) and pins that key in the casebook."""
+    return run_crypto(
+        "decrypt",
+        "--key",
+        org.key_files["adviser"],
+        "--out",
+        out,
+        "--org-fingerprint",
+        org.org.public.fingerprint,
+        bundle,
+    )
+
+
 def _reply_and_upload(client: Any, org: OrgInstance, name: str, bundle: Path, case_id: str, text: str) -> None:
     from tests.portal.workspace.test_review_loop import upload
 
@@ -319,7 +333,7 @@ def test_browser_sealed_report_followup_and_reply(
     client = _reviewer_client(org, "adviser", "dana")
     bundle = _export(client, tmp_path / "usb" / "bundle.zip")
     out = tmp_path / "cases"
-    result = run_crypto("decrypt", "--key", org.key_files["adviser"], "--out", out, bundle)
+    result = _decrypt(org, out, bundle)
     assert result.returncode == 0, result.stderr
     report_text = (out / case_id / "report.txt").read_text(encoding="utf-8")
     for name in TEXT_FIELDS:
@@ -475,7 +489,6 @@ def early_browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-early"
     profile.mkdir()
     driver = make_chromium(profile, page_load_strategy="none")
-    give_visit_page_values(driver)
     try:
         driver.execute_cdp_cmd("Network.enable", {})
         yield driver
@@ -598,7 +611,7 @@ def test_a_100_mb_attachment_sealed_on_the_device(
     client = _reviewer_client(org, "adviser", "dana")
     bundle = _export(client, tmp_path / "usb" / "bundle.zip")
     out = tmp_path / "cases"
-    result = run_crypto("decrypt", "--key", org.key_files["adviser"], "--out", out, bundle)
+    result = _decrypt(org, out, bundle)
     assert result.returncode == 0, result.stderr
     decrypted = time.monotonic() - started
     opened = out / case_id / "attachments" / "recording.wav"

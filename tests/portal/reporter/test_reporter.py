@@ -581,8 +581,45 @@ def test_replies_verified_rejected_and_missing(
     assert "Reply 2 from <bdi>Sam Handler</bdi> (<bdi>Case handler</bdi>) is missing." in html
     # Order: reply 1, the gap marker, reply 3.
     assert html.index("Thank you") < html.index("appears to be missing") < html.index("Reply three text.")
-    # Replies mean both deadlines are met.
-    assert html.count("done") >= 2 and "overdue" not in html.replace("overdue: this", "")
+    # A reply acknowledges; none was marked as feedback, so the feedback deadline stays open.
+    deadlines = html[html.index('id="deadlines-heading"') : html.index('id="readers-heading"')]
+    assert deadlines.count(">done</span>") == 1 and f"met on {day} by reply 1 from Sam Handler" in deadlines
+    assert "does not count as feedback" in deadlines and '<p class="reply-feedback">' not in html
+
+
+def test_a_feedback_reply_meets_the_feedback_deadline_and_says_so(
+    instance_dir: Path, app: Flask, reviewers: dict[str, ReviewerKeys]
+) -> None:
+    codename, case_id = _file_a_report(app.test_client(), reviewers)
+    handler = reviewers["handler"]
+    report = open_stored_submission(instance_dir, case_id, handler)
+    recipients = [reviewers["adviser"].public, handler.public]
+    day = today()
+    handler_id = reviewer_row_id(instance_dir, handler.key_id.hex())
+    with closing(connect(instance_dir)) as conn:
+        for seq, text, feedback in ((1, "We have your report.", False), (2, "Here is what we found.", True)):
+            reply = make_reply(handler, case_id, report.reply_key, recipients, seq, day, text, None, feedback=feedback)
+            case_store.add_reply(
+                conn,
+                case_id=case_id,
+                reviewer_id=handler_id,
+                seq=seq,
+                day=day,
+                statement=reply.statement,
+                signature=reply.signature,
+                for_reporter=reply.for_reporter,
+                feedback=feedback,
+            )
+    html = _reporter_login(app, codename).get("/case").get_data(as_text=True)
+    deadlines = html[html.index('id="deadlines-heading"') : html.index('id="readers-heading"')]
+    assert deadlines.count(">done</span>") == 2
+    assert f"met on {day} by reply 1 from Sam Handler" in deadlines
+    assert f"met on {day} by reply 2 from Sam Handler" in deadlines
+    assert "does not count as feedback" not in deadlines
+    # The feedback reply is marked as such on the no-JavaScript page, the other is not.
+    assert html.count('<p class="reply-feedback">') == 1
+    assert '<p class="reply-feedback"><span class="tag tag-done">Feedback on your report</span></p>' in html
+    assert html.index("We have your report.") < html.index('<p class="reply-feedback">') < html.index("Here is what")
 
 
 def test_signed_status_change_and_overdue_deadline(

@@ -124,10 +124,12 @@ def test_reviewer_names_and_roles_are_isolated(org: OrgInstance) -> None:
         assert "<bdi>Sam Handler</bdi>" in html and "<bdi>Case handler</bdi>" in html, path
 
 
-def _browser_login(client: Any, login_token: bytes) -> None:
+def _browser_login(client: Any, login_token: bytes) -> str:
+    """Log in on the browser path; returns the `storage_key` the answer carried."""
     html = client.get("/followup").get_data(as_text=True)
     answer = client.post("/followup/token", data={"csrf_token": csrf_token(html), "login_token": b64url(login_token)})
     assert answer.status_code == 200 and answer.get_json()["ok"], answer.get_data(as_text=True)
+    return str(answer.get_json()["storage_key"])
 
 
 def test_a_browser_session_gets_its_own_storage_key_forgotten_at_leave(org: OrgInstance) -> None:
@@ -138,10 +140,13 @@ def test_a_browser_session_gets_its_own_storage_key_forgotten_at_leave(org: OrgI
     codename = codename_from(client.post("/report", data=body, content_type=content_type).get_data(as_text=True))
     salt = bytes.fromhex(app.config["INSTANCE_SALT"])
     token = derive_reporter_keys(codename, salt).login_token
-    _browser_login(client, token)
+    answered = _browser_login(client, token)
     first = client.get("/case").get_data(as_text=True)
     key = _data(first, "storage-key")
     assert key is not None and re.fullmatch(r"[A-Za-z0-9_-]{43}", key)
+    # The login's answer carries the same key: the browser wraps what it saves right
+    # after login (report page, follow-up login page) under it, before any case page.
+    assert answered == key
     # Stable for the visit, handed back on every case page.
     assert _data(client.get("/case").get_data(as_text=True), "storage-key") == key
     copied = client.get_cookie(COOKIE_NAME)
@@ -162,3 +167,34 @@ def test_a_browser_session_gets_its_own_storage_key_forgotten_at_leave(org: OrgI
     assert server.post("/followup", data={"csrf_token": csrf_token(html), "codename": codename}).status_code == 303
     page = server.get("/case").get_data(as_text=True)
     assert _data(page, "org-fingerprint") == org.org.public.fingerprint and _data(page, "storage-key") is None
+
+
+def test_the_minimum_list_serial_is_the_highest_ever_loaded_not_the_stored_lists(org: OrgInstance) -> None:
+    from contextlib import closing
+
+    from crypto.org import ListedReviewer, sign_reviewer_list
+    from portal.actions.reviewers import load_signed_list
+    from portal.store import db
+
+    listed = [
+        ListedReviewer(org.reviewers["adviser"].public, "Dana Adviser", "Independent adviser", True),
+        ListedReviewer(org.reviewers["handler"].public, "Sam Handler", "Case handler", False),
+    ]
+    app = create_app(str(org.instance), overrides={"TESTING": True})
+    with app.app_context(), closing(db.connect(org.instance)) as conn:
+        load_signed_list(
+            conn,
+            org.instance,
+            sign_reviewer_list(org.org, listed, 2, db.today()),
+            org.org.public.to_line(),
+            actor="test",
+        )
+    # The server's database swaps the stored list back to serial 1.
+    with closing(db.connect(org.instance)) as conn, conn:
+        conn.execute(
+            "UPDATE instance_meta SET value = ? WHERE name = 'org_reviewer_list'",
+            (sign_reviewer_list(org.org, listed, 1, db.today()).decode("utf-8"),),
+        )
+    client = app.test_client()
+    for path in ("/report", "/followup"):
+        assert _data(client.get(path).get_data(as_text=True), "min-list-serial") == "2", path

@@ -182,6 +182,25 @@ def test_full_loop_report_export_decrypt_reply_upload_reporter_sees_it(instance_
     assert result.returncode == 0, result.stderr
     assert "Thank you. We will look into this" in (out2 / case_id / "replies.txt").read_text(encoding="utf-8")
 
+    # 10. That reply acknowledged the report but was not marked as feedback: the feedback
+    # deadline stays open on the reporter's page, in the queue and in the offline index
+    # alike (crypto/deadlines.py), and the reporter's page says which reply met which.
+    with closing(db.connect(instance_dir)) as conn:
+        feedback_by = conn.execute("SELECT feedback_by FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+        with app.app_context():
+            from portal.reviewer.queue import queue_item
+
+            item = queue_item(conn, case_id, db.today())
+    assert item is not None and item.acknowledge is not None and item.feedback is not None
+    assert item.acknowledge.met and not item.feedback.met
+    case_page = reporter.get("/case").get_data(as_text=True)
+    deadlines = case_page[case_page.index('id="deadlines-heading"') : case_page.index('id="readers-heading"')]
+    assert deadlines.count(">done</span>") == 1 and f"met on {db.today()} by reply 1 from Ana Handler" in deadlines
+    assert feedback_by in deadlines and "does not count as feedback" in deadlines
+    assert '<p class="reply-feedback">' not in case_page
+    index = (out2 / "index.html").read_text(encoding="utf-8")
+    assert f"give feedback by {feedback_by}" in index and "feedback given" not in index
+
 
 # --- refusals on upload ----------------------------------------------------------------------------
 
