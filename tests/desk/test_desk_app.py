@@ -215,7 +215,7 @@ def test_idle_lock_forgets(desk_world: DeskWorld, private_tmp: Path) -> None:
 
 
 def test_first_import_asks_for_the_organisation_fingerprint(desk_world: DeskWorld, org, private_tmp: Path) -> None:  # type: ignore[no-untyped-def]
-    from test_trust import audit_log
+    from tests.desk.test_trust import audit_log
 
     from crypto.desk.screens import ConfirmOrgScreen
 

@@ -18,9 +18,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from test_desk_app import SIZE, click, import_export, settle, unlock
 
 from tests.desk.conftest import PASSPHRASE, files_containing
+from tests.desk.test_desk_app import SIZE, click, import_export, settle, unlock
 from tests.support.reporter_support import codename_from, multipart, report_fields, sealed_token
 from tests.support.reporter_support import csrf_token as page_csrf
 from tests.support.workspace_support import create_account, csrf_token, sign_in_first_time

@@ -732,7 +732,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="build and verify the vectors, write nothing")
     args = parser.parse_args()
-    from test_vectors import outcome_of_vector  # the one exception -> outcome mapping
+    from tests.vectors.test_vectors import outcome_of_vector  # the one exception -> outcome mapping
 
     vectors = build_vectors()
     names = [v.name for v in vectors]
