@@ -128,13 +128,15 @@ def test_rendered_page_preloads_its_import_graph_with_hashes(  # type: ignore[no
     from portal import create_app
 
     add_reviewer(instance_dir, "Alice Smith", "HR")
-    client = create_app(str(instance_dir), overrides={"TESTING": True}).test_client()
+    app = create_app(str(instance_dir), overrides={"TESTING": True})
+    prefix = app.static_url_path  # /static/v/<content hash> (portal/static_files.py)
+    client = app.test_client()
     response = client.get(url)
     assert response.status_code == 200
     parser = _Preloads()
     parser.feed(response.get_data(as_text=True))
     expected = preload_order(module_graph(STATIC), page)
-    assert [href for href, _ in parser.links] == [f"/static/{module}" for module in expected]
+    assert [href for href, _ in parser.links] == [f"{prefix}/{module}" for module in expected]
     for href, integrity in parser.links + parser.modules:
-        assert integrity == integrity_of(STATIC / href.removeprefix("/static/")), href
-    assert [src for src, _ in parser.modules] == [f"/static/{page}"]
+        assert integrity == integrity_of(STATIC / href.removeprefix(f"{prefix}/")), href
+    assert [src for src, _ in parser.modules] == [f"{prefix}/{page}"]
