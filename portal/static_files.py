@@ -35,7 +35,7 @@ from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
 from portal.instance import REPO_ROOT
-from portal.security import SECURITY_HEADERS
+from portal.security import PAGE_CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,8 @@ def _add_security_headers(headers: Headers, path: str, url: str) -> None:
     # after_request never sees for files WhiteNoise answers.
     for name, value in SECURITY_HEADERS.items():
         headers[name] = value
+    # A file is no page that loads libsodium: it gets the policy without wasm-unsafe-eval.
+    headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
 
 
 def init_app(app: Flask) -> None:

@@ -38,6 +38,7 @@ from crypto.identity import ReviewerKeys, b64url
 from crypto.reply import StatusChange, make_reply
 from crypto.submission import ReporterPublic
 from portal import create_app
+from portal.i18n import format_day
 from portal.argon2_budget import argon2_slot
 from portal.reporter.session import COOKIE_NAME
 from portal.store import cases as case_store
@@ -537,6 +538,13 @@ def _reporter_login(app: Flask, codename: str) -> FlaskClient:
     return client
 
 
+def _met(day: str, reply: int) -> str:
+    """How the case page says a deadline was met: the day written out, with its ISO date
+    in the <time> element."""
+    written = format_day(day, "en")
+    return f'met on <time datetime="{day}">{written}</time> by reply {reply} from Sam Handler'
+
+
 def test_replies_verified_rejected_and_missing(
     instance_dir: Path, app: Flask, reviewers: dict[str, ReviewerKeys]
 ) -> None:
@@ -583,7 +591,7 @@ def test_replies_verified_rejected_and_missing(
     assert html.index("Thank you") < html.index("appears to be missing") < html.index("Reply three text.")
     # A reply acknowledges; none was marked as feedback, so the feedback deadline stays open.
     deadlines = html[html.index('id="deadlines-heading"') : html.index('id="readers-heading"')]
-    assert deadlines.count(">done</span>") == 1 and f"met on {day} by reply 1 from Sam Handler" in deadlines
+    assert deadlines.count(">done</span>") == 1 and _met(day, 1) in deadlines
     assert "does not count as feedback" in deadlines and '<p class="reply-feedback">' not in html
 
 
@@ -613,8 +621,8 @@ def test_a_feedback_reply_meets_the_feedback_deadline_and_says_so(
     html = _reporter_login(app, codename).get("/case").get_data(as_text=True)
     deadlines = html[html.index('id="deadlines-heading"') : html.index('id="readers-heading"')]
     assert deadlines.count(">done</span>") == 2
-    assert f"met on {day} by reply 1 from Sam Handler" in deadlines
-    assert f"met on {day} by reply 2 from Sam Handler" in deadlines
+    assert _met(day, 1) in deadlines
+    assert _met(day, 2) in deadlines
     assert "does not count as feedback" not in deadlines
     # The feedback reply is marked as such on the no-JavaScript page, the other is not.
     assert html.count('<p class="reply-feedback">') == 1
