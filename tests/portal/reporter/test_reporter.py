@@ -38,8 +38,8 @@ from crypto.identity import ReviewerKeys, b64url
 from crypto.reply import StatusChange, make_reply
 from crypto.submission import ReporterPublic
 from portal import create_app
-from portal.i18n import format_day
 from portal.argon2_budget import argon2_slot
+from portal.i18n import format_day
 from portal.reporter.session import COOKIE_NAME
 from portal.store import cases as case_store
 from portal.store.db import connect, today, transaction
