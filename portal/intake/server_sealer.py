@@ -161,7 +161,9 @@ class ServerSealer:
         try:
             return step()
         except ScrubError:
-            raise SubmissionRefused(Refusal.PHOTO_UNREADABLE, self.form.file_field) from None
+            # The text fields came first and are kept: the form comes back filled in.
+            typed = self.received.values if self.received is not None else None
+            raise SubmissionRefused(Refusal.PHOTO_UNREADABLE, self.form.file_field, typed=typed) from None
 
     def finished(self) -> Received:
         assert self.received is not None  # noqa: S101 - fields_read always ran

@@ -9,7 +9,14 @@ from typing import Any
 from flask import Response, current_app, make_response, render_template
 
 from portal.intake.recipients import reviewers_offered
-from portal.intake.refusals import Refusal, SubmissionRefused, refusal_json, refusal_page
+from portal.intake.refusals import (
+    Refusal,
+    SubmissionRefused,
+    refusal_json,
+    refusal_page,
+    refusal_sentence,
+    refusal_title,
+)
 from portal.intake.submit import browser_report, server_report
 from portal.reporter import bp
 from portal.reporter.codename_page import new_codename_page
@@ -26,7 +33,7 @@ def landing() -> str:
     return render_template("reporter/landing.html", reviewers=reviewers)
 
 
-def _report_page(typed: Mapping[str, list[str]] | None = None) -> str:
+def _report_page(typed: Mapping[str, list[str]] | None = None, refusal: Refusal | None = None) -> str:
     reviewers = reviewers_offered(get_db())
     return render_template(
         "reporter/report.html",
@@ -36,6 +43,9 @@ def _report_page(typed: Mapping[str, list[str]] | None = None) -> str:
         max_mb=current_app.config["MAX_TOTAL_UPLOAD_BYTES"] // (1024 * 1024),
         max_files=current_app.config["MAX_ATTACHMENTS"],
         typed=typed,
+        # Why a report came back with its words kept (None: the portal was busy).
+        refused_title=refusal_title(refusal, followup=False) if refusal not in (None, Refusal.BUSY) else None,
+        refused_reason=refusal_sentence(refusal, followup=False) if refusal not in (None, Refusal.BUSY) else None,
     )
 
 
@@ -52,19 +62,20 @@ def report_submit() -> Any:
     try:
         filed = server_report(today(), body_read=release_post_gate)
     except SubmissionRefused as refused:
-        if refused.refusal is Refusal.BUSY and refused.typed is not None:
-            return _typed_words_kept(refused.typed)
+        if refused.typed is not None:
+            return _typed_words_kept(refused.typed, refused.refusal)
         return refusal_page(refused.refusal, followup=False)
     # Only now, after the commit returned, does the reporter see their codename.
     return new_codename_page(filed)
 
 
-def _typed_words_kept(typed: Mapping[str, list[str]]) -> Response:
-    """The report form again, filled with what was sent, saying it was NOT sent. The
-    words go back only to the browser that sent them, and no cache may keep them."""
-    response = make_response(_report_page(typed), 503)
+def _typed_words_kept(typed: Mapping[str, list[str]], refusal: Refusal) -> Response:
+    """The report form again, filled with what was sent, saying it was NOT sent and why.
+    The words go back only to the browser that sent them, and no cache may keep them."""
+    response = make_response(_report_page(typed, refusal), refusal.status)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Retry-After"] = "60"
+    if refusal is Refusal.BUSY:
+        response.headers["Retry-After"] = "60"
     return response
 
 

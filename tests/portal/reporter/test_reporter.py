@@ -249,13 +249,18 @@ def test_photos_lose_their_hidden_data_before_sealing_without_javascript(
         assert pixels(kept) == pixels(sent)
 
 
-def test_a_photo_that_cannot_be_cleaned_is_refused_and_nothing_is_kept(
+def test_a_photo_that_cannot_be_cleaned_is_refused_with_the_words_kept_and_nothing_stored(
     instance_dir: Path, client: FlaskClient, reviewers: dict[str, ReviewerKeys]
 ) -> None:
     broken = photo_jpeg()[:200]  # a JPEG cut short inside its Exif block
-    fields = report_fields(_token(client), what=MARKER, files=[("cut.jpg", broken)])
-    html = _refused(instance_dir, _post_report(client, fields), 400)
-    assert "hidden data" in html
+    fields = report_fields(_token(client), what="What I typed for twenty minutes", files=[("cut.jpg", broken)])
+    response = _post_report(client, fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and response.headers["Cache-Control"] == "no-store"
+    assert "hidden data" in html and "was not sent" in html
+    # Nothing typed is lost: the form comes back filled in.
+    assert "What I typed for twenty minutes</textarea>" in html
+    _nothing_stored(instance_dir)
 
 
 def test_missing_csrf_token_is_refused(

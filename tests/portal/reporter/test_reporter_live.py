@@ -243,8 +243,10 @@ def test_no_javascript_browser_files_confirms_returns_and_follows_up(
         # A click on a submit button returns before the next page has loaded.
         WebDriverWait(driver, 60).until(lambda _driver: condition())
 
-    evidence = tmp_path / "evidence photo.png"
-    evidence_bytes = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(300_000)
+    # Not a photo (a photo's hidden data would be removed, changing its bytes: that is
+    # test_photos_lose_their_hidden_data_before_sealing_without_javascript's).
+    evidence = tmp_path / "evidence scan.pdf"
+    evidence_bytes = b"%PDF-1.7\n" + secrets.token_bytes(300_000)
     evidence.write_bytes(evidence_bytes)
 
     driver.get(live_server.url + "/report")
@@ -298,7 +300,7 @@ def test_no_javascript_browser_files_confirms_returns_and_follows_up(
     report = open_stored_submission(live_server.instance, case_id, reviewers["adviser"])
     assert report.fields["what"] == "He shouted at me in the meeting, browser test."
     assert report.fields["category"] == "bullying" and report.fields["who"] == "The treasurer"
-    assert report.attachments[0].info.name == "evidence photo.png"
+    assert report.attachments[0].info.name == "evidence scan.pdf"
     assert report.attachments[0].location == evidence_bytes
     with closing(connect(live_server.instance)) as conn:
         followup = [s for s in case_store.list_submissions(conn, case_id) if s.kind == "followup"][0]
