@@ -1,7 +1,8 @@
 """Writing files so that a reader never sees half of one, and so that what was written survives a crash.
 
 The durable-write helpers here are the only ones in the project (the portal uses them
-too): `fsync_file`, `fsync_directory`, `fsync_tree`, `atomic_write` / `write_atomically`
+too; tests/architecture checks that nothing else calls os.fsync): `fsync_handle`,
+`fsync_file`, `fsync_directory`, `fsync_tree`, `atomic_write` / `write_atomically`
 (temporary file in the same directory, fsync, rename, fsync the directory) and
 `write_new_file` (create exclusively, fsync, fsync the directory). The rule they keep:
 a name appears only once the data it points at is on disk, and the directory entry is
@@ -26,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from .envelope import OpenedPart, Opener, Recipient, SealedPart
@@ -36,6 +37,16 @@ TEMP_SUFFIX = ".part"
 # Plaintext may be sensitive; nobody but the owner should read it, even briefly.
 PRIVATE_FILE_MODE = 0o600
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+def fsync_handle(handle: IO[Any]) -> None:
+    """Flush an open file's buffer and then the file itself to disk (errors propagate).
+
+    For a writer that keeps its file open until it is complete (a streamed upload, an
+    attachment sink); the caller still closes it and publishes the name.
+    """
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def fsync_file(path: str | os.PathLike[str]) -> None:
@@ -133,8 +144,7 @@ def atomic_write(
         os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+            fsync_handle(handle)
         publish_file(temp_path, path, overwrite=overwrite)
     except BaseException:
         _remove_quietly(temp_path)
@@ -168,8 +178,7 @@ def write_new_file(
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            fsync_handle(handle)
     except BaseException:
         _remove_quietly(path)
         raise

@@ -18,7 +18,8 @@ reviewer's name look like another's.
   white space is.)
 - Multi-line text (report text, reply text) may contain U+000A (line feed) and no other
   forbidden character. A Windows line ending (CR LF) is read as one line feed first; a
-  lone CR is refused.
+  lone CR is refused. A TAB is refused too; a submission's writer first turns each TAB
+  into spaces (`expand_tabs`), so a pasted table is sealed as it looked, not refused.
 
 `clean_text` and `visible_name` are the display side: text that was already accepted
 elsewhere (or comes from a file) is shown with forbidden characters escaped, never
@@ -35,6 +36,9 @@ FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # (docs/format.md §1.3).
 LATE_FORMAT_CHARS = range(0x13439, 0x13440)
 LINE_FEED = "\n"
+# Where a writer's expanded TAB ends: every 8th column, as a browser's <textarea> shows a
+# TAB (CSS tab-size: 8), so the reporter's table is sealed the way they saw it.
+TAB_STOP = 8
 
 
 def is_forbidden_char(ch: str) -> bool:
@@ -109,6 +113,17 @@ def check_multiline(text: str, *, field: str, max_chars: int) -> str:
             f"({_describe(text[position])}, at character {position + 1}); only line breaks are allowed"
         )
     return text
+
+
+def expand_tabs(text: str) -> str:
+    """`text` with each TAB replaced by spaces up to the next multiple of `TAB_STOP` columns.
+
+    A writer's step (docs/format.md §1.3), taken after CR LF and lone CR became LF and
+    before `check_multiline`, which a reader applies to the same text and which still
+    refuses a TAB. Columns count code points from the start of the line (Python's
+    `str.expandtabs`; static/js/crypto/text.js `expandTabs` counts the same way).
+    """
+    return text.expandtabs(TAB_STOP)
 
 
 # --- display: escape, never interpret -----------------------------------------------------------

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crypto.files import write_atomically
 from portal.store import audit_log
 from portal.store.audit_log import actor_label as actor_label  # part of this module's API
 from portal.store.db import Connection, today, transaction
@@ -201,18 +202,7 @@ def anchor_head(conn: Connection, instance_path: str | os.PathLike[str]) -> None
         current = read_head(instance_path)
         if current is not None and current[0] >= row[0]:
             return
-        temp = head.with_name(f".{HEAD_FILENAME}.{os.getpid()}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(f"{row[0]} {row[1].hex()}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, head)
-        dir_fd = os.open(head.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomically(head, f"{row[0]} {row[1].hex()}\n".encode("ascii"), mode=0o600, strict=True)
 
 
 # --- reading and verifying -------------------------------------------------------------------

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import sqlcipher3
 
+from crypto.files import fsync_directory, fsync_tree
 from portal import audit
 from portal.instance import BLOBS_DIRNAME, CONFIG_FILENAME, DB_FILENAME, DB_KEY_FILENAME
 from portal.store import snapshot
@@ -67,23 +68,6 @@ class RestoreResult:
 # --- small file-system helpers -------------------------------------------------------------
 
 
-def _fsync_path(path: Path) -> None:
-    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    # Files first, then their folders bottom-up, so every name points at durable data.
-    for dirpath, _dirs, files in os.walk(root, topdown=False):
-        for name in files:
-            _fsync_path(Path(dirpath) / name)
-        _fsync_path(Path(dirpath))
-
-
 def _make_private(root: Path) -> None:
     # Whatever SQLite or a copy created under the umask: only the owner may read a
     # backup (without the keys it is ciphertext, but its sizes and dates still tell).
@@ -112,11 +96,11 @@ def _staging(final: Path, purpose: str) -> Iterator[Path]:
     try:
         yield staging
         _make_private(staging)
-        _fsync_tree(staging)
+        fsync_tree(staging, strict=True)
         if final.exists():
             final.rmdir()  # an empty folder made for us to fill
         os.rename(staging, final)
-        _fsync_path(final.parent)
+        fsync_directory(final.parent, strict=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

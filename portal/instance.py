@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crypto.files import write_new_file
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILENAME = "candour.cfg"
 DB_KEY_FILENAME = "db.key"
@@ -60,11 +62,7 @@ def is_initialised(instance_path: Path) -> bool:
 
 def _write_new_private_file(path: Path, text: str) -> None:
     # O_EXCL: never overwrite; mode 0600 from the start, not chmod-ed afterwards.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_new_file(path, text.encode("utf-8"), mode=0o600, strict=True)
 
 
 def _config_text() -> str:

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from ..bundle import Bundle, BundleCase, BundleReply, BundleSubmission
 from ..errors import CandourError, NotARecipientError
-from ..files import publish_file, temp_path_in
+from ..files import fsync_handle, publish_file, temp_path_in
 from ..identity import ReviewerKeys
 from ..kdf import hash256
 from ..reply import ReplyStatement, check_reply_binding, open_reply_for_reviewer, verify_statement_signature
@@ -56,8 +56,7 @@ class TempFileSink:
 
     def commit(self) -> Path:
         handle = self._open_handle()
-        handle.flush()
-        os.fsync(handle.fileno())
+        fsync_handle(handle)
         handle.close()
         self._handle = None
         publish_file(self._temp_path, self.final_path, overwrite=False)

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..casefolder import safe_file_name
-from ..files import temp_path_in
+from ..files import fsync_handle, temp_path_in
 
 TMPFS_TYPES = frozenset({"tmpfs", "ramfs"})
 PREFIX = "candour-desk-"
@@ -71,8 +71,7 @@ class FileSink:
         return self._handle.write(data)
 
     def commit(self) -> Path:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        fsync_handle(self._handle)
         self._handle.close()
         os.replace(self._temp, self.final_path)
         return self.final_path

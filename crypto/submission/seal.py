@@ -14,7 +14,7 @@ from ..envelope import (
 from ..errors import FormatError, LimitError
 from ..identity import b64url
 from ..strict_json import dumps_compact, is_day, is_hex
-from ..text import check_label, check_multiline, is_forbidden_char
+from ..text import check_label, check_multiline, expand_tabs, is_forbidden_char
 from .schema import (
     FIELDS_BY_KIND,
     HASH_BYTES,
@@ -118,12 +118,18 @@ def check_fields(kind: str, fields: Mapping[str, str]) -> dict[str, str]:
         except UnicodeEncodeError as exc:
             raise FormatError(f"the field '{name}' is not valid Unicode") from exc
         # docs/format.md §1.3: the category is a label (white space at its ends removed once);
-        # the other fields are multi-line text, CR LF and lone CR read as LF before signing.
-        # Any other control or formatting character (a tab included) is refused (TextError).
+        # the other fields are multi-line text, CR LF and lone CR read as LF and each TAB turned
+        # into spaces before signing (a table pasted from an e-mail is kept, not refused).
+        # Any other control or formatting character is refused (TextError).
         if name == LABEL_FIELD:
             value = check_label(value.strip(), field=f"field '{name}'", max_chars=MAX_FIELD_CHARS, allow_empty=True)
         else:
-            value = value.replace("\r\n", "\n").replace("\r", "\n")
+            value = expand_tabs(value.replace("\r\n", "\n").replace("\r", "\n"))
+            if len(value) > MAX_FIELD_CHARS:
+                raise LimitError(
+                    f"the field '{name}' has {len(value):,} characters once its tabs are spaces; "
+                    f"at most {MAX_FIELD_CHARS:,} are allowed"
+                )
             value = check_multiline(value, field=f"field '{name}'", max_chars=MAX_FIELD_CHARS)
         complete[name] = value
     required = REQUIRED_FIELD[kind]

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from crypto.files import fsync_directory, fsync_handle
 from portal.instance import BLOBS_DIRNAME
 
 _BLOB_NAME = re.compile(r"^[0-9a-f]{32}$")
@@ -71,14 +72,6 @@ def blob_path(instance_path: str | os.PathLike[str], name: str) -> Path:
     return blobs_dir(instance_path) / name[:2] / name
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _start_of_today() -> float:
     today = datetime.now(UTC).date()
     return datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp()
@@ -117,8 +110,7 @@ class BlobWriter:
         """Make the blob durable under a fresh random name and return the name."""
         handle = self._open_file()
         assert self._temp_path is not None  # noqa: S101 - set together with _file
-        handle.flush()
-        os.fsync(handle.fileno())
+        fsync_handle(handle)
         handle.close()
         self._file = None
         day = _start_of_today()
@@ -139,10 +131,10 @@ class BlobWriter:
         self._temp_path = None
         for directory in (final.parent, temp_dir(self._instance_path)):
             os.utime(directory, (day, day))
-            _fsync_dir(directory)
+            fsync_directory(directory, strict=True)
         if shard_created:
             os.utime(root, (day, day))
-            _fsync_dir(root)
+            fsync_directory(root, strict=True)
         return name
 
     def abort(self) -> None:
@@ -195,7 +187,7 @@ def delete_blob(instance_path: str | os.PathLike[str], name: str, *, missing_ok:
         if missing_ok:
             return
         raise BlobNotFoundError(f"no blob named {name} in {blobs_dir(instance_path)}") from None
-    _fsync_dir(path.parent)
+    fsync_directory(path.parent, strict=True)
 
 
 def _errno_name(exc: OSError) -> str:
@@ -285,5 +277,5 @@ def sweep_temp(instance_path: str | os.PathLike[str], older_than_seconds: float 
         entry.unlink(missing_ok=True)
         removed += 1
     if removed:
-        _fsync_dir(tmp)
+        fsync_directory(tmp, strict=True)
     return removed

@@ -14,7 +14,7 @@
 
 export { CandourError, FormatError, TextError, UnsupportedVersionError, LimitError, TruncatedError, TruncatedPayloadError, TrailingDataError, NotARecipientError, HeaderMacError, PayloadError, PaddingError, IdentityError, CodenameError, SignatureError, BindingError, SequenceError } from "./crypto/errors.js";
 export { ready, browserSealingSupported } from "./crypto/sodium.js";
-export { isForbiddenChar, checkLabel, checkMultiline, isWellFormed, codePointLength, pyStrip, pySplit, pySplitLines } from "./crypto/text.js";
+export { isForbiddenChar, checkLabel, checkMultiline, expandTabs, TAB_STOP, isWellFormed, codePointLength, pyStrip, pySplit, pySplitLines } from "./crypto/text.js";
 export { utf8, concatBytes, bytesEqual, b64u, unb64u, toHex, fromHex, isHex, isDay, utcDay } from "./crypto/bytes.js";
 export { hash256, keyedHash256, subkey } from "./crypto/kdf.js";
 export { JsonFloat, parseJson, JsonReader, dumpsCompact } from "./crypto/strict-json.js";

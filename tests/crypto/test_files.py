@@ -193,6 +193,19 @@ def test_fsync_helpers(tmp_path: Path) -> None:
     fsync_directory(tmp_path / "missing")  # the kit's tolerant mode: nothing to do
 
 
+def test_fsync_handle_flushes_the_buffer_of_an_open_file(tmp_path: Path) -> None:
+    from crypto.files import fsync_handle
+
+    path = tmp_path / "upload.part"
+    with open(path, "wb") as handle:
+        handle.write(b"buffered")
+        fsync_handle(handle)
+        # Readable by another reader while still open: the buffer went to the file.
+        assert path.read_bytes() == b"buffered"
+    with pytest.raises(ValueError):
+        fsync_handle(handle)  # closed: nothing left to flush, and it says so
+
+
 def test_durable_helpers_load_without_the_envelope_code() -> None:
     import subprocess
     import sys

@@ -525,12 +525,18 @@ def test_sealed_report_is_padded_like_any_short_report(reviewers, reporter):
 
 
 def test_sealer_writes_only_what_readers_accept() -> None:
-    """docs/format.md §1.3/§7: line ends become LF, the category loses its outer white space,
-    other forbidden characters are refused, and a device's file name is made a label."""
-    fields = check_fields("report", {"category": " Bullying ", "what": "one\r\ntwo\rthree"})
-    assert fields["category"] == "Bullying" and fields["what"] == "one\ntwo\nthree"
+    """docs/format.md §1.3/§7: line ends become LF, each TAB spaces to the next 8th column, the
+    category loses its outer white space, other forbidden characters are refused, and a
+    device's file name is made a label."""
+    fields = check_fields("report", {"category": " Bullying ", "what": "one\r\ntwo\rthree\tfour"})
+    assert fields["category"] == "Bullying" and fields["what"] == "one\ntwo\nthree   four"
+    assert check_fields("followup", {"message": "Name\tRole\nSam Smith-Jones\tHR"})["message"] == (
+        "Name    Role\nSam Smith-Jones HR"
+    )
     with pytest.raises(FormatError):
-        check_fields("report", {"what": "a\tb"})
+        check_fields("report", {"category": "a\tb", "what": "x"})
+    with pytest.raises(LimitError, match="once its tabs are spaces"):
+        check_fields("report", {"what": "a" * (MAX_FIELD_CHARS - 10) + "\t\t\t"})
     with pytest.raises(FormatError):
         check_fields("followup", {"message": "x\u202ey"})
     sealer = EnvelopeSealer(io.BytesIO(), [ReviewerKeys("Alice", bytes(32)).public], new_submission_id(), 1)

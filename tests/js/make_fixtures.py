@@ -33,6 +33,7 @@ from crypto.org import LIST_CONTEXT, ListedReviewer, sign_reviewer_list, verify_
 from crypto.padding import pad, padded_size, unpad
 from crypto.reply import parse_body
 from crypto.strict_json import JsonReader
+from crypto.submission import MAX_FIELD_CHARS, check_fields
 from crypto.wordlist import bits_to_words
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,6 +95,55 @@ def whitespace() -> dict[str, Any]:
         "isspace": [c for c in range(0x110000) if chr(c).isspace()],
         "line_breaks": [c for c in range(0x110000) if len(f"a{chr(c)}b".splitlines()) == 2],
     }
+
+
+def tabbed_field_cases() -> list[dict[str, Any]]:
+    """check_fields on text holding TABs: a writer turns each into spaces up to the next
+    8th column (§1.3), and the browser's checkFields must seal the very same characters.
+    `lead` is a run of "a" put before the first multi-line field (the cap case)."""
+    cases: list[tuple[str, str, dict[str, str], int]] = [
+        (
+            "table-from-an-email",
+            "report",
+            {"category": "bullying", "what": "Name\tRole\r\nAlex\tManager\r\nSam Smith-Jones\tHR\t4 May"},
+            0,
+        ),
+        ("tab-one-before-and-at-a-stop", "report", {"what": "1234567\tx\n12345678\ty\n\t\t|"}, 0),
+        ("astral-and-combining-count-as-one-column-each", "report", {"what": "\U0001f600\t|\ne\u0301\t|"}, 0),
+        ("a-lone-cr-starts-a-new-line", "report", {"what": "abcdef\rab\tc"}, 0),
+        (
+            "every-multiline-field",
+            "report",
+            {"what": "a\tb", "when": "\tMay", "where": "x\t", "who": "\t", "outcome": "y\tz"},
+            0,
+        ),
+        ("followup-message", "followup", {"message": "\tindented\n\t\tmore"}, 0),
+        ("only-tabs-is-not-empty", "followup", {"message": "\t\t"}, 0),
+        ("a-tab-in-the-category-is-refused", "report", {"category": "a\tb", "what": "x"}, 0),
+        ("other-controls-still-refused", "report", {"what": "a\tb\u202ec"}, 0),
+        ("tabs-that-reach-the-cap", "report", {"what": "\t\t"}, MAX_FIELD_CHARS - 10),
+        ("tabs-past-the-cap-are-too-long", "report", {"what": "\t\t\t"}, MAX_FIELD_CHARS - 10),
+    ]
+
+    def with_lead(fields: dict[str, str], lead: int) -> dict[str, str]:
+        name = "message" if "message" in fields else "what"
+        return {**fields, name: "a" * lead + fields[name]}
+
+    def checked(kind: str, fields: dict[str, str], lead: int) -> dict[str, Any]:
+        result = check_fields(kind, with_lead(fields, lead))
+        # The cap cases keep the fixture small: their length and tail stand for the text.
+        return {name: value if len(value) < 1000 else [len(value), value[-12:]] for name, value in result.items()}
+
+    return [
+        {
+            "name": name,
+            "kind": kind,
+            "fields": fields,
+            "lead": lead,
+            **outcome(lambda k=kind, f=fields, n=lead: checked(k, f, n)),
+        }
+        for name, kind, fields, lead in cases
+    ]
 
 
 def codename_cases() -> dict[str, Any]:
@@ -344,6 +394,7 @@ def build() -> dict[str, Any]:
         "org_identities": org_identity_cases(),
         "reviewer_list": reviewer_list_cases(reviewers),
         "json": json_cases(),
+        "tabbed_fields": tabbed_field_cases(),
     }
 
 

@@ -126,6 +126,42 @@ describe("strict JSON", () => {
   });
 });
 
+// §1.3: a writer turns each TAB of multi-line text into spaces up to the next 8th column, so
+// a table pasted from an e-mail is sealed as the text box showed it; a reader still refuses TAB.
+describe("report text with tabs", () => {
+  function withLead(fields, lead) {
+    const name = "message" in fields ? "message" : "what";
+    return { ...fields, [name]: "a".repeat(lead) + fields[name] };
+  }
+  function summarised(fields) {
+    return Object.fromEntries(Object.entries(fields).map(([name, value]) => {
+      const length = c.codePointLength(value);
+      return [name, length < 1000 ? value : [length, Array.from(value).slice(-12).join("")]];
+    }));
+  }
+
+  test("checkFields seals the characters Python's check_fields seals", () => {
+    assert.ok(fixtures.tabbed_fields.length > 0);
+    for (const entry of fixtures.tabbed_fields) {
+      const got = outcome(() => summarised(c.checkFields(entry.kind, withLead(entry.fields, entry.lead))));
+      assert.deepEqual(got, expected(entry), entry.name);
+    }
+  });
+
+  test("what is sealed has no tab left and passes the reader's rule", () => {
+    const fields = c.checkFields("report", { what: "Date\tWho\tWhat\r\n3 May\tA. Manager\tshouted" });
+    assert.equal(fields.what, "Date    Who     What\n3 May   A. Manager      shouted");
+    assert.equal(c.checkMultiline(fields.what, { field: "what", maxChars: c.MAX_FIELD_CHARS }), fields.what);
+    assert.throws(() => c.checkMultiline("a\tb", { field: "what", maxChars: 10 }), c.TextError);
+  });
+
+  test("expandTabs counts code points, not UTF-16 units, and restarts each line", () => {
+    assert.equal(c.expandTabs("\u{1F600}\t|"), "\u{1F600}       |");
+    assert.equal(c.expandTabs("1234567\tx\n\ty"), "1234567 x\n        y");
+    assert.equal(c.expandTabs("no tabs"), "no tabs");
+  });
+});
+
 describe("padding", () => {
   test("padded sizes match Python", () => {
     for (const [n, size] of fixtures.padding.padded_size) assert.equal(c.paddedSize(n), size, `n=${n}`);

@@ -381,6 +381,13 @@ def submission_vectors() -> Iterator[Vector]:
         refused("FormatError"),
     )
     yield vector(
+        "what-tab",
+        "TAB in multi-line text (a reader refuses it; writers turn each TAB into spaces first, §1.3)",
+        _part0({**report, "fields": {**REPORT_FIELDS, "what": "Date\tWho\n3 May\tA. Manager"}}, reporter),
+        report_id,
+        refused("FormatError"),
+    )
+    yield vector(
         "what-lf",
         "LF in multi-line text",
         _part0({**report, "fields": {**REPORT_FIELDS, "what": "line one\nline two"}}, reporter),

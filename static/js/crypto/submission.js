@@ -2,7 +2,7 @@
 
 import { FormatError, LimitError } from "./errors.js";
 import { na } from "./sodium.js";
-import { checkLabel, checkMultiline, codePointLength, isForbiddenChar, isWellFormed, pyStrip } from "./text.js";
+import { checkLabel, checkMultiline, codePointLength, expandTabs, isForbiddenChar, isWellFormed, pyStrip } from "./text.js";
 import { ascii, b64u, concatBytes, isDay, isHex, toHex, utcDay } from "./bytes.js";
 import { dumpsCompact } from "./strict-json.js";
 import { MAX_PADDED_PART_SIZE, MAX_PARTS, newSubmissionId, SUBMISSION_ID_BYTES } from "./envelope.js";
@@ -37,11 +37,19 @@ export function checkFields(kind, fields) {
     if (length > MAX_FIELD_CHARS) throw new LimitError(`the field '${name}' has ${length} characters; at most ${MAX_FIELD_CHARS} are allowed`);
     if (!isWellFormed(value)) throw new FormatError(`the field '${name}' is not valid Unicode`);
     // §1.3 (crypto.submission.check_fields): the category is a label (white space at its ends
-    // removed once); the other fields are multi-line text, CR LF and lone CR read as LF before
-    // signing. Any other control or formatting character (a tab included) is refused.
-    complete[name] = name === LABEL_FIELD
-      ? checkLabel(pyStrip(value), { field: `field '${name}'`, maxChars: MAX_FIELD_CHARS, allowEmpty: true })
-      : checkMultiline(value.replaceAll("\r\n", "\n").replaceAll("\r", "\n"), { field: `field '${name}'`, maxChars: MAX_FIELD_CHARS });
+    // removed once); the other fields are multi-line text, CR LF and lone CR read as LF and each
+    // TAB turned into spaces before signing (a table pasted from an e-mail is kept, not refused).
+    // Any other control or formatting character is refused.
+    if (name === LABEL_FIELD) {
+      complete[name] = checkLabel(pyStrip(value), { field: `field '${name}'`, maxChars: MAX_FIELD_CHARS, allowEmpty: true });
+      continue;
+    }
+    const text = expandTabs(value.replaceAll("\r\n", "\n").replaceAll("\r", "\n"));
+    const expanded = codePointLength(text);
+    if (expanded > MAX_FIELD_CHARS) {
+      throw new LimitError(`the field '${name}' has ${expanded} characters once its tabs are spaces; at most ${MAX_FIELD_CHARS} are allowed`);
+    }
+    complete[name] = checkMultiline(text, { field: `field '${name}'`, maxChars: MAX_FIELD_CHARS });
   }
   if (complete[REQUIRED_FIELD[kind]] === "") throw new FormatError(`a ${kind} needs its '${REQUIRED_FIELD[kind]}' field filled in`);
   return complete;

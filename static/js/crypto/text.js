@@ -7,11 +7,16 @@
 // lone surrogate). A label (a name, role or any single-line field) holds none of them and
 // does not start or end with white space (refused, not stripped, so what was signed is
 // what is shown). Multi-line text may hold U+000A and no other; CR LF is read as LF first.
+// A TAB is refused too; a submission's writer first turns each TAB into spaces (expandTabs).
 
 import { TextError } from "./errors.js";
 
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 const FORBIDDEN_BUT_LINE_FEED = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+// Where a writer's expanded TAB ends: every 8th column, as a <textarea> shows a TAB
+// (CSS tab-size: 8) (crypto.text.TAB_STOP).
+export const TAB_STOP = 8;
 
 const LONE_SURROGATE = /\p{Cs}/u;
 // Python's str.isspace() set: what str.split() and str.strip() treat as white space.
@@ -92,6 +97,29 @@ export function checkLabel(text, { field, maxChars, allowEmpty = false }) {
   }
   if (pyStrip(text) !== text) throw new TextError(`the ${field} starts or ends with white space; remove it`);
   return text;
+}
+
+/**
+ * `text` with each TAB replaced by spaces up to the next multiple of TAB_STOP columns,
+ * columns counting code points from the start of the line (Python's str.expandtabs, as
+ * crypto.text.expand_tabs). A writer's step (§1.3), after CR LF and lone CR became LF.
+ * @param {string} text @returns {string}
+ */
+export function expandTabs(text) {
+  if (!text.includes("\t")) return text;
+  const pieces = [];
+  let column = 0;
+  for (const ch of text) {
+    if (ch === "\t") {
+      const spaces = TAB_STOP - (column % TAB_STOP);
+      pieces.push(" ".repeat(spaces));
+      column += spaces;
+    } else {
+      pieces.push(ch);
+      column = ch === "\n" || ch === "\r" ? 0 : column + 1;
+    }
+  }
+  return pieces.join("");
 }
 
 /**

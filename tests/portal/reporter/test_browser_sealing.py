@@ -309,8 +309,10 @@ def test_browser_sealed_report_followup_and_reply(
     _login_with_codename(browser, proxy.url, codename.upper().replace(" ", " - "))
     _wait_replies_on_device(browser)
 
-    # 4. A follow-up sealed on the device, with a file.
-    _send_followup(browser, f"{markers['followup']} I remembered more.", evidence)
+    # 4. A follow-up sealed on the device, with a file; its text holds a pasted table, whose
+    # TABs the browser's writer turns into spaces exactly as Python's would (format.md §1.3).
+    followup_message = f"{markers['followup']} I remembered more.\nDate\tWho\n3 May\tA. Manager"
+    _send_followup(browser, followup_message, evidence)
     with closing(db.connect(org.instance)) as conn:
         submissions = case_store.list_submissions(conn, case_id)
     assert [(s.kind, s.sealed_on, s.part_count) for s in submissions] == [
@@ -341,7 +343,8 @@ def test_browser_sealed_report_followup_and_reply(
     (stored,) = (out / case_id / "attachments").iterdir()
     assert stored.name == evidence.name and stored.read_bytes() == attachment
     (followup_dir,) = (out / case_id / "followups").iterdir()
-    assert markers["followup"] in (followup_dir / "message.txt").read_text(encoding="utf-8")
+    message_text = (followup_dir / "message.txt").read_text(encoding="utf-8")
+    assert followup_message.expandtabs(8) in message_text and "\t" not in message_text
     assert (followup_dir / "attachments" / evidence.name).read_bytes() == attachment
     assert "NOT VERIFIED" not in (out / case_id / "case.html").read_text(encoding="utf-8")
 

@@ -212,6 +212,18 @@ def test_report_round_trip_opens_with_reviewer_key(
     assert not list((instance_dir / "blobs" / "tmp").iterdir())
 
 
+def test_a_report_with_tabs_is_accepted_without_javascript_and_sealed_with_spaces(
+    instance_dir: Path, client: FlaskClient, reviewers: dict[str, ReviewerKeys]
+) -> None:
+    # A table pasted from an e-mail: docs/format.md §1.3, a writer turns each TAB into
+    # spaces to the next 8th column (as the text box showed it) instead of refusing it.
+    pasted = f"{MARKER}\r\nDate\tWho\tWhat\r\n3 May\tA. Manager\tshouted"
+    _codename, case_id = _file_a_report(client, reviewers, what=pasted)
+    opened = open_stored_submission(instance_dir, case_id, reviewers["handler"])
+    assert opened.fields["what"] == f"{MARKER}\nDate    Who     What\n3 May   A. Manager      shouted"
+    assert "\t" not in "".join(opened.fields.values())
+
+
 def test_empty_file_input_is_skipped(
     instance_dir: Path, client: FlaskClient, reviewers: dict[str, ReviewerKeys]
 ) -> None:

@@ -81,7 +81,12 @@ def test_full_loop_report_export_decrypt_reply_upload_reporter_sees_it(instance_
     reporter = app.test_client()
     token = page_csrf(reporter.get("/report").get_data(as_text=True))
     body, content_type = multipart(
-        report_fields(token, what=MARKER, reviewers=[ana.key_id.hex()], files=[("notes.txt", b"attached evidence")])
+        report_fields(
+            token,
+            what=f"{MARKER}\r\nDate\tWho\r\n3 May\tA. Manager",  # a table pasted from an e-mail
+            reviewers=[ana.key_id.hex()],
+            files=[("notes.txt", b"attached evidence")],
+        )
     )
     response = reporter.post("/report", data=body, content_type=content_type)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -118,7 +123,10 @@ def test_full_loop_report_export_decrypt_reply_upload_reporter_sees_it(instance_
     result = run_crypto("decrypt", "--key", ana_key, "--out", out, bundle)
     assert result.returncode == 0, result.stderr
     assert (out / "index.html").is_file()
-    assert MARKER in (out / case_id / "report.txt").read_text(encoding="utf-8")
+    report_txt = (out / case_id / "report.txt").read_text(encoding="utf-8")
+    assert MARKER in report_txt
+    # The tabs became spaces before sealing (docs/format.md §1.3): the table reads as typed.
+    assert "Date    Who\n3 May   A. Manager\n" in report_txt and "\t" not in report_txt
 
     # 5. Offline: a signed reply that acknowledges the case, with a reason.
     message = tmp_path / "message.txt"
