@@ -28,6 +28,7 @@ class Account:
     failed_logins: int
     locked_until: int
     created_day: str
+    codes_locked_until: int
 
     @property
     def actor(self) -> str:
@@ -40,7 +41,7 @@ class Account:
 
 _SELECT = (
     "SELECT a.id, a.username, a.role, a.reviewer_id, r.key_id, r.display_name, a.must_change_password,"
-    " a.totp_enrolled, a.failed_logins, a.locked_until, a.created_day"
+    " a.totp_enrolled, a.failed_logins, a.locked_until, a.created_day, a.codes_locked_until"
     " FROM accounts a LEFT JOIN reviewers r ON r.id = a.reviewer_id"
 )
 
@@ -58,6 +59,7 @@ def _from_row(row: Any) -> Account:
         failed_logins=row[8],
         locked_until=row[9],
         created_day=row[10],
+        codes_locked_until=row[11],
     )
 
 

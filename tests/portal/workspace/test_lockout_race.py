@@ -249,3 +249,20 @@ def test_an_account_without_an_authenticator_stays_locked_to_its_password(
     _in_parallel(race_app, instance_dir, lambda conn: auth.check_password(conn, "fred", "a wrong guess!"))
     refused = _login(race_app.test_client(), username="fred", password=one_time, code="123456")
     assert refused.status_code == 401 and _error_of(refused) == html.escape(auth.WRONG_CREDENTIALS)
+
+
+def test_account_list_tells_the_operator_which_lock_holds(
+    race_app: Flask, instance_dir: Path, reviewer_identity: Any
+) -> None:
+    one_time = create_account(instance_dir, "gina", "reviewer", reviewer_identity)
+    holder = sign_in_first_time(race_app, "gina", one_time)
+    with race_app.test_request_context(), closing(db.connect(instance_dir)) as conn:
+        account = auth.find_account(conn, "gina")
+        for _ in range(THRESHOLD):
+            with pytest.raises(auth.SignInRefusedError):
+                auth.check_password(conn, "gina", "a wrong guess!")
+        for _ in range(THRESHOLD):
+            with pytest.raises(auth.SignInRefusedError):
+                auth.check_code(conn, account, _wrong_code(holder.totp))
+    listed = race_app.test_cli_runner().invoke(args=["account", "list"]).output
+    assert "password alone locked" in listed and "codes locked" in listed, listed
