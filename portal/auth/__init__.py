@@ -2,9 +2,9 @@
 
 Modules, each with one job (dependencies point downwards):
 - errors: what can be refused;
-- passwords: hashing, step one of signing in, failure counting and the lock;
+- passwords: hashing, step one of signing in, failure counting and the locks;
 - accounts: creating accounts, replacing passwords and second factors;
-- totp: step two (the code) and setting up an authenticator;
+- totp: step two (the code), password and code in one step, setting up an authenticator;
 - staff_sessions: session tokens, their lifetimes, and the Flask glue
   (`signed_in`, the `candour_staff` cookie).
 
@@ -30,7 +30,7 @@ from portal.auth.errors import (
     PasswordPolicyError,
     SignInRefusedError,
 )
-from portal.auth.passwords import WRONG_CREDENTIALS, check_password, lock_seconds
+from portal.auth.passwords import WRONG_CREDENTIALS, check_password, confirm_password, lock_seconds
 from portal.auth.staff_sessions import (
     COOKIE_NAME,
     STAGE_ENROL,
@@ -44,7 +44,15 @@ from portal.auth.staff_sessions import (
     signed_in,
     start_session,
 )
-from portal.auth.totp import WRONG_CODE, check_code, complete_enrolment, enrolment_secret, provisioning_uri, qr_svg
+from portal.auth.totp import (
+    WRONG_CODE,
+    check_code,
+    check_password_and_code,
+    complete_enrolment,
+    enrolment_secret,
+    provisioning_uri,
+    qr_svg,
+)
 from portal.store.accounts import Account
 
 __all__ = [
@@ -63,8 +71,10 @@ __all__ = [
     "SignInRefusedError",
     "check_code",
     "check_password",
+    "check_password_and_code",
     "clear_session_cookie",
     "complete_enrolment",
+    "confirm_password",
     "create_account",
     "current_account",
     "current_session",

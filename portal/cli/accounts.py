@@ -101,6 +101,9 @@ def account_list() -> None:
         if account.must_change_password:
             flags.append("one-time password")
         if account.locked_until > now:
-            flags.append("locked")
+            flags.append("password alone locked (wrong passwords; password and code still sign in)")
+        if account.codes_locked_until > now:
+            # Only someone who gave the right password can send wrong codes.
+            flags.append("codes locked (wrong codes after the right password: reset the password?)")
         who = f" — {account.reviewer_name} ({account.reviewer_key_id})" if account.reviewer_key_id else ""
         click.echo(f"{account.username} [{account.role}]{who}: {', '.join(flags)}")

@@ -81,11 +81,19 @@ def login() -> View:
     if request.method == "POST":
         username = request.form.get("username", "")
         password = request.form.get("password", "")
+        # The code is optional here: with it the password and code are taken in one
+        # step, the way in while a guesser's lock holds (portal/auth/passwords.py).
+        code = request.form.get("code", "").strip()
         try:
-            account = auth.check_password(get_db(), username, password)
+            if code:
+                account = auth.check_password_and_code(get_db(), username, password, code)
+            else:
+                account = auth.check_password(get_db(), username, password)
         except auth.SignInRefusedError as exc:
             error = str(exc)
         else:
+            if code and account.totp_enrolled:
+                return _finish_sign_in(auth.get_account(get_db(), account.id))
             stage = auth.STAGE_SECOND_FACTOR if account.totp_enrolled else auth.STAGE_ENROL
             auth.start_session(account, stage)
             return redirect(url_for("reviewer.code" if account.totp_enrolled else "reviewer.enrol"))
@@ -144,7 +152,7 @@ def change_password() -> View:
         conn = get_db()
         new = request.form.get("new_password", "")
         try:
-            auth.check_password(conn, account.username, request.form.get("current_password", ""))
+            auth.confirm_password(conn, account, request.form.get("current_password", ""))
             if new != request.form.get("confirm_password", ""):
                 raise auth.PasswordPolicyError(_("The two new passwords differ."))
             # Ends every session, this one too: a new one follows.

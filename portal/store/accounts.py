@@ -1,5 +1,6 @@
 """The accounts table: workspace accounts (reviewers and administrators), their
-password hashes, authenticator state and failed sign-in counters.
+password hashes, authenticator state and failed sign-in counters (wrong passwords
+and wrong codes, each with its lock).
 
 Times here are exact Unix seconds: lockouts need them, and they are about staff,
 never about reporters.
@@ -27,6 +28,7 @@ class Account:
     failed_logins: int
     locked_until: int
     created_day: str
+    codes_locked_until: int
 
     @property
     def actor(self) -> str:
@@ -39,7 +41,7 @@ class Account:
 
 _SELECT = (
     "SELECT a.id, a.username, a.role, a.reviewer_id, r.key_id, r.display_name, a.must_change_password,"
-    " a.totp_enrolled, a.failed_logins, a.locked_until, a.created_day"
+    " a.totp_enrolled, a.failed_logins, a.locked_until, a.created_day, a.codes_locked_until"
     " FROM accounts a LEFT JOIN reviewers r ON r.id = a.reviewer_id"
 )
 
@@ -57,6 +59,7 @@ def _from_row(row: Any) -> Account:
         failed_logins=row[8],
         locked_until=row[9],
         created_day=row[10],
+        codes_locked_until=row[11],
     )
 
 
@@ -106,10 +109,11 @@ def password_hash(conn: Connection, account_id: int) -> str:
 
 
 def replace_password_hash(conn: Connection, account_id: int, new_hash: str, *, must_change: bool) -> None:
-    """A new password: also clears the failure count and any lock."""
+    """A new password: also clears both failure counts and their locks (a code
+    guesser needed the old password)."""
     conn.execute(
-        "UPDATE accounts SET password_hash = ?, must_change_password = ?, failed_logins = 0, locked_until = 0"
-        " WHERE id = ?",
+        "UPDATE accounts SET password_hash = ?, must_change_password = ?, failed_logins = 0, locked_until = 0,"
+        " failed_codes = 0, codes_locked_until = 0 WHERE id = ?",
         (new_hash, int(must_change), account_id),
     )
 
@@ -119,28 +123,38 @@ def rehash_password(conn: Connection, account_id: int, new_hash: str) -> None:
     conn.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", (new_hash, account_id))
 
 
-def count_failure(conn: Connection, account_id: int, now: int) -> int | None:
-    """Add one to the account's failures in a row and return the new count, in one
-    statement, so concurrent failures can never count from the same stale value.
+# Two counters, each with its lock (docs/threat-model.md, "Guessing and the lock"):
+# "password" (failed_logins, locked_until) counts wrong passwords, which anyone who
+# knows a username can send; "code" (failed_codes, codes_locked_until) counts wrong
+# codes, which only someone who gave the right password can send.
+_COUNTERS = {"password": ("failed_logins", "locked_until"), "code": ("failed_codes", "codes_locked_until")}
 
-    Nothing is counted while the account is locked (`locked_until` after `now`):
+
+def count_failure(conn: Connection, account_id: int, now: int, counter: str = "password") -> int | None:
+    """Add one to the account's failures in a row on `counter` ("password" or "code")
+    and return the new count, in one statement, so concurrent failures can never count
+    from the same stale value.
+
+    Nothing is counted while that counter's lock holds (its lock time after `now`):
     then None. Run it inside the transaction that decides the lock (`set_lock`), so
     the lock follows from exactly this count.
     """
+    count, until = _COUNTERS[counter]
     row = conn.execute(
-        "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ? AND locked_until <= ?"
-        " RETURNING failed_logins",
+        f"UPDATE accounts SET {count} = {count} + 1 WHERE id = ? AND {until} <= ? RETURNING {count}",  # noqa: S608 - names from _COUNTERS
         (account_id, now),
     ).fetchone()
     return None if row is None else int(row[0])
 
 
-def set_lock(conn: Connection, account_id: int, locked_until: int) -> None:
-    conn.execute("UPDATE accounts SET locked_until = ? WHERE id = ?", (locked_until, account_id))
+def set_lock(conn: Connection, account_id: int, locked_until: int, counter: str = "password") -> None:
+    until = _COUNTERS[counter][1]
+    conn.execute(f"UPDATE accounts SET {until} = ? WHERE id = ?", (locked_until, account_id))  # noqa: S608
 
 
-def locked_until(conn: Connection, account_id: int) -> int:
-    return int(conn.execute("SELECT locked_until FROM accounts WHERE id = ?", (account_id,)).fetchone()[0])
+def locked_until(conn: Connection, account_id: int, counter: str = "password") -> int:
+    until = _COUNTERS[counter][1]
+    return int(conn.execute(f"SELECT {until} FROM accounts WHERE id = ?", (account_id,)).fetchone()[0])  # noqa: S608
 
 
 def totp_state(conn: Connection, account_id: int) -> tuple[str | None, int, bool] | None:
@@ -161,18 +175,25 @@ def mark_totp_enrolled(conn: Connection, account_id: int) -> None:
 
 def clear_second_factor(conn: Connection, account_id: int) -> None:
     conn.execute(
-        "UPDATE accounts SET totp_secret = NULL, totp_enrolled = 0, totp_last_step = 0 WHERE id = ?",
+        "UPDATE accounts SET totp_secret = NULL, totp_enrolled = 0, totp_last_step = 0, failed_codes = 0,"
+        " codes_locked_until = 0 WHERE id = ?",
         (account_id,),
     )
 
 
-def consume_totp_step(conn: Connection, account_id: int, step: int) -> bool:
+def consume_totp_step(conn: Connection, account_id: int, step: int, now: int) -> bool:
     """Record `step` as used and clear the failures, only if it is newer than the
-    last used one (the WHERE makes check-and-consume one atomic statement)."""
+    last used one (the WHERE makes check-and-consume one atomic statement).
+
+    The code counter is cleared; the password counter only when its lock is not
+    holding: the holder signing in during a guessing attack does not hand the
+    guesser a fresh start (the next guess after the lock still doubles it)."""
     updated = conn.execute(
-        "UPDATE accounts SET totp_last_step = ?, failed_logins = 0, locked_until = 0"
+        "UPDATE accounts SET totp_last_step = ?, failed_codes = 0, codes_locked_until = 0,"
+        " failed_logins = CASE WHEN locked_until <= ? THEN 0 ELSE failed_logins END,"
+        " locked_until = CASE WHEN locked_until <= ? THEN 0 ELSE locked_until END"
         " WHERE id = ? AND totp_last_step < ?",
-        (step, account_id, step),
+        (step, now, now, account_id, step),
     ).rowcount
     return bool(updated)
 

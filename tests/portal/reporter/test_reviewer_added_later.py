@@ -111,3 +111,63 @@ def test_a_browser_sealed_report_goes_through_after_a_reviewer_is_added(
     listed = {keys.key_id.hex() for keys in org.reviewers.values()}
     (sealed_to,) = _case_reviewers(org.instance)
     assert org.reviewers["adviser"].key_id.hex() in sealed_to and sealed_to <= listed
+
+
+@pytest.mark.live
+@pytest.mark.browser
+def test_after_make_run_a_reviewer_added_the_readme_way_leaves_browser_reports_working(
+    tmp_path: Path, browser: Any
+) -> None:
+    """The issue's path to the letter: the real `make run` (its demo reviewer, demo
+    organisation key and signed list), then `reviewer add`, then a report sealed in
+    Chromium against that same server."""
+    import signal
+    import socket
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CANDOUR_")}
+    log = tmp_path / "make-run.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [shutil.which("make") or "make", "--no-print-directory", "run", f"INSTANCE={instance}"]
+            + [f"BIND=127.0.0.1:{port}"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while "Candour is running on" not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.3)
+        keys = generate_reviewer_keys("Robin Late")
+        pubfile = tmp_path / "late.pub"
+        pubfile.write_text(keys.public.to_line() + "\n", encoding="utf-8")
+        added = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "reviewer", "add", str(pubfile)]
+            + ["--name", "Robin Late", "--role", "Welfare officer"],
+            cwd=REPO_ROOT,
+            env={**env, "CANDOUR_INSTANCE": str(instance)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert added.returncode == 0 and "NOT YET OFFERED TO REPORTERS: Robin Late" in added.stdout, added
+        file_report_in_browser(browser, f"http://127.0.0.1:{port}", {"what": "The rota is rigged against me."}, [])
+        assert not problem_text(browser, "seal-problem"), problem_text(browser, "seal-problem")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "ol.codename li")) == 8
+        (sealed_to,) = _case_reviewers(instance)
+        assert keys.key_id.hex() not in sealed_to and len(sealed_to) == 1  # the demo reviewer
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

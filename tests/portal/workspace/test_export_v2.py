@@ -34,9 +34,12 @@ def test_the_export_carries_the_signed_list_workflow_and_the_new_audit_entries(i
     app: Flask = create_app(str(instance_dir), overrides={"TESTING": True})
     file_case(instance_dir, app, [adviser.public])
     one_time = create_account(instance_dir, "dana", "reviewer", adviser.public)
-    # Something an administrator did to this reviewer's account: the offline machine sees it too.
-    with closing(db.connect(instance_dir)) as conn:
-        account_actions.revoke_sessions(conn, instance_dir, auth.find_account(conn, "dana"), actor="root (admin)")
+    # What an administrator did to this reviewer's account: the offline machine sees it too.
+    with app.app_context(), closing(db.connect(instance_dir)) as conn:
+        dana = auth.find_account(conn, "dana")
+        account_actions.revoke_sessions(conn, instance_dir, dana, actor="root (admin)")
+        account_actions.reset_second_factor(conn, instance_dir, dana, actor="root (admin)")
+        one_time = account_actions.reset_password(conn, instance_dir, dana, actor="root (admin)")
     client = sign_in_first_time(app, "dana", one_time).client
 
     with _export(client, adviser) as first:  # type: ignore[attr-defined]
@@ -50,12 +53,14 @@ def test_the_export_carries_the_signed_list_workflow_and_the_new_audit_entries(i
     assert [entry.seq for entry in trail.entries] == list(range(1, trail.head.seq + 1))
     first_check = check_continuity(trail, None)
     assert first_check.ok
-    done_to_dana = [e for e in trail.entries if e.action == "sessions_revoked"]
-    assert (
-        done_to_dana
-        and done_to_dana[0].actor == "root (admin)"
-        and '"account":"dana (reviewer)"' in done_to_dana[0].details
-    )
+    done_to_dana = {
+        e.action: e
+        for e in trail.entries
+        if e.action in ("sessions_revoked", "second_factor_reset", "password_reset")
+        and e.actor == "root (admin)"
+        and '"account":"dana (reviewer)"' in e.details
+    }
+    assert sorted(done_to_dana) == ["password_reset", "second_factor_reset", "sessions_revoked"]
 
     with _export(client, adviser) as second:  # type: ignore[attr-defined]
         again = second.manifest.audit
