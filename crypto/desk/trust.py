@@ -66,8 +66,9 @@ def refuse_unsigned_after_signed(choice: TrustChoice) -> None:
 
 
 def case_refused(case_id: str, error: CaseReplacedError) -> str:
-    """The queue's warning for a case the casebook refused (its earlier copy is kept)."""
-    return f"Case {case_id[:8]}: {error}."
+    """The queue's warning for a case the casebook refused (its earlier copy is kept); the message names the case."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def server_copy_warning(case_id: str, opened: OpenedSubmission, server_copy: ReporterPublic) -> str | None:
