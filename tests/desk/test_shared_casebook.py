@@ -9,14 +9,17 @@ offered one, never given one silently.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from tests.desk.conftest import PASSPHRASE, DeskWorld, fixed_bytes
+from tests.desk.test_desk_app import SIZE, click, settle, type_text
 from tests.desk.test_trust import audit_log
 from tests.support.cli_support import REPO_ROOT
 from tests.support.export_builder import CaseBuilder
@@ -24,6 +27,8 @@ from tests.support.export_builder import CaseBuilder
 from crypto.casebook import INIT_PURPOSE, casebook_path, open_casebook
 from crypto.cli.parser import CASEBOOK_INIT_HELP
 from crypto.codename import ReporterKeys
+from crypto.desk.app import DeskApp
+from crypto.desk.screens import MakeCasebookScreen, QueueScreen, UnlockScreen
 from crypto.desk.session import NoCasebookError, OrgConfirmationNeeded, unlock
 from crypto.identity import OrgKeys, ReviewerKeys, save_private_key
 from crypto.reply import parse_statement
@@ -143,3 +148,31 @@ def test_a_key_without_a_casebook_is_offered_one_never_given_one_silently(tmp_pa
 
 def test_the_desk_offers_the_casebook_in_the_words_of_casebook_init() -> None:
     assert INIT_PURPOSE == CASEBOOK_INIT_HELP
+
+
+def test_the_desk_asks_before_it_makes_a_missing_casebook(desk_world: DeskWorld, tmp_path: Path) -> None:
+    book = casebook_path(desk_world.key_path, desk_world.me)
+    book.unlink()  # a key made before casebooks existed
+    app = DeskApp(key_path=desk_world.key_path, open_files=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.click("#passphrase")
+            await type_text(pilot, PASSPHRASE)
+            await pilot.click("#unlock-button")
+            await settle(pilot, lambda: isinstance(app.screen, MakeCasebookScreen), "the casebook offer")
+            assert not book.exists()
+            assert INIT_PURPOSE in "".join(str(w.render()) for w in app.screen.query(Static))
+            await click(app, pilot, "#no-casebook")
+            await settle(pilot, lambda: isinstance(app.screen, UnlockScreen), "back to unlock")
+            assert not book.exists() and "Not unlocked" in str(app.screen.query_one("#message").render())
+            await pilot.click("#passphrase")
+            await type_text(pilot, PASSPHRASE)
+            await pilot.click("#unlock-button")
+            await settle(pilot, lambda: isinstance(app.screen, MakeCasebookScreen), "the casebook offer again")
+            await click(app, pilot, "#make-casebook")
+            await settle(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+            assert book.is_file()
+
+    asyncio.run(drive())
+    assert open_casebook(desk_world.key_path, desk_world.me).org is None
