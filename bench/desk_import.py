@@ -46,6 +46,7 @@ from crypto.bundle import (
     submission_entry,
     timeline_entry,
 )
+from crypto.casebook import create_casebook
 from crypto.codename import ReporterKeys
 from crypto.desk.app import DeskApp
 from crypto.desk.screens import QueueScreen
@@ -181,7 +182,8 @@ def main() -> None:
         baseline = baseline_seal_open_and_pull(stanzas, me)
         times_end = os.times()
         baseline_cpu = times_end.user - times_start.user + times_end.system - times_start.system
-        session = Session(me, Vault(work / "desk", me))
+        book = create_casebook(work / f"{me.name}.key", me)  # what keygen makes beside the key
+        session = Session(me, Vault(work / "desk", me), book)
         seconds, cpu, added = desk_import(session, bundle_path, args.profile)
         print(f"[{load()}]")
         session.import_file(big_path)

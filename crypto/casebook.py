@@ -18,7 +18,8 @@ Every command reads it before it acts and saves it after (`save`, atomic and dur
 A missing or damaged casebook is an error (`CasebookError`) with the recovery in its
 message, never a silent reset: `create_casebook` makes a new one only when asked.
 
-Used by `python -m crypto decrypt`, `reply` and `verify`, and by the Desk:
+Used by `python3 -m crypto decrypt`, `reply` and `verify`, and by the Desk (crypto/desk/session.py),
+so a case or an organisation key confirmed in one is known to the other:
 
     book = open_casebook(key_path, keys)        # raises CasebookError if missing/damaged
     book.check_list(signed_list, confirm=...)   # pins the org at first use
@@ -50,9 +51,11 @@ SUFFIX = ".casebook"
 KEY_LABEL = b"candour/v1 casebook"
 MAX_CASEBOOK_BYTES = 256 * 1024 * 1024
 
+INIT_PURPOSE = "make the casebook for a key made before casebooks existed (keygen makes one)"
+
 RECOVERY = (
     "restore NAME.casebook from your backup of the key folder; if there is none, "
-    "'python -m crypto casebook init --key KEYFILE --replace' starts an empty one: then every case, "
+    "'python3 -m crypto casebook init --key KEYFILE --replace' starts an empty one: then every case, "
     "the organisation key and the audit trail are trusted afresh on first sight, so check the "
     "organisation's fingerprint again and compare the cases you knew"
 )
@@ -276,7 +279,7 @@ def open_casebook(key_path: str | os.PathLike[str], keys: ReviewerKeys) -> Caseb
     except FileNotFoundError:
         raise CasebookError(
             f"there is no casebook at {path}. It is made with the key ('keygen'); a key made before casebooks "
-            f"existed needs one made once: 'python -m crypto casebook init --key {Path(key_path)}'. If it was "
+            f"existed needs one made once: 'python3 -m crypto casebook init --key {Path(key_path)}'. If it was "
             f"lost or deleted: {RECOVERY}"
         ) from None
     if len(data) > MAX_CASEBOOK_BYTES:

@@ -1,6 +1,6 @@
 """Composing one reply on the offline machine: every check before anything is signed or sealed.
 
-The library side of `python -m crypto reply`, for the CLI and the Desk alike:
+The library side of `python3 -m crypto reply`, for the CLI and the Desk alike:
 `compose_reply` takes an opened bundle, the case id, the reviewer's keys and casebook,
 and returns the signed reply, its number and who its reviewers' copy is sealed to. It
 refuses (raising, nothing written) a case whose report the casebook pins otherwise
@@ -21,7 +21,7 @@ from .errors import BindingError, BundleError, CandourError
 from .identity import PublicIdentity, ReviewerKeys
 from .reply import SignedReply, StatusChange, make_reply, verify_statement_signature
 from .submission import open_submission, verify_only_sinks
-from .workflow import Workflow, WorkflowError
+from .workflow import Workflow, WorkflowError, current_status
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ def checked_status(
     if status is None or workflow is None:
         return status
     try:
-        name, outcome = workflow.check_change(current, status.status, status.outcome, status.reason)
+        name, outcome = workflow.check_change(
+            current_status(workflow, current), status.status, status.outcome, status.reason
+        )
     except WorkflowError as exc:
         raise WorkflowError(f"case {case_id}: {exc}. No reply was written") from exc
     return StatusChange(status=name, outcome=outcome, reason=status.reason)

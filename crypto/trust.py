@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .bundle import Bundle
-from .casebook import Casebook
+from .casebook import Casebook, CasebookError
 from .identity import PublicIdentity
 from .org import SignedReviewerList
 
@@ -43,18 +43,12 @@ def choose_trust(
     `confirm_fingerprint` is called only at first use, when no organisation is pinned:
     it returns the six words the reviewer typed (or None: then a `CasebookError` says
     how to give them). Raises the casebook's errors for another organisation or an
-    older list. Used by `python -m crypto decrypt` and the Desk.
+    older list. Used by `python3 -m crypto decrypt` and the Desk's import.
     """
     signed = signed_list if signed_list is not None else bundle.reviewer_list
     if signed is not None:
         book.check_list(signed, None if book.org is not None else confirm_fingerprint())
-        return TrustChoice(
-            known={r.key_id: r.identity for r in signed.reviewers},
-            names={r.key_id: f"{r.display_name} ({r.identity.name})" for r in signed.reviewers},
-            label=f"the organisation-signed reviewer list (serial {signed.serial})",
-            warning=None,
-            signed=signed,
-        )
+        return _signed_choice(signed)
     if book.org is not None:
         return TrustChoice(
             known={},
@@ -73,4 +67,32 @@ def choose_trust(
         label="the server's own reviewer list (not signed)",
         warning=UNSIGNED_WARNING,
         signed=None,
+    )
+
+
+def recorded_trust(bundle: Bundle, book: Casebook) -> TrustChoice:
+    """The reviewer list to verify an export with that `book` accepted before (the Desk re-reads its stored exports).
+
+    The same choice as `choose_trust`, without the serial check (a later export may
+    since have carried a newer list) and without pinning anything: a signed list must
+    still be signed by the organisation key the casebook trusts, or `CasebookError`.
+    """
+    signed = bundle.reviewer_list
+    if signed is None:
+        return choose_trust(bundle, book, lambda: None)
+    if book.org is None or book.org.sign_public_key != signed.org.sign_public_key:
+        raise CasebookError(
+            f"this stored export's reviewer list is signed by the organisation key '{signed.org.fingerprint}', "
+            "which this machine's casebook does not trust: not read. Import it again to confirm the key"
+        )
+    return _signed_choice(signed)
+
+
+def _signed_choice(signed: SignedReviewerList) -> TrustChoice:
+    return TrustChoice(
+        known={r.key_id: r.identity for r in signed.reviewers},
+        names={r.key_id: f"{r.display_name} ({r.identity.name})" for r in signed.reviewers},
+        label=f"the organisation-signed reviewer list (serial {signed.serial})",
+        warning=None,
+        signed=signed,
     )

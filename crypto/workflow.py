@@ -106,6 +106,17 @@ class Workflow:
         return f"statuses: {_listed(self.statuses)}; outcomes (for {self.final}): {_listed(self.outcomes)}"
 
 
+# Older exports call a case nobody acted on yet "received"; the workflow calls it "new".
+NEW_ALIASES = frozenset({"new", "received"})
+
+
+def current_status(workflow: Workflow, status: str) -> str:
+    """A case's status as the workflow names it (an older export's "received" is "new")."""
+    if status not in workflow.transitions and status in NEW_ALIASES and "new" in workflow.transitions:
+        return "new"
+    return status
+
+
 def _listed(choices: Sequence[Choice]) -> str:
     return ", ".join(c.shown() for c in choices)
 

@@ -13,6 +13,8 @@ from .common import PASSPHRASE_FILE_ENV, Parser
 # The key-derivation profiles of crypto.identity.KDF_PROFILES, named here so that
 # building the parser does not import the key-file code (a test checks they agree).
 KDF_CHOICES = ("interactive", "moderate")
+# crypto.casebook.INIT_PURPOSE, which the Desk shows when it offers the same (a test checks they agree).
+CASEBOOK_INIT_HELP = "make the casebook for a key made before casebooks existed (keygen makes one)"
 
 
 ORG_SIGN_HELP = """\
@@ -36,7 +38,7 @@ the reply is refused here, before it is signed, if the status, outcome or reason
 not allowed from the case's current status. Give a status by its name or by the label
 the workspace shows; see the choices for a case with
 
-  python -m crypto reply --key KEY --bundle BUNDLE --case CASE -o REPLYFILE --status list
+  python3 -m crypto reply --key KEY --bundle BUNDLE --case CASE -o REPLYFILE --status list
 
 With the portal's default workflow the statuses are New (new), Acknowledged
 (acknowledged), In progress (in_progress), Waiting for more information from you
@@ -57,7 +59,7 @@ def _add_kdf(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
-        prog="python -m crypto",
+        prog="python3 -m crypto",
         description="Candour's offline reviewer tool. Passphrases are prompted for, or read from the file "
         f"named by {PASSPHRASE_FILE_ENV} (one trailing newline is ignored).",
     )
@@ -146,9 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     casebook = commands.add_parser("casebook", help="this machine's record of verified cases (see docs/format.md §14)")
     casebook_commands = casebook.add_subparsers(dest="casebook_command", metavar="COMMAND", required=True)
-    casebook_init = casebook_commands.add_parser(
-        "init", help="make the casebook for a key made before casebooks existed (keygen makes one)"
-    )
+    casebook_init = casebook_commands.add_parser("init", help=CASEBOOK_INIT_HELP)
     casebook_init.add_argument("--key", required=True, metavar="KEYFILE")
     casebook_init.add_argument(
         "--replace", action="store_true", help="replace a damaged or lost casebook by an empty one (see the guide)"

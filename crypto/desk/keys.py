@@ -1,14 +1,16 @@
 """Making the reviewer's key from the Desk, so the first step needs no command either.
 
-The same files as `keygen` (crypto/cli.py): NAME.key (the private key, encrypted under
-the passphrase, 0600) and NAME.pub (comment lines with the name, fingerprint and key
-id, then the identity line); both or neither, never replacing an existing file.
+The same files as `keygen` (crypto/cli/keys.py): NAME.key (the private key, encrypted
+under the passphrase, 0600), NAME.pub (comment lines with the name, fingerprint and key
+id, then the identity line), both or neither, never replacing an existing file; then
+NAME.casebook, the empty casebook that the Desk and `python3 -m crypto` share.
 """
 
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..casebook import create_casebook
 from ..errors import CandourError
 from ..files import atomic_write, publish_file, temp_path_in
 from ..identity import PublicIdentity, generate_reviewer_keys, save_private_key
@@ -80,4 +82,5 @@ def make_key(name: str, folder: Path, passphrase: str, repeated: str, profile: s
             raise
     finally:
         temp_key.unlink(missing_ok=True)
+    create_casebook(key_path, keys)
     return MadeKey(key_path, pub_path, identity)

@@ -1,19 +1,22 @@
 """Reading one case of an export into memory: every signature and binding checked.
 
 The report and follow-ups are opened with `verify_only_sinks` (attachments verified,
-not kept); replies and signed status changes are verified against the export's list —
-the organisation-signed one when the export carries it — and count as verified only when
-their signer was one of the reviewers the report's MAC-authenticated header names.
+not kept); the report is checked against the casebook (`Casebook.check_case`, the same
+pin `python3 -m crypto decrypt` checks); replies and signed status changes are verified
+against the list crypto/trust.py's `choose_trust` chose (the organisation-signed one when
+the export carries it) and count as verified only when their signer was one of the
+reviewers the report's MAC-authenticated header names.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..bundle import Bundle, BundleCase
+from ..casebook import Casebook, CaseReplacedError
+from ..casefolder.read import report_hash
 from ..errors import CandourError, NotARecipientError
 from ..identity import PublicIdentity, ReviewerKeys
 from ..reply import StatusChange, check_reply_binding, open_reply_for_reviewer, verify_statement_signature
-from ..submission import OpenedSubmission, ReporterPublic, open_submission, verify_only_sinks
+from ..submission import OpenedSubmission, open_submission, verify_only_sinks
 from . import trust
 from .model import Attachment, DeskCase, Followup, ReplyItem, TimelineItem
 
@@ -31,11 +34,13 @@ class ExportView:
 
 
 def read_case(
-    source: ExportView, case: BundleCase, earlier: DeskCase | None, pins: dict[str, Any]
+    source: ExportView, case: BundleCase, earlier: DeskCase | None, book: Casebook
 ) -> tuple[DeskCase | None, str | None]:
     """Open and verify one case into memory: (the case, None), or (None, why it was refused).
 
-    Raises `CandourError` when the case cannot be read at all (its report fails).
+    A report the casebook pins otherwise is refused (nothing of it is kept; `earlier`
+    stays). A first report is pinned in `book` (the caller saves it). Raises
+    `CandourError` when the case cannot be read at all (its report fails).
     """
     bundle, name, keys, known, names = source.bundle, source.name, source.keys, source.known, source.names
     report = case.report
@@ -49,11 +54,13 @@ def read_case(
         )
     warnings: list[str] = []
     if report_opened is not None:
-        check = trust.check_reporter(pins, case.case, report_opened, case.reporter)
-        if not check.accepted:
-            return None, check.warning
-        if check.warning:
-            warnings.append(check.warning)
+        try:
+            book.check_case(case.case, report_opened.reporter, report_hash(report_opened), case.created)
+        except CaseReplacedError as exc:
+            return None, trust.case_refused(case.case, exc)
+        server_copy = trust.server_copy_warning(case.case, report_opened, case.reporter)
+        if server_copy:
+            warnings.append(server_copy)
         fields, reply_key = dict(report_opened.fields), report_opened.reply_key
         sealed_to = report_opened.recipient_key_ids
         attachments = _attachments(report_opened)
@@ -64,7 +71,10 @@ def read_case(
             raise CandourError("the export does not hold this case's report")
         fields, reply_key, sealed_to = earlier.fields, earlier.reply_key, earlier.sealed_to
         attachments, submissions = earlier.attachments, dict(earlier.submissions)
-        reporter = pinned_reporter(pins[case.case])
+        pinned = book.pinned_reporter(case.case)
+        if pinned is None:
+            raise CandourError("the casebook holds no reporter keys for this case; export the whole case")
+        reporter = pinned
     extra = trust.extra_recipients_warning(case.case, case.recipients, sealed_to)
     if extra:
         warnings.append(extra)
@@ -254,7 +264,3 @@ def _attachments(opened: OpenedSubmission) -> tuple[Attachment, ...]:
     return tuple(
         Attachment(opened.submission, a.info.part, a.info.name, a.info.type, a.info.size) for a in opened.attachments
     )
-
-
-def pinned_reporter(pinned: dict[str, str]) -> ReporterPublic:
-    return ReporterPublic(reply_key=bytes.fromhex(pinned["reply_key"]), sign_key=bytes.fromhex(pinned["sign_key"]))

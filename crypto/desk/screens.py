@@ -8,11 +8,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
+from ..casebook import INIT_PURPOSE
 from ..errors import CandourError, WrongPassphraseError
+from ..identity import ReviewerKeys
 from .keys import MadeKey, default_key_folder, make_key
 from .picker import PickPath, shown
 from .queue_list import QueueList, Row, header_line
-from .session import OrgConfirmationNeeded, Session, unlock
+from .session import NoCasebookError, OrgConfirmationNeeded, Session, open_key, start_session
 
 if TYPE_CHECKING:
     from .app import DeskApp
@@ -98,7 +100,7 @@ class UnlockScreen(DeskScreen):
             message.update("Choose your key file first.")
             return
         try:
-            session = unlock(self.key_path, field.value, self.desk.data_dir)
+            keys = open_key(self.key_path, field.value)
         except WrongPassphraseError:
             message.update("That passphrase does not open this key. Try again.")
             return
@@ -107,6 +109,31 @@ class UnlockScreen(DeskScreen):
             return
         finally:
             field.value = ""
+        self._start(self.key_path, keys, make_casebook=False)
+
+    def _start(self, key_path: Path, keys: ReviewerKeys, *, make_casebook: bool) -> None:
+        message = self.query_one("#message", Static)
+        try:
+            session = start_session(key_path, keys, self.desk.data_dir, make_casebook=make_casebook)
+        except NoCasebookError as missing:
+            path = missing.path
+
+            def answered(make: bool | None) -> None:
+                if make:
+                    self._start(key_path, keys, make_casebook=True)
+                else:
+                    message.update(
+                        f"Not unlocked: the Desk needs the casebook {shown(path)}. Restore it from your "
+                        "backup of the key folder, or unlock again and make it."
+                    )
+
+            self.app.push_screen(MakeCasebookScreen(path), answered)
+            return
+        except (CandourError, OSError) as exc:
+            message.update(f"The key could not be unlocked: {exc}")
+            return
+        if make_casebook and session.book is not None:
+            self.desk.notify(f"casebook {shown(session.book.path)}: created")
         self.desk.unlocked(session)
 
 
@@ -242,6 +269,35 @@ class ImportScreen(DeskScreen):
         )
         warnings = self.session.warnings
         self.query_one("#import-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))
+
+
+class MakeCasebookScreen(ModalScreen[bool]):
+    """A key without its casebook: offered, in the words of `casebook init`, never made silently."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label("This key has no casebook", classes="title")
+            yield Static(f"There is no casebook at {shown(self.path)}.")
+            yield Static(
+                "The casebook is this machine's memory of what it verified: the organisation key you confirmed, "
+                "every case's reporter keys and your reply numbers. The Desk and 'python3 -m crypto' share it. "
+                f"Make it now? (casebook init: {INIT_PURPOSE}.)"
+            )
+            yield Static(
+                "If you had one and lost it, restore it from your backup of the key folder instead: a new casebook "
+                "trusts everything afresh, so you would confirm the organisation's fingerprint again.",
+                classes="warning",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Make the casebook", id="make-casebook", variant="primary")
+                yield Button("Not now", id="no-casebook")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "make-casebook")
 
 
 class ConfirmOrgScreen(ModalScreen[bool]):

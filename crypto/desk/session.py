@@ -1,8 +1,10 @@
 """An unlocked Desk: every case decrypted into memory only, and the replies being written.
 
-A `Session` holds the reviewer's keys, the decrypted cases and the state (drafts,
-outbox, pins) for as long as the Desk is unlocked; `lock()` drops all of it and removes
-temporary copies. Nothing here writes plaintext: exports are stored as they came,
+A `Session` holds the reviewer's keys, their casebook (crypto/casebook.py: the same
+file beside the key that `python3 -m crypto decrypt`, `reply` and `verify` read and
+update, holding every pin and reply number), the decrypted cases and the Desk's own
+state (drafts, outbox, what was seen) for as long as the Desk is unlocked; `lock()`
+drops all of it and removes temporary copies. Nothing here writes plaintext: exports are stored as they came,
 attachments are verified without being kept (`verify_only_sinks`) and decrypted again,
 streamed, only when the reviewer opens or saves one (crypto/desk/tempcopies.py).
 """
@@ -14,25 +16,51 @@ from pathlib import Path
 from typing import Any
 
 from ..bundle import Bundle, open_bundle
+from ..casebook import Casebook, casebook_path, create_casebook, open_casebook
+from ..compose import compose_reply
 from ..errors import CandourError
 from ..identity import ReviewerKeys, load_private_key
 from ..org import SignedReviewerList
-from ..reply import SignedReply, StatusChange, make_reply, open_reply_for_reviewer, parse_statement
+from ..reply import SignedReply, StatusChange, open_reply_for_reviewer, parse_statement
 from ..replyfile import parse_reply_file, reply_file_bytes, write_reply_file
 from ..submission import AttachmentInfo, open_submission, verify_only_sinks
+from ..trust import TrustChoice, choose_trust, recorded_trust
 from ..workflow import Workflow
 from . import trust
 from .model import REPORT_FIELDS, Attachment, Deadline, DeskCase, ImportSummary, case_deadline
-from .reading import ExportView, pinned_reporter, read_case, status_text
+from .reading import ExportView, read_case, status_text
 from .tempcopies import FileSink, TempCopies
 from .vault import Vault, default_data_dir
 from .workflow import DEFAULT_WORKFLOW, checked_change
 
-__all__ = ["REPORT_FIELDS", "Attachment", "DeskCase", "OrgConfirmationNeeded", "Session", "UnlockError", "unlock"]
+__all__ = [
+    "REPORT_FIELDS",
+    "Attachment",
+    "DeskCase",
+    "NoCasebookError",
+    "OrgConfirmationNeeded",
+    "Session",
+    "UnlockError",
+    "open_key",
+    "start_session",
+    "unlock",
+]
 
 
 class UnlockError(CandourError):
     """The key could not be unlocked; the message says why."""
+
+
+class NoCasebookError(UnlockError):
+    """The key has no casebook beside it (a key made before casebooks existed, or one lost).
+
+    The Desk never makes one silently: it offers to, in the words of `casebook init`,
+    and starts the session with `make_casebook=True` only once the reviewer agreed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"there is no casebook at {path}")
+        self.path = path
 
 
 class OrgConfirmationNeeded(CandourError):
@@ -45,22 +73,43 @@ class OrgConfirmationNeeded(CandourError):
         self.signed = signed
 
 
-def unlock(key_path: Path, passphrase: str, data_dir: Path | None = None) -> "Session":
+def open_key(key_path: Path, passphrase: str) -> ReviewerKeys:
     if not key_path.is_file():
         raise UnlockError(f"there is no key file at {key_path}")
     keys = load_private_key(key_path, passphrase)
     if not isinstance(keys, ReviewerKeys):
         raise UnlockError(f"{key_path.name} is an organisation key; choose your reviewer key (.key)")
-    session = Session(keys, Vault(data_dir or default_data_dir(key_path), keys))
+    return keys
+
+
+def start_session(
+    key_path: Path, keys: ReviewerKeys, data_dir: Path | None = None, *, make_casebook: bool = False
+) -> "Session":
+    """The session of an opened key, with its casebook (`NoCasebookError` if there is none and not `make_casebook`).
+
+    A damaged casebook raises `CasebookError` with its recovery: never a silent reset.
+    """
+    if casebook_path(key_path, keys).exists():
+        book = open_casebook(key_path, keys)
+    elif make_casebook:
+        book = create_casebook(key_path, keys)
+    else:
+        raise NoCasebookError(casebook_path(key_path, keys))
+    session = Session(keys, Vault(data_dir or default_data_dir(key_path), keys), book)
     session.load_stored()
     return session
 
 
-class Session:
-    """Everything the unlocked Desk knows. State: keys, decrypted cases, the Desk's state."""
+def unlock(key_path: Path, passphrase: str, data_dir: Path | None = None, *, make_casebook: bool = False) -> "Session":
+    return start_session(key_path, open_key(key_path, passphrase), data_dir, make_casebook=make_casebook)
 
-    def __init__(self, keys: ReviewerKeys, vault: Vault, today: datetime.date | None = None) -> None:
+
+class Session:
+    """Everything the unlocked Desk knows. State: keys, casebook, decrypted cases, the Desk's state."""
+
+    def __init__(self, keys: ReviewerKeys, vault: Vault, book: Casebook, today: datetime.date | None = None) -> None:
         self.keys: ReviewerKeys | None = keys
+        self.book: Casebook | None = book
         self.vault = vault
         self._today = today or datetime.datetime.now(datetime.UTC).date()
         self.state: dict[str, Any] = vault.load_state()
@@ -92,6 +141,15 @@ class Session:
             raise UnlockError("the Desk is locked")
         return self.keys
 
+    def _book(self) -> Casebook:
+        if self.book is None:
+            raise UnlockError("the Desk is locked")
+        return self.book
+
+    def _reload_book(self) -> None:
+        """Forget what a refused import put into the casebook in memory: read it again as last saved."""
+        self.book = open_casebook(self._book().path, self._keys())
+
     def lock(self) -> None:
         """Forget every decrypted byte this session holds and remove temporary copies."""
         self.temp.remove_all()
@@ -104,6 +162,7 @@ class Session:
         self.warnings.clear()
         self.state = {}
         self.keys = None
+        self.book = None
         gc.collect()
 
     # --- importing ---------------------------------------------------------------------------
@@ -114,12 +173,25 @@ class Session:
         return self._bundles[name]
 
     def load_stored(self) -> ImportSummary:
+        """Read the stored exports again (at unlock), checked against the casebook as it is now."""
+        book = self._book()
+        before = book.to_json()
         total = ImportSummary()
         for name in list(self.state["exports"]):
-            summary = self._read_export(name)
+            try:
+                choice = recorded_trust(self._bundle(name), book)
+            except CandourError as exc:
+                self.warnings.append(f"A stored export could not be read: {exc}.")
+                continue
+            summary = self._read_export(name, choice)
             total.added += summary.added
             total.updated += summary.updated
             total.unreadable += summary.unreadable
+        adopted = self._adopt_old_numbers(book)
+        if book.to_json() != before:  # a casebook made afresh pins the cases again
+            book.save()
+        if adopted:
+            self.save()  # only once the casebook holds the numbers
         self.warnings = sorted(set(self.warnings))
         self.ordered()
         return total
@@ -132,69 +204,79 @@ class Session:
                 raise CandourError("this export was made for another reviewer's key")
             return check.reviewer_list
 
+    def _adopt_old_numbers(self, book: Casebook) -> bool:
+        """A Desk state from before the casebook kept its own pins and reply numbers: the numbers move over."""
+        old_numbers = self.state.pop("seqs", None)
+        if self.state.pop("pins", None) is None and old_numbers is None:
+            return False
+        for case_id, numbers in (old_numbers or {}).items():
+            if case_id in book.cases:
+                for number in numbers:
+                    book.record_reply(case_id, int(number))
+        return True
+
     def confirm_org(self, signed: SignedReviewerList) -> None:
-        """The reviewer compared the organisation key's fingerprint and it matched: pin it."""
-        trust.pin_org(self.state, signed)
-        self.save()
+        """The reviewer compared the organisation key's fingerprint on screen and it matched: pin it in the casebook."""
+        book = self._book()
+        book.pin_org(signed.org, signed.org.fingerprint)
+        book.save()
 
     def import_file(self, path: Path) -> ImportSummary:
         """Add an export: stored as it came, its cases read into memory. Importing it again changes nothing.
 
-        Raises `OrgConfirmationNeeded` until the organisation key is confirmed, and
-        `trust.TrustError` for another organisation's key or an older reviewer list.
+        Checked against the casebook as `decrypt` checks it: raises `OrgConfirmationNeeded`
+        until the organisation key is confirmed, `CasebookError` for another
+        organisation's key, `RollbackError` for an older reviewer list or a rewritten
+        audit trail, and `trust.TrustError` for an export that dropped the signed list.
+        A refused export changes nothing, in the casebook or the Desk.
         """
         keys = self._keys()
+        book = self._book()
         name, stored = self.vault.store_export(path)
         if name in self.state["exports"]:
             return ImportSummary(warnings=["This export was imported before; nothing changed."])
+        summary = ImportSummary()
         try:  # the stored copy is opened once, checked, and removed again if refused
             bundle = self._bundle(name)
             if bundle.reviewer_key_id != keys.key_id:
                 raise CandourError("this export was made for another reviewer's key")
             signed = bundle.reviewer_list
-            if signed is not None and trust.org_pin_needed(self.state, signed):
+            if trust.org_pin_needed(book, signed) and signed is not None:
                 raise OrgConfirmationNeeded(signed)
-            trust.check_export_list(self.state, signed)
+            choice = choose_trust(bundle, book, lambda: None)
+            trust.refuse_unsigned_after_signed(choice)
+            if bundle.audit is not None:
+                book.check_audit(bundle.audit)  # a rewritten trail refuses the whole export, as in decrypt
+            read = self._read_export(name, choice)
         except BaseException:
             if name in self._bundles:
                 self._bundles.pop(name).close()
             stored.unlink(missing_ok=True)
+            self._reload_book()
             raise
-        summary = ImportSummary()
-        audit = trust.check_audit(self.state, bundle.audit)
-        if audit:
-            summary.warnings.append(audit)
-        read = self._read_export(name)
         summary.added, summary.updated, summary.unreadable = read.added, read.updated, read.unreadable
         summary.refused = read.refused
         summary.warnings.extend(read.warnings)
+        book.save()
         self.state["exports"].append(name)
         self.save()
         self.warnings = sorted(set(self.warnings + summary.warnings))
         self.ordered()
         return summary
 
-    def _read_export(self, name: str) -> ImportSummary:
+    def _read_export(self, name: str, choice: TrustChoice) -> ImportSummary:
         keys = self._keys()
         bundle = self._bundle(name)
         summary = ImportSummary()
-        signed = bundle.reviewer_list
-        if signed is not None:
-            known = {r.key_id: r.identity for r in signed.reviewers}
-            names = {r.key_id: f"{r.display_name} ({r.identity.name})" for r in signed.reviewers}
-            self.list_mode = trust.SIGNED_LIST_MODE.format(
-                org=signed.organisation, fingerprint=signed.org.fingerprint, serial=signed.serial
-            )
-        else:
-            known = bundle.known_reviewers()
-            names = {r.key_id: f"{r.display_name} ({r.identity.name})" for r in bundle.reviewers}
-            self.list_mode = trust.UNSIGNED_LIST_MODE
+        self.list_mode = trust.list_mode(choice)
         if bundle.workflow is not None:
             self.workflow = bundle.workflow
-        source = ExportView(bundle, name, keys, known, names, self.list_mode)
+        # Names as decrypt's case folders show them: the server's, overridden by the signed list's.
+        names = {r.key_id: f"{r.display_name} ({r.identity.name})" for r in bundle.reviewers} | choice.names
+        source = ExportView(bundle, name, keys, choice.known, names, self.list_mode)
         for case in bundle:
             try:
-                read, refusal = read_case(source, case, self.cases.get(case.case), self.state["pins"])
+                read, refusal = read_case(source, case, self.cases.get(case.case), self._book())
             except CandourError as exc:
                 summary.unreadable += 1
                 summary.warnings.append(f"Case {case.case[:8]} could not be read: {exc}")
@@ -258,7 +340,8 @@ class Session:
         return dict(self.state["drafts"].get(case.case_id, {}))
 
     def next_seq(self, case: DeskCase) -> int:
-        used = [*case.my_seqs, *self.state["seqs"].get(case.case_id, [])]
+        """The number the next reply will carry (compose_reply decides it the same way when writing)."""
+        used = [*case.my_seqs, *self._book().used_seqs(case.case_id)]
         return max(used, default=0) + 1
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -299,25 +382,27 @@ class Session:
     ) -> SignedReply:
         """Check the reply against the workflow, sign it and put it in the outbox (raises with the valid choices).
 
+        Written by crypto/compose.py's `compose_reply`, as `python3 -m crypto reply` writes
+        it: sealed only to the reporter keys the casebook pins, numbered after every
+        number this reviewer used on the case (in the casebook, from either tool).
         `replaces`: the outbox position of a sent reply the portal refused; it is marked replaced.
         """
         keys = self._keys()
-        status = checked_change(self.workflow, case.status, status)
-        if not case.recipients:
-            raise CandourError("this case's reviewers are not all in the export's reviewer list: export it again")
-        seq = self.next_seq(case)
-        day = self.today.isoformat()
-        reply = make_reply(
-            keys, case.case_id, case.reply_key, case.recipients, seq, day, text, status, feedback=feedback
+        book = self._book()
+        status = checked_change(self.workflow, case.status, status)  # the default workflow of an older export too
+        composed = compose_reply(
+            self._bundle(case.export_name), case.case_id, keys, book, text, status, feedback=feedback, day=self.today
         )
-        self.state["seqs"].setdefault(case.case_id, []).append(seq)
+        reply, seq = composed.reply, composed.seq
+        book.record_reply(case.case_id, seq)
+        book.save()
         self.state["outbox"].append(
             {
                 "case": case.case_id,
                 "seq": seq,
                 "day": self.today.isoformat(),
                 "state": "pending",
-                "status": status_text(status),
+                "status": status_text(composed.status),
                 "feedback": feedback,
                 "reply": reply_file_bytes([reply]).decode("ascii"),
             }
@@ -357,10 +442,11 @@ class Session:
         def sinks(info: AttachmentInfo) -> Any:
             return sink_for() if info.part == attachment.part else verify_only_sinks(info)
 
-        pinned = self.state["pins"][case.case_id]
         expected = None
         if submission.kind != "report":
-            expected = pinned_reporter(pinned)
+            expected = self._book().pinned_reporter(case.case_id)
+            if expected is None:
+                raise CandourError("the casebook holds no reporter keys for this case")
         opened = open_submission(
             bundle.part_sources(submission),
             keys,

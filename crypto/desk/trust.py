@@ -1,74 +1,83 @@
-"""The trust checks the Desk applies to what an export says, in one place.
+"""The Desk's side of the trust checks: the casebook (crypto/casebook.py) decides, this words it.
 
-Issue 11's casebook (pinned organisation key, pinned reporter keys per case, reply
-numbers, audit head) is being built in crypto/ by another change; until the Desk is
-pointed at it, this module keeps the Desk's own pins inside the Desk's encrypted state
-(crypto/desk/vault.py) with the same rules:
+The Desk keeps no pins of its own. It reads and updates the same casebook beside the
+reviewer's key (`NAME.casebook`, made by `keygen`) that `python3 -m crypto decrypt`,
+`reply` and `verify` use, so a case or an organisation key confirmed in one is known
+to the other:
 
-- the organisation key is pinned at first use, once the reviewer confirmed its
-  fingerprint; an export signed by another key, without a signed list after one had
-  it, or with an older list serial (a rollback) is refused as a whole;
-- the audit trail's head is pinned; an export whose trail does not extend it is
-  flagged "rewritten";
-
-- a case's reporter keys and report are pinned from the first verified signed report;
-  a later export whose report under that case id differs is refused for that case,
-  loudly, and the earlier genuine copy is kept (nothing is replaced);
-- replies are sealed only to the pinned reporter key and to the reviewers the report's
-  MAC-authenticated header names, never to extra recipients the server lists;
-- a reviewer's reply or signed status counts as verified only if its signer was one of
-  those recipients; without an organisation-signed list it is checked against the
+- the organisation key is pinned in the casebook once the reviewer confirmed its
+  fingerprint on screen; every import then goes through crypto/trust.py's
+  `choose_trust` (`Casebook.check_list`: another organisation's key or an older list
+  serial refuses the export as a whole);
+- the audit trail is checked with `Casebook.check_audit`: a rewritten trail refuses
+  the export as a whole, as `decrypt` does;
+- a case's reporter keys and report are pinned with `Casebook.check_case`; a later
+  export whose report under that case id differs is refused for that case, loudly,
+  and the earlier genuine copy is kept (`case_refused` words it);
+- replies are composed by crypto/compose.py's `compose_reply` (sealed only to the
+  pinned reporter key and to the reviewers the report's MAC-authenticated header
+  names, numbered after `Casebook.used_seqs`);
+- a reviewer's reply or signed status counts as verified only if its signer was one
+  of those recipients; without an organisation-signed list it is checked against the
   server's own list, and every screen that shows a verification says so.
 """
 
-import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
 
-from ..audit_chain import AuditHead, AuditTrail, check_continuity
+from ..casebook import Casebook, CaseReplacedError
 from ..errors import CandourError
 from ..identity import PublicIdentity
 from ..org import SignedReviewerList
 from ..submission import OpenedSubmission, ReporterPublic
+from ..trust import TrustChoice
 
 UNSIGNED_LIST_MODE = (
     "Reviewer list not signed: signatures are checked against the server's own list, "
     "which a server in the wrong hands can change."
 )
+SIGNED_LIST_MODE = "Reviewer list signed by {org} (key fingerprint: {fingerprint}), serial {serial}."
 
 
-@dataclass(frozen=True)
-class ReporterCheck:
-    accepted: bool
-    warning: str | None = None
+class TrustError(CandourError):
+    """An export the Desk refuses as a whole; the message says why and what to do."""
 
 
-def report_hash(opened: OpenedSubmission) -> str:
-    return hashlib.sha256(opened.manifest_bytes + opened.signature).hexdigest()
+def org_pin_needed(book: Casebook, signed: SignedReviewerList | None) -> bool:
+    """The export is signed by an organisation and the casebook trusts none yet: ask the reviewer first."""
+    return signed is not None and book.org is None
 
 
-def check_reporter(
-    pins: dict[str, Any], case_id: str, opened: OpenedSubmission, server_copy: ReporterPublic
-) -> ReporterCheck:
-    """Pin on first sight; refuse a case whose signed report differs from the pinned one."""
-    now = {"reply_key": opened.reply_key.hex(), "sign_key": opened.sign_key.hex(), "report": report_hash(opened)}
-    pinned = pins.get(case_id)
-    if pinned is None:
-        pins[case_id] = now
-    elif pinned != now:
-        return ReporterCheck(
-            False,
-            f"The server sent a different report under case {case_id[:8]}: not shown, nothing replaced. "
-            "Tell your organisation.",
-        )
-    if server_copy != opened.reporter:
-        return ReporterCheck(
-            True,
-            f"Case {case_id[:8]}: the server's copy of the reporter's keys differs from the reporter's own signed "
-            "report. The Desk uses only the signed keys; tell your organisation.",
-        )
-    return ReporterCheck(True)
+def list_mode(choice: TrustChoice) -> str:
+    """The line every screen showing a verification carries: which list verified it."""
+    signed = choice.signed
+    if signed is None:
+        return UNSIGNED_LIST_MODE
+    return SIGNED_LIST_MODE.format(org=signed.organisation, fingerprint=signed.org.fingerprint, serial=signed.serial)
+
+
+def refuse_unsigned_after_signed(choice: TrustChoice) -> None:
+    """An export without the signed list once the casebook trusts an organisation is not imported at all.
+
+    `decrypt` reads such an export and verifies no signature in it; the Desk refuses it,
+    so that no queue ever mixes verified cases with cases nothing could verify.
+    """
+    if choice.signed is None and choice.warning is not None and not choice.known:
+        raise TrustError(f"{choice.warning[0].upper()}{choice.warning[1:]}: not imported.")
+
+
+def case_refused(case_id: str, error: CaseReplacedError) -> str:
+    """The queue's warning for a case the casebook refused (its earlier copy is kept); the message names the case."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+def server_copy_warning(case_id: str, opened: OpenedSubmission, server_copy: ReporterPublic) -> str | None:
+    if server_copy == opened.reporter:
+        return None
+    return (
+        f"Case {case_id[:8]}: the server's copy of the reporter's keys differs from the reporter's own signed "
+        "report. The Desk uses only the signed keys, and writes no reply to this case; tell your organisation."
+    )
 
 
 def extra_recipients_warning(case_id: str, listed: Iterable[bytes], sealed_to: Iterable[bytes]) -> str | None:
@@ -77,7 +86,7 @@ def extra_recipients_warning(case_id: str, listed: Iterable[bytes], sealed_to: I
         return None
     return (
         f"Case {case_id[:8]}: the server lists reviewer {extra[0]} on this case, but the report was not sealed to "
-        "that key. Replies go only to the reviewers the report names; tell your organisation."
+        "that key. The Desk writes no reply to this case; tell your organisation."
     )
 
 
@@ -88,8 +97,8 @@ def signer_check(signer: bytes, sealed_to: Iterable[bytes]) -> str | None:
     return None
 
 
-def reply_recipients(sealed_to: Iterable[bytes], known: Mapping[bytes, PublicIdentity]) -> list[PublicIdentity]:
-    """The reviewers' copy goes to the report's own recipients only (the key id is a digest of the keys)."""
+def reply_recipients(sealed_to: Iterable[bytes], known: dict[bytes, PublicIdentity]) -> list[PublicIdentity]:
+    """The reviewers a reply's copy would go to (shown on the case screen; compose_reply decides when writing)."""
     recipients = []
     for key_id in sealed_to:
         identity = known.get(key_id)
@@ -97,65 +106,3 @@ def reply_recipients(sealed_to: Iterable[bytes], known: Mapping[bytes, PublicIde
             raise LookupError(f"reviewer {key_id.hex()} of this case is not in the export's reviewer list")
         recipients.append(identity)
     return recipients
-
-
-# --- the organisation key, the signed list and the audit trail -----------------------------
-
-SIGNED_LIST_MODE = "Reviewer list signed by {org} (key fingerprint: {fingerprint}), serial {serial}."
-
-
-class TrustError(CandourError):
-    """An export the Desk refuses as a whole; the message says why and what to do."""
-
-
-def org_pin_needed(pins: Mapping[str, Any], signed: SignedReviewerList | None) -> bool:
-    return signed is not None and "org" not in pins
-
-
-def check_export_list(state: dict[str, Any], signed: SignedReviewerList | None) -> str | None:
-    """Refuse a list from another organisation key or older than one seen; None, or a notice."""
-    org = state.get("org")
-    if signed is None:
-        if org is not None:
-            raise TrustError(
-                "this export carries no organisation-signed reviewer list, although your earlier exports did: "
-                "not imported; tell your organisation"
-            )
-        return None
-    if org is None:
-        raise TrustError("confirm the organisation key's fingerprint before importing")
-    if org["key"] != signed.org.sign_public_key.hex():
-        raise TrustError(
-            f"this export's reviewer list is signed by another organisation key ({signed.org.fingerprint}), not "
-            f"the one you confirmed ({org['fingerprint']}): not imported; tell your organisation"
-        )
-    highest = int(state.get("list_serial", 0))
-    if signed.serial < highest:
-        raise TrustError(
-            f"this export carries reviewer list serial {signed.serial}, older than serial {highest} you already "
-            "have: a rollback. Not imported; tell your organisation"
-        )
-    state["list_serial"] = signed.serial
-    return None
-
-
-def pin_org(state: dict[str, Any], signed: SignedReviewerList) -> None:
-    state["org"] = {
-        "key": signed.org.sign_public_key.hex(),
-        "name": signed.organisation,
-        "fingerprint": signed.org.fingerprint,
-    }
-
-
-def check_audit(state: dict[str, Any], trail: AuditTrail | None) -> str | None:
-    """Check the audit head extends the pinned one; pin the new head. Returns a warning or None."""
-    if trail is None:
-        return None
-    pinned = state.get("audit_head")
-    head = None if pinned is None else AuditHead(int(pinned["seq"]), bytes.fromhex(pinned["hash"]))
-    continuity = check_continuity(trail, head)
-    if not continuity.ok:
-        return f"The organisation's audit trail was rewritten since your last export: {continuity.message}."
-    if head is None or trail.head.seq >= head.seq:
-        state["audit_head"] = {"seq": trail.head.seq, "hash": trail.head.hash.hex()}
-    return None

@@ -1,7 +1,8 @@
 """The Desk's folder on the offline machine: nothing in it is readable without the key.
 
     <data>/exports/<sha256>.zip   each imported export exactly as it came (ciphertext)
-    <data>/state.cnd              the Desk's state (drafts, outbox, pins, what was seen),
+    <data>/state.cnd              the Desk's state (drafts, outbox, what was seen; the pins
+                                  and reply numbers are in the casebook beside the key),
                                   JSON encrypted with XSalsa20-Poly1305 (SecretBox) under a
                                   key derived from the reviewer's private key
 
@@ -43,7 +44,7 @@ def default_data_dir(key_path: Path) -> Path:
 
 
 def empty_state() -> dict[str, Any]:
-    return {"version": STATE_VERSION, "exports": [], "pins": {}, "seen": {}, "drafts": {}, "outbox": [], "seqs": {}}
+    return {"version": STATE_VERSION, "exports": [], "seen": {}, "drafts": {}, "outbox": []}
 
 
 def _state_key(keys: ReviewerKeys) -> bytes:

@@ -5,7 +5,7 @@ workflow (config/defaults.py), so a reply is still checked offline before it tra
 """
 
 from ..reply import StatusChange
-from ..workflow import Choice, Workflow, WorkflowError
+from ..workflow import NEW_ALIASES, Choice, Workflow, WorkflowError, current_status
 
 DEFAULT_WORKFLOW = Workflow(
     statuses=(
@@ -32,16 +32,12 @@ DEFAULT_WORKFLOW = Workflow(
     ),
     reason_required=True,
 )
-# Older exports call a case nobody acted on yet "received"; the workflow calls it "new".
-NEW_ALIASES = frozenset({"new", "received"})
 
 __all__ = ["DEFAULT_WORKFLOW", "WorkflowError", "allowed", "checked_change", "is_new"]
 
 
 def _current(workflow: Workflow, status: str) -> str:
-    if status not in workflow.transitions and status in NEW_ALIASES and "new" in workflow.transitions:
-        return "new"
-    return status
+    return current_status(workflow, status)
 
 
 def is_new(workflow: Workflow, status: str) -> bool:

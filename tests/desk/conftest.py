@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.export_builder import WORKFLOW, AuditLog, CaseBuilder, signed_list_document, write_export
 
+from crypto.casebook import create_casebook
 from crypto.codename import ReporterKeys
 from crypto.identity import OrgKeys, ReviewerKeys, save_private_key
 from crypto.org import ListedReviewer, sign_reviewer_list
@@ -106,6 +107,7 @@ def desk_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeskWorld:
     me = ReviewerKeys("ana", fixed_bytes("reviewer ana"))
     key_path = keys_dir / "ana.key"
     save_private_key(me, key_path, PASSPHRASE, profile="interactive")
+    create_casebook(key_path, me)  # as keygen does: the casebook the Desk shares with `python3 -m crypto`
     return DeskWorld(
         home=home,
         key_path=key_path,

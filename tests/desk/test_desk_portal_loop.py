@@ -25,6 +25,7 @@ from tests.support.reporter_support import codename_from, multipart, report_fiel
 from tests.support.reporter_support import csrf_token as page_csrf
 from tests.support.workspace_support import create_account, csrf_token, sign_in_first_time
 
+from crypto.casebook import create_casebook
 from crypto.desk.app import DeskApp
 from crypto.desk.case_screens import CaseScreen, OutboxScreen, ReplyScreen
 from crypto.desk.picker import PickPath
@@ -57,6 +58,7 @@ def test_report_export_desk_reply_upload_reporter_sees_it(
     ana = generate_reviewer_keys("ana")
     key_path = keys_dir / "ana.key"
     save_private_key(ana, key_path, PASSPHRASE, profile="interactive")
+    create_casebook(key_path, ana)  # as keygen does
     (keys_dir / "ana.pub").write_text(ana.public.to_line() + "\n", encoding="utf-8")
     result = (
         create_app(str(instance_dir))

@@ -11,6 +11,7 @@ import pytest
 from tests.desk.conftest import PASSPHRASE, DeskWorld
 from tests.support.export_builder import AuditLog
 
+from crypto.casebook import CasebookError, RollbackError, open_casebook
 from crypto.desk.session import OrgConfirmationNeeded, unlock
 from crypto.desk.trust import TrustError
 from crypto.identity import OrgKeys, generate_org_keys
@@ -47,10 +48,10 @@ def test_other_org_rollback_and_missing_list_are_refused(desk_world: DeskWorld, 
     session.confirm_org(session.inspect_export(first))  # type: ignore[arg-type]
     session.import_file(first)
     older = desk_world.export_v2("serial1.zip", [desk_world.standard_case()], org=org, serial=1, audit=log)
-    with pytest.raises(TrustError, match="rollback"):
+    with pytest.raises(RollbackError, match="rolled the list back"):
         session.import_file(older)
     other = desk_world.export_v2("other.zip", [desk_world.standard_case()], org=generate_org_keys("Evil"), audit=log)
-    with pytest.raises(TrustError, match="another organisation key"):
+    with pytest.raises(CasebookError, match="another organisation key"):
         session.import_file(other)
     unsigned = desk_world.export_v2("unsigned.zip", [desk_world.standard_case()], org=None, audit=log)
     with pytest.raises(TrustError, match="no organisation-signed reviewer list"):
@@ -58,16 +59,24 @@ def test_other_org_rollback_and_missing_list_are_refused(desk_world: DeskWorld, 
     assert len(session.cases) == 1
 
 
-def test_rewritten_audit_trail_is_flagged(desk_world: DeskWorld, org: OrgKeys) -> None:
+def test_an_export_with_a_rewritten_audit_trail_is_refused_and_changes_nothing(
+    desk_world: DeskWorld, org: OrgKeys
+) -> None:
     session = unlock(desk_world.key_path, PASSPHRASE)
     first = desk_world.export_v2("a.zip", [desk_world.standard_case()], org=org, audit=audit_log(3))
     session.confirm_org(session.inspect_export(first))  # type: ignore[arg-type]
     session.import_file(first)
+    book_before = open_casebook(desk_world.key_path, desk_world.me).to_json()
     rewritten = AuditLog()
     for number in range(4):
         rewritten.append("case_viewed", case_id=None, number=number + 100)
-    summary = session.import_file(desk_world.export_v2("b.zip", [desk_world.standard_case()], org=org, audit=rewritten))
-    assert any("audit trail was rewritten" in w for w in summary.warnings)
+    other_case = desk_world.case().with_report()
+    export = desk_world.export_v2("b.zip", [other_case], org=org, audit=rewritten)
+    with pytest.raises(RollbackError, match="audit trail was rewritten since your last export"):
+        session.import_file(export)
+    assert len(session.cases) == 1
+    assert open_casebook(desk_world.key_path, desk_world.me).to_json() == book_before
+    assert session.book is not None and session.book.to_json() == book_before
 
 
 def test_feedback_reply_meets_only_the_feedback_deadline(desk_world: DeskWorld, org: OrgKeys, tmp_path) -> None:
