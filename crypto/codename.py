@@ -53,12 +53,58 @@ def generate_codename() -> str:
     return " ".join(words()[secrets.randbelow(WORD_COUNT)] for _ in range(CODENAME_WORDS))
 
 
-def normalise_codename(text: str) -> str:
-    """Accept what a person types: any case, extra spaces, dashes or commas between words."""
+def typed_words(text: str) -> list[str]:
+    """The words of what a person typed, folded as the normal form folds them (NFKC, lower case)."""
     folded = unicodedata.normalize("NFKC", text).lower()
     # Only these separate words (docs/format.md §6): str.split() would also split on
     # U+000B, U+000C, U+001C–U+001F, U+0085, U+2028…, which JavaScript's \s does not.
-    typed = [word for word in _SEPARATORS.split(folded) if word]
+    return [word for word in _SEPARATORS.split(folded) if word]
+
+
+@dataclass(frozen=True)
+class CodenameProblem:
+    """One thing wrong with a typed codename, for a page to put into words.
+
+    kind is "empty", "count" (`count` words typed, not 8), "unknown" (the word at
+    `position`, counted from 1, is not in the word list) or "differs" (a list word that
+    is not the expected codename's word at `position`). `word` is always what was typed,
+    never the expected word: a page may show it back to the person who typed it.
+    """
+
+    kind: str
+    position: int = 0
+    word: str = ""
+    count: int = 0
+
+
+def codename_problems(text: str, expected: str | None = None) -> list[CodenameProblem]:
+    """Everything wrong with a typed codename, in the order of the words; [] when it is one
+    (and, given the normal form `expected`, when it is that one). Mirrored by
+    static/js/crypto/codename.js codenameProblems."""
+    typed = typed_words(text)
+    if not typed:
+        return [CodenameProblem("empty")]
+    problems = []
+    if len(typed) != CODENAME_WORDS:
+        problems.append(CodenameProblem("count", count=len(typed)))
+    index = word_index()
+    problems += [
+        CodenameProblem("unknown", position=position, word=word)
+        for position, word in enumerate(typed, start=1)
+        if word not in index
+    ]
+    if problems or expected is None:
+        return problems
+    return [
+        CodenameProblem("differs", position=position, word=word)
+        for position, (word, wanted) in enumerate(zip(typed, expected.split(), strict=True), start=1)
+        if word != wanted
+    ]
+
+
+def normalise_codename(text: str) -> str:
+    """Accept what a person types: any case, extra spaces, dashes or commas between words."""
+    typed = typed_words(text)
     if len(typed) != CODENAME_WORDS:
         raise CodenameError(f"a codename is {CODENAME_WORDS} words; you entered {len(typed)}. Check it and try again")
     index = word_index()

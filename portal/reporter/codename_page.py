@@ -5,18 +5,17 @@ back sealed under the in-memory session key (portal/reporter/session.py)."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
 
-from crypto.codename import ReporterKeys, normalise_codename
-from crypto.errors import CodenameError
+from crypto.codename import ReporterKeys, codename_problems
 from crypto.identity import b64url, unb64url
 from portal.errors import render_error
 from portal.i18n import gettext as _
 from portal.intake.submit import FiledReport
 from portal.reporter import bp
+from portal.reporter.codename_words import browser_templates, problem_sentences
 from portal.reporter.session import ReporterSession, open_from_form, seal_for_form, set_reporter_session
 
 # How long the codename page can re-show the codename after a mistyped confirmation.
@@ -36,16 +35,28 @@ def _seal_codename(filed: FiledReport) -> str:
     )
 
 
-def _codename_page(codename: str, token: str, *, mismatch: bool) -> tuple[str, int]:
+def _codename_page(codename: str, token: str, *, typed: str = "", problems: list[str] | None = None) -> tuple[str, int]:
     html = render_template(
-        "reporter/codename.html", words=codename.split(), token=token, sealed_on="server", mismatch=mismatch
+        "reporter/codename.html",
+        words=codename.split(),
+        token=token,
+        sealed_on="server",
+        typed=typed,
+        problems=problems or [],
     )
-    return html, 400 if mismatch else 200
+    return html, 400 if problems else 200
+
+
+@bp.app_context_processor
+def _codename_sentences() -> dict[str, Any]:
+    # `codename_sentences()` in templates/reporter/_browser.html: the refusals of a typed
+    # codename, with placeholders for the browser's code.
+    return {"codename_sentences": browser_templates}
 
 
 def new_codename_page(filed: FiledReport) -> tuple[str, int]:
     """The codename of a report the server just stored."""
-    return _codename_page(filed.codename, _seal_codename(filed), mismatch=False)
+    return _codename_page(filed.codename, _seal_codename(filed))
 
 
 @bp.post("/report/confirm")
@@ -61,12 +72,12 @@ def report_confirm() -> Any:
         )
         return render_error(400, (title, explanation))
     codename = sealed["codename"]
-    try:
-        typed = normalise_codename(request.form.get("codename", ""))
-    except CodenameError:
-        typed = ""
-    if not hmac.compare_digest(typed.encode("ascii", "replace"), codename.encode("ascii")):
-        return _codename_page(codename, request.form["sealed"], mismatch=True)
+    typed = request.form.get("codename", "")
+    # The codename is on this very page, so naming the word that differs tells nobody
+    # anything new; what was typed goes back into the field (the page is no-store).
+    problems = codename_problems(typed, expected=codename)
+    if problems:
+        return _codename_page(codename, request.form["sealed"], typed=typed, problems=problem_sentences(problems))
     try:
         keys = ReporterKeys(
             login_token=unb64url(sealed["login"]),

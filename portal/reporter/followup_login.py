@@ -3,22 +3,19 @@ browser and sent as a login token), and Leave."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import sqlcipher3
 from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from crypto.codename import normalise_codename
-from crypto.errors import CodenameError
+from crypto.codename import codename_problems, normalise_codename
 from crypto.identity import b64url, unb64url
-from crypto.wordlist import word_index
 from portal.argon2_budget import Argon2BusyError
-from portal.errors import render_error
 from portal.i18n import gettext as _
 from portal.intake.codenames import keys_for, login_hash
 from portal.reporter import bp
+from portal.reporter.codename_words import problem_sentences
 from portal.reporter.device_api import json_answer
 from portal.reporter.session import (
     ReporterSession,
@@ -34,28 +31,9 @@ from portal.store import cases as case_store
 from portal.store.db import get_db
 
 
-def _codename_problem(text: str) -> str:
-    """Why a typed codename is not one, without repeating any of it."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    for separator in "-,.;:\n\t":
-        folded = folded.replace(separator, " ")
-    typed = folded.split()
-    if not typed:
-        return str(_("Enter your codename: the 8 words you were given when you made your report."))
-    if len(typed) != 8:
-        return str(
-            _(
-                "A codename has 8 words; you entered %(count)s. Check that you have all of them, in order.",
-                count=len(typed),
-            )
-        )
-    index = word_index()
-    positions = [str(position) for position, word in enumerate(typed, start=1) if word not in index]
-    return str(_("Word %(positions)s is not a codename word. Check its spelling.", positions=", ".join(positions)))
-
-
-def _login_form(error: str | None, status: int = 200) -> tuple[str, int]:
-    return render_template("reporter/followup_login.html", error=error), status
+def _login_form(typed: str = "", errors: list[str] | None = None, status: int = 200) -> tuple[str, int]:
+    # What was typed goes back into the field after a refusal (the page is no-store).
+    return render_template("reporter/followup_login.html", typed=typed, errors=errors or []), status
 
 
 @bp.route("/followup", methods=["GET", "POST"])
@@ -63,19 +41,20 @@ def followup_login() -> Any:
     if request.method == "GET":
         if load_reporter_session(request) is not None:
             return redirect(url_for("reporter.case_page"), code=303)
-        return _login_form(None)
+        return _login_form()
     raw = request.form.get("codename", "")
+    problems = codename_problems(raw)
+    if problems:
+        return _login_form(raw, problem_sentences(problems), 400)
     try:
-        codename = normalise_codename(raw)
-    except CodenameError:
-        return _login_form(_codename_problem(raw), 400)
-    try:
-        keys = keys_for(codename)
+        keys = keys_for(normalise_codename(raw))
     except Argon2BusyError:
-        return render_error(503, (_("The portal is busy"), _("The portal is busy. Please try again in a minute.")))
+        return _login_form(raw, [_("The portal is busy. Please try again in a minute.")], 503)
     case_id = case_store.find_case_by_login_hash(get_db(), login_hash(keys.login_token))
     if case_id is None:
-        return _login_form(_("No case matches that codename. Check each word and try again."), 400)
+        # Eight list words that open no case: which word is wrong is not knowable (and
+        # must not be: the portal keeps no codename), so the page says only this.
+        return _login_form(raw, [_("No case matches that codename. Check each word and try again.")], 400)
     renew_csrf_session()
     response = redirect(url_for("reporter.case_page"), code=303)
     set_reporter_session(response, ReporterSession(case_id=case_id, keys=keys))

@@ -242,9 +242,17 @@ export function post(url, body, onUpload = undefined) {
   });
 }
 
+/** The portal answered and refused what was sent (not a lost connection or a failure). */
+export class RefusedError extends ShownError {
+  constructor(sentence) {
+    super(sentence);
+    this.name = "RefusedError";
+  }
+}
+
 /** The server's refusal sentence (fixed wording from the portal), or a fallback. */
 export function refusal(json) {
-  return new ShownError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
+  return new RefusedError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
 }
 
 /**

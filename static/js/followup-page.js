@@ -7,6 +7,7 @@
 
 import * as c from "./candour-crypto.js";
 import {
+  RefusedError,
   ShownError,
   clearKeys,
   logInWithToken,
@@ -17,6 +18,7 @@ import {
   showProblem,
   text,
 } from "./browser-common.js";
+import { markCodenameField, problemSentences } from "./codename-problems.js";
 
 const form = document.getElementById("followup-login-form");
 const values = pageValues();
@@ -40,6 +42,7 @@ function start(loginForm, page) {
     busy = true;
     setBusy(loginForm, true);
     showProblem("login-problem", null);
+    markCodenameField([]);
     status.textContent = text("checking-codename");
     logIn(loginForm, page, sodium)
       .then(() => window.location.assign(page.caseUrl))
@@ -47,21 +50,25 @@ function start(loginForm, page) {
         if (!(error instanceof ShownError)) console.error(error);
         clearKeys();
         status.textContent = "";
-        showProblem("login-problem", sentenceFor(error, "seal-failed"));
+        const sentence = sentenceFor(error, "seal-failed");
+        showProblem("login-problem", sentence);
+        // The codename's own fault (a word, the count, or no case for it): marked on the field.
+        if (error instanceof CodenameRefused || error instanceof RefusedError) markCodenameField([sentence]);
         busy = false;
         setBusy(loginForm, false);
       });
   });
 }
 
+/** What is wrong with the typed codename, named word by word. */
+class CodenameRefused extends ShownError {}
+
 async function logIn(loginForm, page, sodium) {
   await sodium;
-  let codename;
-  try {
-    codename = c.normaliseCodename(String(loginForm.elements.namedItem("codename").value));
-  } catch {
-    throw new ShownError(text("codename-invalid"));
-  }
+  const typed = String(loginForm.elements.namedItem("codename").value);
+  const problems = c.codenameProblems(typed);
+  if (problems.length) throw new CodenameRefused(problemSentences(problems).join(" "));
+  const codename = c.normaliseCodename(typed);
   await new Promise((resolve) => setTimeout(resolve, 30)); // paint the status first
   const keys = c.deriveReporterKeys(codename, c.fromHex(page.salt));
   const caseId = await logInWithToken(page, keys.loginToken);

@@ -32,6 +32,7 @@ import {
   trustedReviewers,
 } from "./browser-common.js";
 import { Stamper } from "./pow.js";
+import { markCodenameField, problemSentences } from "./codename-problems.js";
 
 const REPORT_FIELDS = ["category", "what", "when", "where", "who", "outcome"];
 
@@ -161,17 +162,14 @@ function showCodename(page, codename, keys, caseId, keyIds) {
     event.preventDefault();
     if (busy) return;
     const typed = String(confirm.elements.namedItem("codename").value);
-    let normal = "";
-    try {
-      normal = c.normaliseCodename(typed);
-    } catch {
-      normal = "";
-    }
-    if (normal !== codename) {
-      showProblem("codename-problem", text("codename-mismatch"));
-      document.getElementById("codename").setAttribute("aria-invalid", "true");
+    const problems = c.codenameProblems(typed, codename);
+    const sentences = problemSentences(problems);
+    markCodenameField(sentences);
+    if (problems.length) {
+      showProblem("codename-problem", sentences.join(" "));
       return;
     }
+    showProblem("codename-problem", null);
     busy = true;
     setBusy(confirm, true);
     logInWithToken(page, keys.loginToken)

@@ -107,7 +107,9 @@ def _codename(driver: Any) -> str:
 
 
 def _confirm(driver: Any, words: str) -> None:
-    driver.find_element(_by("ID"), "codename").send_keys(words)
+    field = driver.find_element(_by("ID"), "codename")
+    field.clear()  # a refused confirmation puts back what was typed
+    field.send_keys(words)
     driver.find_element(_by("CSS_SELECTOR"), "form button[type=submit]").click()
 
 
@@ -144,7 +146,7 @@ def test_axe_finds_no_violation_on_any_reporter_page_in_any_language(
                 words = _codename(driver)
                 found.update({f"{language} codename": v for v in [_axe_violations(driver)] if v})
                 _confirm(driver, "wrong words")
-                wait_for(driver, lambda: driver.find_elements(_by("ID"), "codename-error"))
+                wait_for(driver, lambda: driver.find_elements(_by("CSS_SELECTOR"), "#codename-error:not([hidden])"))
                 found.update({f"{language} codename mismatch": v for v in [_axe_violations(driver)] if v})
                 _confirm(driver, words)
                 wait_for(driver, lambda: driver.find_elements(_by("ID"), "deadlines-heading"), timeout=120)

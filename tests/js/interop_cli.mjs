@@ -107,7 +107,12 @@ function texts(command) {
   });
 }
 
-const OPERATIONS = { seal, classify, derive, forbidden, texts };
+/** codenameProblems on each {typed, expected}: the list of problems, as Python's dataclass fields. */
+function codenameProblems(command) {
+  return command.cases.map(({ typed, expected }) => c.codenameProblems(typed, expected ?? null));
+}
+
+const OPERATIONS = { seal, classify, derive, forbidden, texts, codename_problems: codenameProblems };
 
 try {
   await loadSodium();

@@ -17,12 +17,13 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crypto.codename import derive_reporter_keys, generate_codename, normalise_codename
+from crypto.codename import codename_problems, derive_reporter_keys, generate_codename, normalise_codename
 from crypto.envelope import open_bytes
 from crypto.errors import NotARecipientError, TextError
 from crypto.identity import OrgKeys, ReviewerKeys, b64url, generate_reviewer_keys, unb64url
@@ -372,3 +373,32 @@ def test_js_labels_and_multiline_text_follow_the_shared_rule(node: str) -> None:
 def test_generated_js_inputs_are_current(script: str) -> None:
     result = subprocess.run([sys.executable, script, "--check"], cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+CODENAME = "abandon ability able about above absent absorb abstract"
+CODENAME_CASES = [
+    {"typed": ""},
+    {"typed": " \t-,.;: "},
+    {"typed": "abandon ability"},
+    {"typed": CODENAME},
+    {"typed": CODENAME.upper().replace(" ", " - ")},
+    {"typed": "abandon lanter able about above absent absorb zzz"},
+    {"typed": CODENAME + " extra lanter"},
+    {"typed": "ＡＢＡＮＤＯＮ ability able about above absent absorb abstract"},  # NFKC folds fullwidth
+    {"typed": "abandon\u00a0ability able about above absent absorb abstract"},  # NBSP separates nothing
+    {"typed": CODENAME, "expected": CODENAME},
+    {"typed": "abandon ability able about absurd absent absorb abstract", "expected": CODENAME},
+    {"typed": " ".join(reversed(CODENAME.split())), "expected": CODENAME},
+    {"typed": "abandon ability able", "expected": CODENAME},
+    {"typed": "abandon ability able about above absent absorb lanter", "expected": CODENAME},
+]
+
+
+def test_codename_problems_agree(node: str) -> None:
+    """The browser names the same wrong words as the no-JavaScript pages."""
+    expected = [[asdict(p) for p in codename_problems(case["typed"], case.get("expected"))] for case in CODENAME_CASES]
+    assert run_js(node, {"op": "codename_problems", "cases": CODENAME_CASES}) == expected
+    assert expected[5] == [
+        {"kind": "unknown", "position": 2, "word": "lanter", "count": 0},
+        {"kind": "unknown", "position": 8, "word": "zzz", "count": 0},
+    ]

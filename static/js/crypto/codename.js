@@ -21,13 +21,41 @@ export function generateCodename() {
 }
 
 /**
+ * The words of what a person typed, folded as the normal form folds them (crypto/codename.py typed_words).
+ * @param {string} text @returns {string[]}
+ */
+export function typedWords(text) {
+  // §6: only space, tab, LF, CR and -,.;: separate words (not everything Python's split() or \s does).
+  return text.normalize("NFKC").toLowerCase().split(/[ \t\n\r\-,.;:]+/).filter((word) => word !== "");
+}
+
+/**
+ * Everything wrong with a typed codename (crypto/codename.py codename_problems): [] when it
+ * is one and, given the normal form `expected`, that one. Each problem is
+ * {kind: "empty"|"count"|"unknown"|"differs", position, word, count}; `word` is what was
+ * typed, never the expected word.
+ * @param {string} text @param {string|null} [expected] @returns {Array<object>}
+ */
+export function codenameProblems(text, expected = null) {
+  const typed = typedWords(text);
+  if (typed.length === 0) return [{ kind: "empty", position: 0, word: "", count: 0 }];
+  const problems = [];
+  if (typed.length !== CODENAME_WORDS) problems.push({ kind: "count", position: 0, word: "", count: typed.length });
+  typed.forEach((word, i) => {
+    if (!WORD_INDEX.has(word)) problems.push({ kind: "unknown", position: i + 1, word, count: 0 });
+  });
+  if (problems.length || expected === null) return problems;
+  const wanted = expected.split(" ");
+  return typed.flatMap((word, i) => (word === wanted[i] ? [] : [{ kind: "differs", position: i + 1, word, count: 0 }]));
+}
+
+/**
  * Accept what a person types (any case, extra spaces, dashes or commas between words).
  * @param {string} text @returns {string} the normal form: eight list words, one space apart
  * @throws {CodenameError}
  */
 export function normaliseCodename(text) {
-  // §6: only space, tab, LF, CR and -,.;: separate words (not everything Python's split() or \s does).
-  const typed = text.normalize("NFKC").toLowerCase().split(/[ \t\n\r\-,.;:]+/).filter((word) => word !== "");
+  const typed = typedWords(text);
   if (typed.length !== CODENAME_WORDS) {
     throw new CodenameError(`a codename is ${CODENAME_WORDS} words; you entered ${typed.length}. Check it and try again`);
   }

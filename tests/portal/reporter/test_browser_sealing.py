@@ -104,7 +104,7 @@ def _confirm_codename(driver: Any, codename: str) -> None:
     box.send_keys(" ".join(codename.split()[:7]))
     driver.find_element(By.CSS_SELECTOR, "#codename-confirm button[type=submit]").click()
     wait_for(driver, lambda: problem_text(driver, "codename-problem"))
-    assert "did not match" in problem_text(driver, "codename-problem")
+    assert "The codename needs 8 words; you typed 7." in problem_text(driver, "codename-problem")
     assert _codename_words(driver) == codename.split()  # still shown
     box.clear()
     box.send_keys(codename)

@@ -268,8 +268,10 @@ def test_no_javascript_browser_files_confirms_returns_and_follows_up(
     # A mistyped confirmation shows the codename again.
     driver.find_element(By.ID, "codename").send_keys(" ".join(words[:7]))
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    wait(lambda: "That did not match" in driver.page_source)
+    wait(lambda: "The codename needs 8 words; you typed 7." in driver.page_source)
+    assert driver.find_element(By.ID, "codename").get_attribute("value") == " ".join(words[:7])  # kept
     assert [item.text for item in driver.find_elements(By.CSS_SELECTOR, "ol.codename li")] == words
+    driver.find_element(By.ID, "codename").clear()
     driver.find_element(By.ID, "codename").send_keys(codename)
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     wait(lambda: driver.current_url.endswith("/case"))
