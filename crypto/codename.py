@@ -58,9 +58,7 @@ def normalise_codename(text: str) -> str:
         folded = folded.replace(separator, " ")
     typed = folded.split()
     if len(typed) != CODENAME_WORDS:
-        raise CodenameError(
-            f"a codename is {CODENAME_WORDS} words; you entered {len(typed)}. Check it and try again"
-        )
+        raise CodenameError(f"a codename is {CODENAME_WORDS} words; you entered {len(typed)}. Check it and try again")
     index = word_index()
     unknown = [word for word in typed if word not in index]
     if unknown:

@@ -16,7 +16,7 @@ import hmac
 import io
 import os
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -168,8 +168,7 @@ class EnvelopeSealer:
             raise LimitError("the same reviewer is listed twice among the recipients")
         content_key = os.urandom(CONTENT_KEY_BYTES)
         stanzas = b"".join(
-            bytes(r.key_id) + bindings.crypto_box_seal(content_key, bytes(r.box_public_key))
-            for r in recipients
+            bytes(r.key_id) + bindings.crypto_box_seal(content_key, bytes(r.box_public_key)) for r in recipients
         )
         self._state = bindings.crypto_secretstream_xchacha20poly1305_state()
         stream_header = bindings.crypto_secretstream_xchacha20poly1305_init_push(
@@ -443,9 +442,3 @@ def open_bytes(data: bytes, opener: Opener) -> tuple[OpenedPart, bytes]:
     sink = io.BytesIO()
     opened = open_envelope(io.BytesIO(data), sink, opener)
     return opened, sink.getvalue()
-
-
-def recipients_cover(header: EnvelopeHeader, key_ids: Iterable[bytes]) -> bool:
-    """True if every given key id has a stanza in the header."""
-    present = set(header.recipient_key_ids)
-    return all(bytes(k) in present for k in key_ids)

@@ -22,7 +22,9 @@ from nacl.secret import SecretBox
 from nacl.signing import SigningKey, VerifyKey
 
 from .errors import IdentityError, KeyFileError, WrongPassphraseError
+from .files import write_new_file
 from .kdf import derive_subkey, hash256
+from .text import is_forbidden_char
 from .wordlist import bits_to_words
 
 REVIEWER_PREFIX = "candour-reviewer-1:"
@@ -74,8 +76,8 @@ def _name_bytes(name: str) -> bytes:
         raise IdentityError("a key needs a name (for example the reviewer's own name)")
     if len(encoded) > MAX_NAME_BYTES:
         raise IdentityError(f"a key's name is at most {MAX_NAME_BYTES} bytes of UTF-8")
-    if any(ord(c) < 32 for c in name):
-        raise IdentityError("a key's name cannot contain control characters")
+    if any(is_forbidden_char(c) for c in name):
+        raise IdentityError("a key's name cannot contain control characters (nor invisible formatting ones)")
     return encoded
 
 
@@ -91,6 +93,11 @@ def _refuse_padded_name(name: str, what: str) -> None:
         raise IdentityError(
             f"the name in the {what} starts or ends with white space, which no honest key has: "
             "it was altered; ask its owner for the line again"
+        )
+    if any(is_forbidden_char(c) for c in name):
+        raise IdentityError(
+            f"the name in the {what} contains a control or invisible formatting character (crypto.text), "
+            "which no key made by this tool has: ask its owner for the line again"
         )
 
 
@@ -300,13 +307,8 @@ def save_private_key(keys: ReviewerKeys | OrgKeys, path: Path, passphrase: str, 
         "nonce": b64url(encrypted.nonce),
         "sealed_seed": b64url(encrypted.ciphertext),
     }
-    path = Path(path)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    # Created exclusively with mode 0600, fsynced, and its directory fsynced.
+    write_new_file(Path(path), (json.dumps(document, indent=2) + "\n").encode("utf-8"))
 
 
 def _read_key_document(path: Path) -> dict[str, Any]:

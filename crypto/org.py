@@ -27,6 +27,7 @@ from .identity import (
     parse_public_identity,
 )
 from .strict_json import JsonReader
+from .text import is_forbidden_char
 from .wordlist import word_index
 
 LIST_FORMAT = "candour-reviewer-list"
@@ -91,11 +92,12 @@ def _check_text(value: Any, what: str, max_chars: int, *, allow_empty: bool) -> 
         raise FormatError(f"the reviewer list's {what} is empty")
     if len(value) > max_chars:
         raise LimitError(f"the reviewer list's {what} is longer than {max_chars} characters")
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise FormatError(f"the reviewer list's {what} contains control characters")
     # A lone surrogate (from a "\ud800" escape) parses but cannot be written out as UTF-8.
     if any(unicodedata.category(c) == "Cs" for c in value):
         raise FormatError(f"the reviewer list's {what} contains an invalid Unicode escape")
+    # The one rule (crypto.text): no control or invisible formatting character in a name or role.
+    if any(is_forbidden_char(c) for c in value):
+        raise FormatError(f"the reviewer list's {what} contains control or invisible formatting characters")
     return value
 
 

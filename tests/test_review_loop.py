@@ -234,20 +234,19 @@ def test_forged_unsigned_misbound_skipped_and_foreign_replies_are_refused(
     # What a server sealing a reply itself could make: no reviewer's signature.
     unsigned = SignedReply(good.statement, bytes(64), good.for_reporter, good.for_reviewers)
     misbound = _reply(ana, case, 1, reply_key=stranger.reply_public_key)
-    skipped = _reply(ana, case, 3)
+    # A higher number than the next is accepted since reply statement v2 (CONTRACT: reply sequence).
     foreign = _reply(ben, case, 1)  # ben is not on this case
     not_mine = _reply(ana, other_case, 1, recipients=[ana.public, ben.public])  # ana is not on other_case
     bad_status = _reply(ana, case, 1, status=StatusChange("awaiting_reporter", None, "tell us more"))
     no_case = _reply(ana, case, 1, case_id="ab" * 16)
 
-    refused = [forged, unsigned, misbound, skipped, foreign, not_mine, bad_status, no_case]
+    refused = [forged, unsigned, misbound, foreign, not_mine, bad_status, no_case]
     status, page = upload(client, reply_file_bytes(refused))
     assert status == 200
     assert page.count("NOT accepted") == len(refused)
     for expected in (
         "does not verify",  # forged and unsigned
         "different reporter key",  # mis-bound
-        "skips replies 1–2",  # skipped
         "is not one of the reviewers case",  # ben is not a recipient of this case
         "a case that is &#39;new&#39; cannot move to &#39;awaiting_reporter&#39;",
         "there is no case",

@@ -6,11 +6,15 @@ crypto.envelope, every manifest signed with the reporter's codename key.
 """
 
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from crypto.audit_chain import GENESIS, AuditEntry, canonical_json, entry_hash
 from crypto.bundle import (
     BundleWriter,
+    audit_section,
     bundle_manifest,
     case_entry,
     member_name_for_part,
@@ -122,14 +126,91 @@ class CaseBuilder:
         )
 
 
+# The portal's default workflow (config/defaults.py), as an export carries it.
+WORKFLOW: dict[str, Any] = {
+    "statuses": [
+        {"name": "new", "label": "New"},
+        {"name": "acknowledged", "label": "Acknowledged"},
+        {"name": "in_progress", "label": "In progress"},
+        {"name": "awaiting_reporter", "label": "Waiting for more information from you"},
+        {"name": "closed", "label": "Closed"},
+    ],
+    "final": "closed",
+    "transitions": {
+        "new": ["acknowledged", "in_progress", "closed"],
+        "acknowledged": ["in_progress", "awaiting_reporter", "closed"],
+        "in_progress": ["awaiting_reporter", "closed"],
+        "awaiting_reporter": ["in_progress", "closed"],
+        "closed": [],
+    },
+    "outcomes": [
+        {"name": "upheld", "label": "Upheld"},
+        {"name": "partly_upheld", "label": "Partly upheld"},
+        {"name": "not_upheld", "label": "Not upheld"},
+        {"name": "referred", "label": "Referred to another body"},
+        {"name": "withdrawn", "label": "Withdrawn by the reporter"},
+    ],
+    "reason_required": True,
+}
+
+
+@dataclass
+class AuditLog:
+    """A hash-chained audit trail kept as the portal keeps it (portal/audit.py)."""
+
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def append(self, action: str, *, day: str = "2026-11-20", actor: str = "admin (admin)", case_id=None, **details):
+        prev = self.entries[-1].entry_hash if self.entries else GENESIS
+        seq = len(self.entries) + 1
+        text = canonical_json(details).decode("utf-8")
+        entry = AuditEntry(seq, day, actor, action, case_id, text, b"")
+        entry = AuditEntry(seq, day, actor, action, case_id, text, entry_hash(prev, entry))
+        self.entries.append(entry)
+        return entry
+
+    def section(self, after: int = 0) -> dict:
+        """What an export carries: the head and the entries after seq `after`."""
+        head = self.entries[-1] if self.entries else None
+        return audit_section(
+            head.seq if head else 0,
+            head.entry_hash if head else GENESIS,
+            [
+                {
+                    "seq": e.seq,
+                    "day": e.day,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "case_id": e.case_id,
+                    "details": e.details,
+                    "entry_hash": e.entry_hash.hex(),
+                }
+                for e in self.entries
+                if e.seq > after
+            ],
+        )
+
+
+def signed_list_document(signed: bytes) -> dict:
+    """A signed reviewer list file (crypto.org.sign_reviewer_list) as the JSON object an export carries."""
+    return json.loads(signed)
+
+
 def write_export(
     path: Path,
     exporting: PublicIdentity,
     reviewers: list[tuple[PublicIdentity, str, str, bool]],
     cases: list[CaseBuilder],
     day: str = "2026-11-28",
+    *,
+    signed_list: dict | None = None,
+    workflow: dict | None = None,
+    audit: dict | None = None,
 ) -> Path:
-    """Write the bundle `exporting` would download: every case's members plus the sealed manifest."""
+    """Write the bundle `exporting` would download: every case's members plus the sealed manifest.
+
+    With `workflow` and `audit` the manifest is version 2 (`signed_list` None = no organisation key).
+    """
     with path.open("wb") as sink:
         writer = BundleWriter(sink, exporting, day)
         for case in cases:
@@ -143,6 +224,9 @@ def write_export(
                 until=len(cases),
                 reviewers=[reviewer_entry(*item) for item in reviewers],
                 cases=[case.entry() for case in cases],
+                signed_list=signed_list,
+                workflow=workflow,
+                audit=audit,
             )
         )
     return path

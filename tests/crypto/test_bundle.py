@@ -387,7 +387,8 @@ def first_case(manifest):
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda m: m.update(version=2), "version 2"),
+        (lambda m: m.update(version=3), "version 3"),
+        (lambda m: m.update(version=2), "lacks .signed_list."),
         (lambda m: m.update(since=50), "'since'"),
         (lambda m: m.update(until=-1), "'until'"),
         (lambda m: m.update(cases="all"), "must be a list"),

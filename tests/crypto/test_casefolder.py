@@ -10,7 +10,7 @@ import pytest
 from cli_support import assert_one_line_error
 from export_builder import CaseBuilder, write_export
 
-from crypto.bundle import BundleCase
+from crypto.bundle import BundleCase, TimelineEntry, timeline_entry
 from crypto.casefolder import case_deadline, clean_text, numbered_name, safe_file_name
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.files import TEMP_PREFIX
@@ -201,12 +201,16 @@ def test_overdue_cases_come_first(tmp_path, run_cli, reviewer_kit, reporter) -> 
     late_ack = CaseBuilder(me, reporter, {"what": "late"}, created="2026-11-01", acknowledge_by="2026-11-08")
     acknowledged = CaseBuilder(me, reporter, {"what": "ack"}, created="2026-11-01", acknowledge_by="2026-11-08")
     acknowledged.status = "acknowledged"
+    acknowledged.timeline.append(timeline_entry(day="2026-11-05", status="acknowledged", by=ana.identity.key_id))
     late_close = CaseBuilder(
         me, reporter, {"what": "old"}, created="2026-08-01", acknowledge_by="2026-08-08", feedback_by="2026-10-30"
     )
     late_close.status = "under_review"
     closed = CaseBuilder(me, reporter, {"what": "done"}, created="2026-07-01", feedback_by="2026-09-01")
     closed.status = "closed"
+    closed.timeline.append(
+        timeline_entry(day="2026-08-20", status="closed", outcome="upheld", reason="Found true", by=ana.identity.key_id)
+    )
     cases = [on_time, late_ack, acknowledged, late_close, closed]
     for case in cases:
         case.with_report()
@@ -221,11 +225,11 @@ def test_overdue_cases_come_first(tmp_path, run_cli, reviewer_kit, reporter) -> 
     assert set(order[:2]) == {late_ack.case, late_close.case}  # the two overdue cases lead
     assert order[-1] == closed.case
     assert index.count('class="overdue"') == 2
-    assert "not acknowledged by 2026-11-08" in index and "not closed by 2026-10-30" in index
+    assert "not acknowledged by 2026-11-08" in index and "no feedback given by 2026-10-30" in index
 
 
 def test_case_deadline_rules() -> None:
-    def case(status, ack, feedback):
+    def case(status, ack, feedback, timeline=()):
         return BundleCase(
             case="0" * 32,
             created="2026-01-01",
@@ -236,17 +240,30 @@ def test_case_deadline_rules() -> None:
             feedback_by=feedback,
             recipients=(),
             reporter=ReporterPublic(bytes(32), bytes(32)),
-            timeline=(),
+            timeline=tuple(
+                TimelineEntry(**dict(e, by=bytes.fromhex(e["by"]), statement=None, signature=None)) for e in timeline
+            ),
             submissions=(),
             replies=(),
         )
 
     today = datetime.date(2026, 3, 10)
+    key = bytes(8)
+    ack = timeline_entry(day="2026-01-05", status="acknowledged", by=key)
+    close = timeline_entry(day="2026-02-01", status="closed", outcome="upheld", reason="Found true", by=key)
+    bare_close = timeline_entry(day="2026-02-01", status="closed", outcome="upheld", by=key)
     assert case_deadline(case("received", "2026-03-09", "2026-06-01"), today).overdue
     assert not case_deadline(case("received", "2026-03-10", "2026-06-01"), today).overdue  # the day itself is fine
-    assert not case_deadline(case("acknowledged", "2026-03-01", "2026-06-01"), today).overdue
-    assert case_deadline(case("under_review", "2026-01-08", "2026-03-09"), today).overdue
-    assert not case_deadline(case("closed", "2026-01-08", "2026-03-09"), today).overdue
+    # The status alone says nothing: a reviewer's status change (or reply) acknowledges.
+    assert case_deadline(case("acknowledged", "2026-03-01", "2026-06-01"), today).overdue
+    assert not case_deadline(case("acknowledged", "2026-03-01", "2026-06-01", [ack]), today).overdue
+    # Acknowledging is not feedback.
+    late = case_deadline(case("under_review", "2026-01-08", "2026-03-09", [ack]), today)
+    assert late.overdue and "no feedback given by 2026-03-09" in late.description
+    # Closing counts as feedback only with an outcome and a reason.
+    assert not case_deadline(case("closed", "2026-01-08", "2026-03-09", [close]), today).overdue
+    assert case_deadline(case("closed", "2026-01-08", "2026-03-09", [bare_close]), today).overdue
+    assert case_deadline(case("closed", None, None), today).description == "closed"
 
 
 def test_swapped_reply_key_is_flagged(tmp_path, run_cli, reviewer_kit, reporter) -> None:
@@ -331,9 +348,10 @@ def test_cases_are_published_in_batches(tmp_path, reviewer_kit, reporter, monkey
     """Several batches, an unreadable case in the middle of one: every readable case is
     written whole, the unreadable one leaves nothing, and no staging folder remains."""
     import crypto.casefolder as casefolder
+    import crypto.casefolder.write as casefolder_write
     from crypto.bundle import open_bundle
 
-    monkeypatch.setattr(casefolder, "CASES_PER_BATCH", 2)
+    monkeypatch.setattr(casefolder_write, "CASES_PER_BATCH", 2)
     ana, ben = reviewer_kit["ana"], reviewer_kit["ben"]
     cases = [CaseBuilder([ana.identity], reporter, {"what": f"case {n}"}).with_report() for n in range(5)]
     not_mine = CaseBuilder([ben.identity], reporter, {"what": "for Ben only"}).with_report()

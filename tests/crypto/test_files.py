@@ -136,3 +136,67 @@ def test_long_zero_runs_are_released_in_bounded_pieces(tmp_path: Path, alice) ->
         tracemalloc.stop()
     assert peak < 4 * 1024 * 1024, f"opening allocated {peak:,} bytes at once"
     assert (tmp_path / "sparse.out").stat().st_size == source.stat().st_size
+
+
+# --- the shared durable-write helpers --------------------------------------------------------
+
+
+def test_write_atomically_replaces_and_creates(tmp_path: Path) -> None:
+    from crypto.files import write_atomically
+
+    target = tmp_path / "state.bin"
+    write_atomically(target, b"one")
+    write_atomically(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError):
+        write_atomically(target, b"three", overwrite=False)
+    assert target.read_bytes() == b"two"
+    write_atomically(tmp_path / "public.txt", b"x", mode=0o644, strict=True)
+    assert stat.S_IMODE((tmp_path / "public.txt").stat().st_mode) == 0o644
+    assert leftover_temp_files(tmp_path) == []
+
+
+def test_write_new_file_never_overwrites(tmp_path: Path) -> None:
+    from crypto.files import write_new_file
+
+    target = tmp_path / "new.key"
+    write_new_file(target, b"secret", strict=True)
+    assert target.read_bytes() == b"secret"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError):
+        write_new_file(target, b"other")
+    assert target.read_bytes() == b"secret"
+
+
+def test_write_new_file_removes_a_half_written_file(tmp_path: Path) -> None:
+    from crypto.files import write_new_file
+
+    target = tmp_path / "new.key"
+    with pytest.raises(TypeError):
+        write_new_file(target, "not bytes")  # type: ignore[arg-type]
+    assert not target.exists()
+
+
+def test_fsync_helpers(tmp_path: Path) -> None:
+    from crypto.files import fsync_directory, fsync_file, fsync_tree
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f.txt").write_bytes(b"data")
+    fsync_file(tmp_path / "a" / "b" / "f.txt")
+    fsync_directory(tmp_path / "a", strict=True)
+    fsync_tree(tmp_path / "a", strict=True)
+    with pytest.raises(FileNotFoundError):
+        fsync_file(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError):
+        fsync_directory(tmp_path / "missing", strict=True)
+    fsync_directory(tmp_path / "missing")  # the kit's tolerant mode: nothing to do
+
+
+def test_durable_helpers_load_without_the_envelope_code() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, crypto.files; print('nacl' in sys.modules, 'crypto.envelope' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

@@ -50,3 +50,13 @@ def test_generation_still_strips_what_is_typed() -> None:
     assert parse_public_identity(reviewer.to_line()).name == "Alice Example"
     org = generate_org_keys(" Acme ").public
     assert parse_org_identity(org.to_line()).name == "Acme"
+
+
+@pytest.mark.parametrize("ch", ["\u202e", "\u200f", "\x7f", "\x85", "\ufeff", "\u2028"])
+def test_names_with_control_or_format_characters_are_refused(ch: str) -> None:
+    # crypto.text's one rule: a right-to-left override could make one name look like another.
+    from crypto.errors import IdentityError
+    from crypto.identity import generate_reviewer_keys
+
+    with pytest.raises(IdentityError, match="control characters"):
+        generate_reviewer_keys(f"Ana{ch}Smith")

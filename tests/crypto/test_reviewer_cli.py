@@ -451,3 +451,27 @@ def test_verify_refuses_tampered_or_foreign_lists(tmp_path, org_dir, run_cli, re
     assert_one_line_error(run_cli("verify", tmp_path / "binary"), contains="neither")
     assert_one_line_error(run_cli("verify", tmp_path / "missing.json"), contains="missing.json")
     assert_one_line_error(run_cli("verify", listing, "--org", "a", "--org-fingerprint", "b"), status=2)
+
+
+def test_the_parser_names_the_key_derivation_profiles_the_key_code_knows() -> None:
+    # crypto.cli.parser lists them itself so that --help does not import the key-file code.
+    from crypto.cli.parser import KDF_CHOICES
+    from crypto.identity import KDF_PROFILES
+
+    assert sorted(KDF_CHOICES) == sorted(KDF_PROFILES)
+
+
+def test_help_imports_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from crypto.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('crypto.', 'nacl'))))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for heavy in ("nacl", "crypto.bundle", "crypto.casefolder", "crypto.identity", "crypto.envelope"):
+        assert f"'{heavy}'" not in loaded, loaded
