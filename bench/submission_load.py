@@ -7,7 +7,7 @@ report a random reporter key pair (the browser derives it from the codename; the
 only ever sees the public values), part 0 built, signed and sealed with
 `crypto.submission.seal_submission_text_part` to the instance's reviewers (a few KiB of
 text, padded to 16 KiB), and the multipart body of `POST /report/sealed`
-(portal/reporter/sealed_intake.py): csrf_token, login_token, reply_key, sign_key, part0.
+(portal/intake/browser_sealed.py): csrf_token, login_token, reply_key, sign_key, part0.
 Every client first gets its own CSRF token and session cookie with `GET /report` (not
 timed), then sends its share of the reports one after another, each on a new
 connection (every report comes from a different reporter), from one asyncio loop of

@@ -113,8 +113,9 @@ POW_RATE_THRESHOLD = 30
 POW_MAX_BITS = 24
 # A challenge is good for about this many seconds (rounded up to the minute).
 POW_TTL_SECONDS = 600
-# Server-side sealing uploads (the no-JavaScript path) at once per worker process;
-# beyond it "the portal is busy, your report was NOT sent" (503) at once.
+# Server-side sealing follow-ups (the no-JavaScript path) at once per worker process;
+# beyond it "the portal is busy, your follow-up was NOT sent" (503) at once. New
+# reports are never refused before they are read: see NOJS_REPORT_QUEUE.
 SERVER_SEALING_CONCURRENCY = 4
 # Reporter POSTs (reports, follow-ups, codename logins) at once per worker process.
 # Keep it below gunicorn's `threads` (config/gunicorn.conf.py: 8) so reviewers'
@@ -171,3 +172,21 @@ LANGUAGES = ["en"]
 # Level of the application's own log (stderr). Nothing about a request is logged at
 # any level: no request lines, bodies, client addresses or exact times.
 LOG_LEVEL = "WARNING"
+
+# --- Reporter intake (appended by the intake work) -------------------------------------------------
+# A reporter's session also ends this many minutes after the codename was entered,
+# however active: a cookie copied from a shared or seized device stops working within
+# the hour even if someone keeps using it (the idle limit alone would let it live on).
+REPORTER_SESSION_MAX_MINUTES = 60
+# New no-JavaScript reports that have arrived whole and wait for their codename's key
+# derivation (ARGON2_CONCURRENCY at a time), per worker process, and how long each may
+# wait. A waiting report holds only its text in memory (a few KiB, 2 MiB at most), so
+# this is the memory bound: beyond it, or after the wait, the report is refused with
+# its text shown back in the form (nothing typed is lost, nothing kept). Reports beyond
+# gunicorn's threads wait in gunicorn's own connection queue, unread and never refused.
+NOJS_REPORT_QUEUE = 48
+NOJS_REPORT_WAIT_SECONDS = 60
+# A reporter POST that finds REPORTER_POST_CONCURRENCY uploads in progress waits this
+# long for one to finish before "busy" (one such waiter per worker, so a flood of slow
+# uploads still leaves a thread for the reviewers' workspace).
+REPORTER_POST_WAIT_SECONDS = 1.0

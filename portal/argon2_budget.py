@@ -6,10 +6,15 @@ small server into swap or the OOM killer. Callers wait for a slot up to a timeou
 then give up with `Argon2BusyError`, which the views turn into a 503 page saying
 plainly that nothing was sent.
 
-The wait itself is bounded too: at most ARGON2_MAX_WAITING requests per process wait
-for a slot. Beyond that a request is refused at once rather than holding a server
-thread for up to ARGON2_WAIT_SECONDS: under a flood of logins the excess is told
-"busy" within milliseconds and the threads stay free for everyone else's pages.
+The wait itself is bounded too, per queue: at most ARGON2_MAX_WAITING codename logins
+per process wait for a slot. Beyond that a login is refused at once rather than
+holding a server thread for up to ARGON2_WAIT_SECONDS: under a flood of logins the
+excess is told "busy" within milliseconds and the threads stay free for everyone
+else's pages. New no-JavaScript reports have a queue of their own, much longer
+(NOJS_REPORT_QUEUE, waiting up to NOJS_REPORT_WAIT_SECONDS): a reporter who typed for
+twenty minutes must not be told "busy" because others are reporting at the same
+moment. A waiting report costs its text in memory (capped, usually a few KiB), not
+a derivation's 64 MiB, so the queue's length is the memory bound.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ class Argon2BusyError(Exception):
 _lock = threading.Lock()
 _semaphore: threading.BoundedSemaphore | None = None
 _size = 0
-_waiting = 0
+# Requests waiting for a slot, per queue ("login", "report").
+_waiting: dict[str, int] = {}
 
 
 def _slots(concurrency: int) -> threading.BoundedSemaphore:
@@ -57,36 +63,46 @@ def _configured_max_waiting() -> int | None:
     return None if value is None else int(value)
 
 
-def _acquire(semaphore: threading.BoundedSemaphore, wait_seconds: float, max_waiting: int | None) -> bool:
+def _acquire(semaphore: threading.BoundedSemaphore, wait_seconds: float, max_waiting: int | None, queue: str) -> bool:
     """Take a slot: at once if one is free, else join the bounded queue of waiters."""
-    global _waiting
     if semaphore.acquire(blocking=False):
         return True
     with _lock:
-        if max_waiting is not None and _waiting >= max_waiting:
+        if max_waiting is not None and _waiting.get(queue, 0) >= max_waiting:
             return False
-        _waiting += 1
+        _waiting[queue] = _waiting.get(queue, 0) + 1
     try:
         return semaphore.acquire(timeout=wait_seconds)
     finally:
         with _lock:
-            _waiting -= 1
+            _waiting[queue] -= 1
+
+
+def waiting(queue: str = "login") -> int:
+    """How many requests wait for a slot in `queue` now (for tests and benchmarks)."""
+    with _lock:
+        return _waiting.get(queue, 0)
 
 
 @contextmanager
 def argon2_slot(
-    concurrency: int, wait_seconds: float = DEFAULT_WAIT_SECONDS, max_waiting: int | None = None
+    concurrency: int,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    max_waiting: int | None = None,
+    *,
+    queue: str = "login",
 ) -> Iterator[None]:
     """Hold one of `concurrency` derivation slots for the block.
 
     Raises Argon2BusyError at once if `max_waiting` requests already wait for a slot
-    (default: ARGON2_MAX_WAITING from the app's configuration, unbounded outside an
-    app), or if none frees up within `wait_seconds`.
+    in `queue` (default: ARGON2_MAX_WAITING from the app's configuration, unbounded
+    outside an app), or if none frees up within `wait_seconds`. Every queue shares the
+    same slots; only the waiting is counted per queue.
     """
     semaphore = _slots(concurrency)
     if max_waiting is None:
         max_waiting = _configured_max_waiting()
-    if not _acquire(semaphore, wait_seconds, max_waiting):
+    if not _acquire(semaphore, wait_seconds, max_waiting, queue):
         raise Argon2BusyError(
             f"all {concurrency} key-derivation slots are busy and {max_waiting} requests already wait "
             f"(or none freed up within {wait_seconds:g} s); raise ARGON2_CONCURRENCY if the server has "

@@ -185,11 +185,14 @@ def difficulty_for(rate_per_minute: int, base_bits: int, step_bits: int, thresho
 
 
 class ConcurrencyGate:
-    """A process-wide count of requests inside a section; `try_enter` never waits."""
+    """A process-wide count of requests inside a section. `try_enter` never waits;
+    `enter` may wait a short, bounded while for a place."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
         self._inside = 0
+        self._waiting = 0
 
     def try_enter(self, limit: int) -> bool:
         with self._lock:
@@ -198,9 +201,28 @@ class ConcurrencyGate:
             self._inside += 1
             return True
 
+    def enter(self, limit: int, *, wait_seconds: float, max_waiting: int) -> bool:
+        """Enter at once if there is room, else wait up to `wait_seconds` for a place,
+        unless `max_waiting` requests already wait (then refuse at once)."""
+        with self._lock:
+            if self._inside < limit:
+                self._inside += 1
+                return True
+            if self._waiting >= max_waiting or wait_seconds <= 0:
+                return False
+            self._waiting += 1
+            try:
+                if not self._freed.wait_for(lambda: self._inside < limit, timeout=wait_seconds):
+                    return False
+            finally:
+                self._waiting -= 1
+            self._inside += 1
+            return True
+
     def leave(self) -> None:
         with self._lock:
             self._inside = max(0, self._inside - 1)
+            self._freed.notify()
 
     @property
     def inside(self) -> int:

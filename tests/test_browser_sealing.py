@@ -683,7 +683,7 @@ def test_envelope_length_arithmetic_matches_the_sealer() -> None:
     """padded_length_of accepts exactly the payload lengths an honest sealer makes."""
     from crypto.envelope import header_size, sealed_size
     from crypto.padding import padded_size
-    from portal.reporter.sealed_intake import padded_length_of, smallest_plaintext_for
+    from portal.intake.browser_sealed import padded_length_of, smallest_plaintext_for
 
     sizes = [0, 1, 100, 16383, 16384, 65535, 65536, 65537, 10**6, 25 * 10**6, 100 * 1024 * 1024, 500 * 1024 * 1024]
     sizes += [secrets.randbelow(600 * 1024 * 1024) for _ in range(300)]

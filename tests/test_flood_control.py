@@ -39,6 +39,7 @@ from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.envelope import new_submission_id, seal_bytes
 from crypto.identity import ReviewerKeys, b64url, unb64url
 from portal import create_app, flood
+from portal.argon2_budget import argon2_slot
 
 KEY = bytes(range(32))
 
@@ -181,17 +182,19 @@ def test_a_sealed_report_without_a_valid_stamp_stores_nothing(instance_dir: Path
 # --- the no-JavaScript path and follow-ups ---------------------------------------------------------
 
 
-def test_the_server_sealing_budget_refuses_at_once_when_full(instance_dir: Path) -> None:
-    add_reviewer_with_keys(instance_dir, "Dana Adviser", "Independent adviser", required=True)
+def test_the_server_sealing_budget_refuses_a_followup_at_once_when_full(instance_dir: Path) -> None:
+    reviewer = add_reviewer_with_keys(instance_dir, "Dana Adviser", "Independent adviser", required=True)
     app = create_app(str(instance_dir), overrides={"TESTING": True, "SERVER_SEALING_CONCURRENCY": 1})
     client = app.test_client()
-    token = csrf_token(client.get("/report").get_data(as_text=True))
-    body, content_type = multipart(report_fields(token, what="Zebra-flood-marker"))
+    token = _file_and_log_in(client, reviewer)
+    body, content_type = multipart(
+        [("csrf_token", token), ("message", "Zebra-flood-marker"), ("attachments", ("", b""))]
+    )
     # Another upload is being sealed in this process: it holds the one slot.
     assert flood.SERVER_SEALING.try_enter(1)
     try:
         started = time.monotonic()
-        response = client.post("/report", data=body, content_type=content_type)
+        response = client.post("/case/followup", data=body, content_type=content_type)
         elapsed = time.monotonic() - started
     finally:
         flood.SERVER_SEALING.leave()
@@ -199,9 +202,42 @@ def test_the_server_sealing_budget_refuses_at_once_when_full(instance_dir: Path)
     assert response.status_code == 503 and "busy" in html and "NOT sent" in html
     assert "Zebra-flood-marker" not in html
     assert elapsed < 1.0
-    assert db_counts(instance_dir)["cases"] == 0 and blob_files(instance_dir) == []
-    # With the slot free again the same report goes through.
-    assert client.post("/report", data=body, content_type=content_type).status_code == 200
+    assert db_counts(instance_dir)["submissions"] == 1 and len(blob_files(instance_dir)) == 1
+    # With the slot free again the same follow-up goes through.
+    assert client.post("/case/followup", data=body, content_type=content_type).status_code == 303
+
+
+def test_a_new_report_waits_for_the_key_derivation_instead_of_being_refused(instance_dir: Path) -> None:
+    add_reviewer_with_keys(instance_dir, "Dana Adviser", "Independent adviser", required=True)
+    app = create_app(
+        str(instance_dir), overrides={"TESTING": True, "ARGON2_CONCURRENCY": 1, "SERVER_SEALING_CONCURRENCY": 1}
+    )
+    client = app.test_client()
+    token = csrf_token(client.get("/report").get_data(as_text=True))
+    body, content_type = multipart(report_fields(token, what="Zebra-queue-marker"))
+    # Every derivation slot and the old sealing budget are taken: the report waits.
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_the_slot() -> None:
+        with argon2_slot(1):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    assert held.wait(5)
+    assert flood.SERVER_SEALING.try_enter(1)
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    try:
+        response = client.post("/report", data=body, content_type=content_type)
+    finally:
+        flood.SERVER_SEALING.leave()
+        release.set()
+        holder.join()
+    assert response.status_code == 200 and '<ol class="codename">' in response.get_data(as_text=True)
+    assert db_counts(instance_dir)["cases"] == 1
 
 
 def _file_and_log_in(client: FlaskClient, reviewer: ReviewerKeys) -> str:
@@ -298,3 +334,28 @@ def test_slow_reporter_uploads_never_take_the_reviewers_threads(live_server: Any
         trickler.join()
         for sock in sockets:
             sock.close()
+
+
+@pytest.mark.live
+def test_fifty_no_javascript_reports_at_once_are_all_stored(live_server: Any) -> None:
+    """Issue #15: no no-JS reporter is refused while fewer than 50 reports are in flight;
+    the excess waits (gunicorn's queue, then the key derivation's) instead of "busy"."""
+    from live_support import get_form, submit_report
+
+    add_reviewer_with_keys(live_server.instance, "Dana Adviser", "Independent adviser", required=True)
+    forms = [get_form(live_server.url) for _ in range(50)]
+    start = threading.Barrier(50)
+    outcomes: list[Any] = [None] * 50
+
+    def report(n: int) -> None:
+        start.wait()
+        outcomes[n] = submit_report(live_server.url, what=f"report {n} " + "x" * 3000, files=[], form=forms[n])
+
+    threads = [threading.Thread(target=report, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    refused = [(o.status, o.error) for o in outcomes if o is None or not o.codename]
+    assert refused == [], f"{len(refused)} of 50 were not given a codename: {refused[:3]}"
+    assert db_counts(live_server.instance)["cases"] == 50

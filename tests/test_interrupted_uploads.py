@@ -25,7 +25,14 @@ from live_support import (
     temp_files,
     wait_for,
 )
-from reporter_support import add_reviewer_with_keys, cookie_header, multipart, open_stored_submission, report_fields
+from reporter_support import (
+    add_reviewer_with_keys,
+    cookie_header,
+    http_get,
+    multipart,
+    open_stored_submission,
+    report_fields,
+)
 
 from crypto.identity import ReviewerKeys
 from portal.store.blobs import BlobWriter, committing_blobs, temp_dir
@@ -149,3 +156,76 @@ def test_every_column_naming_a_blob_is_known_to_the_sweep(instance_dir: Path) ->
             if "blob" in row[1].lower()
         }
     assert columns == BLOB_COLUMNS
+
+
+def _send_declaring_more_than_sent(
+    url: str, path: str, body: bytes, content_type: str, cookies: dict[str, str]
+) -> bytes:
+    """Send a complete multipart body under a Content-Length 1,000 bytes larger, then
+    hang up our side; return whatever the server answered before closing."""
+    port = urlport(url)
+    head = (
+        f"POST {path} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        f"Content-Type: {content_type}\r\n"
+        f"Content-Length: {len(body) + 1000}\r\n"
+        f"Cookie: {cookie_header(cookies)}\r\n\r\n"
+    ).encode()
+    answer = bytearray()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR)  # the connection drops: the declared rest never comes
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return bytes(answer)
+
+
+@pytest.mark.live
+def test_a_complete_body_under_a_larger_content_length_then_dropped_stores_nothing(
+    live_server: Any, reviewer: ReviewerKeys
+) -> None:
+    """The no-JS path: the form's closing boundary arrived, the declared rest did not.
+    Nobody can have seen a codename, so no case may be stored."""
+    cookies, token = get_form(live_server.url)
+    body, content_type = multipart(report_fields(token, what="declared longer", files=[("a.txt", b"short")]))
+    answer = _send_declaring_more_than_sent(live_server.url, "/report", body, content_type, cookies)
+    assert b'<ol class="codename">' not in answer
+    time.sleep(0.3)
+    assert db_rows(live_server.instance) == NOTHING
+    assert committed_blobs(live_server.instance) == [] and temp_files(live_server.instance) == []
+    assert submit_report(live_server.url, what="after", files=[]).codename
+
+
+@pytest.mark.live
+def test_a_complete_sealed_body_under_a_larger_content_length_then_dropped_stores_nothing(
+    live_server: Any, reviewer: ReviewerKeys
+) -> None:
+    """The same on the browser path: the envelopes all arrived, the declared rest did not."""
+    import json
+
+    from flood_support import solve
+
+    from crypto.codename import derive_reporter_keys, generate_codename
+    from crypto.envelope import new_submission_id, seal_bytes
+    from crypto.identity import b64url
+
+    cookies, token = get_form(live_server.url)
+    _status, _headers, challenge_json = http_get(live_server.url, "/report/challenge", cookies)
+    challenge = json.loads(challenge_json)
+    keys = derive_reporter_keys(generate_codename(), bytes(16))
+    submission = new_submission_id()
+    fields = [
+        ("csrf_token", token),
+        ("pow_challenge", challenge["challenge"]),
+        ("pow_counter", str(solve(challenge["challenge"], int(challenge["difficulty"])))),
+        ("login_token", b64url(keys.login_token)),
+        ("reply_key", b64url(keys.reply_public_key)),
+        ("sign_key", b64url(keys.sign_public_key)),
+        ("part0", ("part0.cnd", seal_bytes(b"x" * 100, [reviewer.public], submission, 0))),
+    ]
+    body, content_type = multipart(fields)
+    answer = _send_declaring_more_than_sent(live_server.url, "/report/sealed", body, content_type, cookies)
+    assert b'"ok":true' not in answer.replace(b" ", b"")
+    time.sleep(0.3)
+    assert db_rows(live_server.instance) == NOTHING
+    assert committed_blobs(live_server.instance) == [] and temp_files(live_server.instance) == []

@@ -354,14 +354,27 @@ def test_malformed_body_is_refused(instance_dir: Path, client: FlaskClient, revi
     _refused(instance_dir, not_multipart, 400, MARKER)
 
 
-def test_busy_argon2_answers_503_and_keeps_nothing(instance_dir: Path, reviewers: dict[str, ReviewerKeys]) -> None:
-    client = _app(instance_dir, ARGON2_CONCURRENCY=1, ARGON2_WAIT_SECONDS=0.2).test_client()
-    fields = report_fields(_token(client), what=MARKER, files=[("a.txt", b"data")])
+def test_busy_argon2_answers_503_keeps_nothing_and_shows_the_words_back(
+    instance_dir: Path, reviewers: dict[str, ReviewerKeys]
+) -> None:
+    client = _app(instance_dir, ARGON2_CONCURRENCY=1, NOJS_REPORT_WAIT_SECONDS=0.2).test_client()
+    fields = report_fields(
+        _token(client),
+        what=MARKER + "\nsecond line <b>not markup</b>",
+        reviewers=[reviewers["chair"].key_id.hex()],
+        files=[("a.txt", b"data")],
+    )
     with argon2_slot(1):
         response = _post_report(client, fields)
     html = response.get_data(as_text=True)
-    assert response.status_code == 503
-    assert "your report was NOT sent" in html and MARKER not in html
+    assert response.status_code == 503 and response.headers["Cache-Control"] == "no-store"
+    assert "report was NOT sent" in html and "Nothing was kept" in html
+    # Nothing typed is lost: the form comes back filled, escaped, with the same choices.
+    assert MARKER + "\nsecond line &lt;b&gt;not markup&lt;/b&gt;</textarea>" in html
+    assert 'value="Last spring"' in html and 'value="Regional office"' in html
+    assert '<option value="bullying" selected>' in html
+    assert re.search(rf'value="{reviewers["chair"].key_id.hex()}" checked', html)
+    assert not re.search(rf'value="{reviewers["handler"].key_id.hex()}" checked', html)
     _nothing_stored(instance_dir)
 
 

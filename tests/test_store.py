@@ -91,11 +91,14 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
         assert db.applied_versions(conn) == {1}
 
 
-def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
+def test_migration_files_are_numbered_once_each_and_may_skip_reserved_numbers(tmp_path: Path) -> None:
     (tmp_path / "0001_one.sql").write_text("")
     (tmp_path / "0003_three.sql").write_text("")
-    with pytest.raises(db.MigrationError, match="without gaps"):
+    assert [version for version, _path in db.migration_files(tmp_path)] == [1, 3]
+    (tmp_path / "0003_other.sql").write_text("")
+    with pytest.raises(db.MigrationError, match="share version 3"):
         db.migration_files(tmp_path)
+    (tmp_path / "0003_other.sql").unlink()
     (tmp_path / "2_bad name.sql").write_text("")
     with pytest.raises(db.MigrationError, match="NNNN_"):
         db.migration_files(tmp_path)

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from portal.streaming_form import (
+from portal.intake.multipart import (
     FileChunk,
     FileEnd,
     FileStart,
@@ -127,7 +127,7 @@ def test_any_split_of_the_body_gives_the_same_events(monkeypatch) -> None:
     """Boundaries, CR/LF pairs and empty parts may fall across reads anywhere."""
     import random
 
-    import portal.streaming_form as streaming_form
+    import portal.intake.multipart as streaming_form
 
     rng = random.Random(20261125)
     for _ in range(300):

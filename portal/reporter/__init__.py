@@ -5,7 +5,14 @@ from flask import Blueprint
 
 bp = Blueprint("reporter", __name__, url_prefix="")
 
-from portal.reporter import browser_views, views  # noqa: E402,F401  - registers the routes on bp
+from portal.reporter import (  # noqa: E402,F401  - each registers its routes on bp
+    case_page,
+    codename_page,
+    device_api,
+    followup_login,
+    followups,
+    report_form,
+)
 
 
 @bp.record_once

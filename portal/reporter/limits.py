@@ -14,10 +14,10 @@ from flask import Response, current_app, g, jsonify, request
 from portal import flood
 from portal.errors import render_error
 from portal.i18n import gettext as _
+from portal.intake.multipart import FormEvent, TextField
+from portal.intake.refusals import Refusal, SubmissionRefused
 from portal.reporter import bp
-from portal.reporter.intake import SubmissionRefused
 from portal.reporter.session import CONFIG_KEY
-from portal.streaming_form import FormEvent, TextField
 
 GATE_FLAG = "candour_reporter_post_gate"
 
@@ -43,13 +43,13 @@ def new_challenge() -> tuple[str, int]:
 
 
 def check_stamp(challenge: str, counter: str) -> None:
-    """Admit one stamp or raise SubmissionRefused(403, "stamp")."""
+    """Admit one stamp or raise SubmissionRefused(Refusal.STAMP)."""
     try:
         stamp = flood.verify_stamp(_key(), challenge, counter, int(current_app.config["POW_BASE_BITS"]))
     except flood.StampError:
-        raise SubmissionRefused(403, "stamp") from None
+        raise SubmissionRefused(Refusal.STAMP) from None
     if not flood.SPENT.spend(stamp):
-        raise SubmissionRefused(403, "stamp")
+        raise SubmissionRefused(Refusal.STAMP)
     flood.RATE.record()
 
 
@@ -66,7 +66,7 @@ def stamped_events(events: Iterable[FormEvent]) -> Iterator[FormEvent]:
     for name in (flood.CHALLENGE_FIELD, flood.COUNTER_FIELD):
         event = next(iterator, None)
         if not isinstance(event, TextField) or event.name != name:
-            raise SubmissionRefused(403, "stamp")
+            raise SubmissionRefused(Refusal.STAMP)
         fields[name] = event.value
     check_stamp(fields[flood.CHALLENGE_FIELD], fields[flood.COUNTER_FIELD])
     yield from iterator
@@ -102,7 +102,15 @@ def refuse_without_reading() -> None:
 def _reporter_post_gate() -> Response | tuple[str, int] | None:
     if request.method != "POST":
         return None
-    if not flood.REPORTER_POSTS.try_enter(int(current_app.config["REPORTER_POST_CONCURRENCY"])):
+    config = current_app.config
+    # A short, bounded wait: a burst of honest reports whose bodies are still being read
+    # is not told "busy"; one waiter per worker at most, so a flood of slow uploads
+    # still leaves a thread for the reviewers' workspace.
+    if not flood.REPORTER_POSTS.enter(
+        int(config["REPORTER_POST_CONCURRENCY"]),
+        wait_seconds=float(config.get("REPORTER_POST_WAIT_SECONDS", 1.0)),
+        max_waiting=1,
+    ):
         refuse_without_reading()
         return _busy()
     g.setdefault(GATE_FLAG, True)
@@ -111,6 +119,14 @@ def _reporter_post_gate() -> Response | tuple[str, int] | None:
 
 @bp.teardown_request
 def _reporter_post_gate_leave(_error: BaseException | None) -> None:
+    release_post_gate()
+
+
+def release_post_gate() -> None:
+    """Leave the reporter-POST cap early, once the request's body has been read: the
+    cap is there for uploads in progress (a flood of slow uploads); a report that has
+    arrived whole and waits for its key derivation waits in that budget's own bounded
+    queue (portal/argon2_budget.py) instead. Idempotent."""
     if g.pop(GATE_FLAG, False):
         flood.REPORTER_POSTS.leave()
 

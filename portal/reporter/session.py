@@ -6,7 +6,11 @@ codename). They travel in a cookie encrypted with a key that exists only in the
 server's memory: gunicorn's master process makes it at start-up and its workers
 inherit it; nothing writes it to disk. Stealing the server's disk, database or
 backups gives no way to read such a cookie; restarting the server ends every session.
-Sessions end when the browser closes or after SESSION_IDLE_MINUTES without a request.
+Sessions end when the browser closes, after SESSION_IDLE_MINUTES without a request,
+REPORTER_SESSION_MAX_MINUTES after the codename was entered whatever the activity, or
+at Leave: Leave records the session's random id (made at login, carried only inside
+the cookie, linked to nothing) in the database, so a copy of the cookie is refused by
+every worker (portal/store/reporter_sessions.py).
 
 A reporter whose browser derived the keys itself (JavaScript and WebAssembly: the
 browser path) gets a "browser" session: the case id and the login token the browser
@@ -19,6 +23,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Request, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -28,6 +33,9 @@ from werkzeug.wrappers import Response
 
 from crypto.codename import ReporterKeys
 from crypto.identity import b64url, unb64url
+from portal.store import cases as case_store
+from portal.store.db import get_db, today
+from portal.store.reporter_sessions import SESSION_ID_BYTES, revoke_session, session_revoked
 
 COOKIE_NAME = "candour_case"
 KEY_ENV = "CANDOUR_SESSION_KEY"
@@ -41,6 +49,10 @@ class ReporterSession:
     case_id: str
     keys: ReporterKeys | None = field(repr=False)
     login_token: bytes = field(default=b"", repr=False)
+    # Made at codename login and kept for the whole session: the id Leave revokes, and
+    # the start its absolute lifetime counts from (in the encrypted cookie only).
+    session_id: bytes = field(default_factory=lambda: secrets.token_bytes(SESSION_ID_BYTES), repr=False)
+    started: int = field(default_factory=lambda: int(time.time()))
 
     @property
     def in_browser(self) -> bool:
@@ -67,9 +79,20 @@ def _idle_seconds() -> int:
     return int(current_app.config.get("SESSION_IDLE_MINUTES", 30)) * 60
 
 
+def _lifetime_seconds() -> int:
+    return int(current_app.config.get("REPORTER_SESSION_MAX_MINUTES", 60)) * 60
+
+
 def set_reporter_session(response: Response, session: ReporterSession) -> None:
     # The expiry lives inside the encrypted cookie, in the reporter's browser only.
-    fields: dict[str, object] = {"case": session.case_id, "until": int(time.time()) + _idle_seconds()}
+    # Each visit slides the idle expiry, never past the absolute one.
+    until = min(int(time.time()) + _idle_seconds(), session.started + _lifetime_seconds())
+    fields: dict[str, object] = {
+        "case": session.case_id,
+        "until": until,
+        "sid": b64url(session.session_id),
+        "born": session.started,
+    }
     if session.keys is None:
         fields.update(kind="browser", login=b64url(session.login_token))
     else:
@@ -114,8 +137,21 @@ def renew_csrf_session() -> None:
     generate_csrf()
 
 
-def clear_reporter_session(response: Response) -> None:
+def clear_reporter_session(response: Response, *, leaving: bool = False) -> None:
+    """Delete the cookie. At Leave, or when the request carried a session that has
+    ended (expired, revoked, from before a restart), also tell the browser to drop
+    this origin's storage: the browser path keeps the reporter's keys there."""
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict")
+    if leaving or COOKIE_NAME in request.cookies:
+        response.headers["Clear-Site-Data"] = '"storage"'
+
+
+def end_reporter_session(session: ReporterSession, response: Response) -> None:
+    """Leave: revoke the session for every worker, then clear the cookie. The record
+    lasts until the day after the session's absolute expiry (day granularity only)."""
+    expiry = datetime.fromtimestamp(session.started + _lifetime_seconds(), UTC).date() + timedelta(days=1)
+    revoke_session(get_db(), session.session_id, expires_day=expiry.isoformat(), today=today())
+    clear_reporter_session(response, leaving=True)
 
 
 def load_reporter_session(request: Request) -> ReporterSession | None:
@@ -125,19 +161,29 @@ def load_reporter_session(request: Request) -> ReporterSession | None:
         return None
     try:
         payload = json.loads(_box().decrypt(unb64url(raw)))
-        if int(payload["until"]) < time.time():
+        now = time.time()
+        started = int(payload["born"])
+        if int(payload["until"]) < now or started + _lifetime_seconds() < now:
+            return None
+        session_id = unb64url(payload["sid"])
+        if len(session_id) != SESSION_ID_BYTES:
             return None
         case_id = str(payload["case"])
         if payload.get("kind") == "browser":
-            return ReporterSession(case_id=case_id, keys=None, login_token=unb64url(payload["login"]))
-        keys = ReporterKeys(
-            login_token=unb64url(payload["login"]),
-            reply_secret_key=unb64url(payload["reply"]),
-            signing_seed=unb64url(payload["sign"]),
-        )
+            keys = None
+            login_token = unb64url(payload["login"])
+        else:
+            keys = ReporterKeys(
+                login_token=unb64url(payload["login"]),
+                reply_secret_key=unb64url(payload["reply"]),
+                signing_seed=unb64url(payload["sign"]),
+            )
+            login_token = keys.login_token
     except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return ReporterSession(case_id=case_id, keys=keys, login_token=keys.login_token)
+    if session_revoked(get_db(), session_id):
+        return None
+    return ReporterSession(case_id=case_id, keys=keys, login_token=login_token, session_id=session_id, started=started)
 
 
 def seal_for_form(payload: dict[str, str], lifetime_seconds: int) -> str:
@@ -166,3 +212,13 @@ def open_from_form(token: str) -> dict[str, str] | None:
     if not all(isinstance(key, str) and isinstance(value, str) for key, value in payload.items()):
         return None
     return payload
+
+
+def session_case() -> tuple[ReporterSession, case_store.CaseView] | None:
+    """The current request's reporter session and its case, or None (no session, an
+    ended one, or a case that no longer exists)."""
+    reporter = load_reporter_session(request)
+    if reporter is None:
+        return None
+    case = case_store.load_case_view(get_db(), reporter.case_id)
+    return None if case is None else (reporter, case)

@@ -408,3 +408,8 @@ def deadlines_from_facts(
         return Deadline(day=day, met=met, overdue=not met and today > day)
 
     return one(case.acknowledge_by, acknowledged), one(case.feedback_by, fed_back)
+
+
+def submission_exists(conn: Connection, submission_id: str) -> bool:
+    """Whether a submission (a report or follow-up) with this id is stored."""
+    return conn.execute("SELECT 1 FROM submissions WHERE id = ?", (submission_id,)).fetchone() is not None

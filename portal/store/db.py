@@ -132,8 +132,10 @@ def today() -> str:
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
-    """(version, path) for every NNNN_name.sql, in order; refuses gaps and
-    duplicates, which would otherwise apply migrations in a surprising order."""
+    """(version, path) for every NNNN_name.sql, in order; refuses duplicates, which
+    would otherwise apply migrations in a surprising order. Numbers may skip: parts
+    of the project reserve ranges (0004 notifications, 0005–0007 workspace, 0008+
+    intake), and `migrate` applies whichever are not yet recorded, by number."""
     found: dict[int, Path] = {}
     for path in sorted(directory.glob("*.sql")):
         match = _MIGRATION_NAME.fullmatch(path.name)
@@ -143,10 +145,9 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
         if version in found:
             raise MigrationError(f"{path.name} and {found[version].name} share version {version}")
         found[version] = path
-    versions = sorted(found)
-    if versions != list(range(1, len(versions) + 1)):
-        raise MigrationError(f"migration versions must run 1, 2, 3… without gaps: {versions}")
-    return [(version, found[version]) for version in versions]
+    if 0 in found:
+        raise MigrationError(f"{found[0].name}: migration numbers start at 0001")
+    return [(version, found[version]) for version in sorted(found)]
 
 
 def _statements(sql: str) -> Iterator[str]:

@@ -1,5 +1,8 @@
 """Read a multipart/form-data request body as it arrives, never spooling it to disk.
 
+The wire level of the intake: bytes in, FormEvents out (portal/intake/form.py is the
+one reader that gives them meaning for both reporter paths).
+
 Werkzeug's own form parser writes uploads over 500 KiB to a temporary file: on the
 no-JavaScript path that file would hold a report's plaintext. This reader feeds the
 raw request stream through python-multipart's push parser and hands file contents to
@@ -11,6 +14,13 @@ upload is refused before it is all read.
 data when a read ends between the CR and the LF, or right after a boundary: a stray
 byte at the end of a field or file. python-multipart parses any split correctly;
 tests/test_streaming_form.py feeds bodies one byte at a time.)
+
+The generator ends only once the WHOLE declared body has arrived: after the closing
+boundary it reads on to the Content-Length (or, without one, to the end of the
+stream). A client that sends a complete form under a larger Content-Length and then
+hangs up has not finished sending, and nobody is there to be shown a codename: such
+a body ends in MalformedFormError like any other interrupted upload, before the
+caller commits anything.
 """
 
 import logging
@@ -20,6 +30,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import parse_options_header
 
 if TYPE_CHECKING:
@@ -187,8 +198,9 @@ def iter_form(
     collector = _PartCollector(limits)
     parser = MultipartParser(multipart_boundary(content_type), collector.callbacks(), max_header_count=4)
     received = 0
+    pending: list[FormEvent] = []
     while not collector.finished:
-        block = stream.read(READ_SIZE)
+        block = _read(stream, READ_SIZE)
         if not block:
             raise MalformedFormError("the form data ended early: the upload was interrupted")
         received += len(block)
@@ -198,7 +210,34 @@ def iter_form(
             parser.write(block)
         except FormParserError as exc:
             raise MalformedFormError("the form data is malformed") from exc
-        yield from collector.events
-        collector.events.clear()
         if parser.state == MultipartState.END:
             collector.finished = True
+            # The last events are held back until the rest of the declared body is in.
+            pending = list(collector.events)
+        else:
+            yield from collector.events
+        collector.events.clear()
+    _read_to_declared_end(stream, received, content_length, limits)
+    yield from pending
+
+
+def _read(stream: BinaryIO, size: int) -> bytes:
+    try:
+        return stream.read(size)
+    except ClientDisconnected:
+        # Werkzeug's length-limited stream (servers without wsgi.input_terminated).
+        return b""
+
+
+def _read_to_declared_end(stream: BinaryIO, received: int, content_length: int | None, limits: FormLimits) -> None:
+    """Read (and drop: it is the multipart epilogue) what follows the closing boundary,
+    up to the declared length or the end of the stream; an early end is an interruption."""
+    while content_length is None or received < content_length:
+        block = _read(stream, READ_SIZE if content_length is None else min(READ_SIZE, content_length - received))
+        if not block:
+            if content_length is None:
+                return
+            raise MalformedFormError("the form data ended early: the upload was interrupted")
+        received += len(block)
+        if received > limits.max_body_bytes:
+            raise FormTooLargeError("the upload is larger than this portal accepts")

@@ -1,4 +1,5 @@
-"""Receive a submission the reporter's browser sealed (JavaScript and WebAssembly).
+"""The browser sealed: a submission the reporter's browser sealed (JavaScript and
+WebAssembly), checked as it streams in (plugged into portal/intake/form.py).
 
 The browser generated the codename, derived the keys and sealed every field and file
 (static/js/report-page.js, case-page.js); what arrives is ciphertext and public values
@@ -31,11 +32,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-from flask_wtf.csrf import validate_csrf
-from wtforms.validators import ValidationError
 
 from crypto.envelope import (
     CHUNK_OVERHEAD,
@@ -54,12 +52,25 @@ from crypto.identity import unb64url
 from crypto.kdf import hash256
 from crypto.padding import MIN_PADDED_SIZE, padded_size, padme
 from crypto.submission import MAX_PART0_BYTES
-from portal.reporter.intake import CSRF_FIELD, PendingBlobs, SubmissionRefused
+from portal.intake.commit import PendingBlobs
+from portal.intake.form import FormRules
+from portal.intake.multipart import FileStart
+from portal.intake.refusals import Refusal, SubmissionRefused
 from portal.store.blobs import BlobWriter
-from portal.streaming_form import FileChunk, FileEnd, FileStart, FormEvent, TextField
 
 PART_FIELD = re.compile(r"part(0|[1-9][0-9]?)")
 KEY_BYTES = 32
+REPORT_PUBLIC_FIELDS = frozenset({"login_token", "reply_key", "sign_key", "reviewer"})
+
+
+def sealed_rules(public_fields: frozenset[str], repeatable: frozenset[str], max_total_bytes: int) -> FormRules:
+    """The form rules of a browser-sealed submission: public fields, then `partN` files."""
+    return FormRules(
+        text_fields=public_fields,
+        repeatable=repeatable,
+        file_fields=PART_FIELD,
+        max_total_bytes=max_total_bytes,
+    )
 
 
 @dataclass
@@ -113,65 +124,58 @@ MAX_PART0_PADDED = padded_size(MAX_PART0_BYTES)
 MAX_PART0_SEALED = sealed_size(MAX_PART0_BYTES, 16)
 
 
-def receive_sealed(
-    events: Iterable[FormEvent],
-    *,
-    blobs: PendingBlobs,
-    public_fields: frozenset[str],
-    repeatable: frozenset[str],
-    expected_key_ids: Callable[[Mapping[str, list[str]]], frozenset[bytes]],
-    submission_taken: Callable[[bytes], bool],
-    max_attachments: int,
-    max_total_plaintext: int,
-    max_total_bytes: int,
-) -> SealedReceived:
-    """Read the form's events in order, checking and storing each envelope as it arrives.
+class BrowserSealed:
+    """Checks and stores each envelope as it streams in (plugged into portal/intake/form.py).
 
     `expected_key_ids(values)` sees the public fields once the first part starts and
     returns the key ids every envelope must be sealed to (or raises SubmissionRefused);
-    `submission_taken(id)` says whether a submission id is already stored. Raises
-    SubmissionRefused, or lets the streaming form's errors through; whatever it raises,
-    `blobs` is left for the caller's `with` block to clean up.
+    `submission_taken(id)` says whether a submission id is already stored.
     """
-    iterator = iter(events)
-    first = next(iterator, None)
-    if not isinstance(first, TextField) or first.name != CSRF_FIELD:
-        raise SubmissionRefused(400, "csrf")
-    try:
-        validate_csrf(first.value)
-    except ValidationError:
-        raise SubmissionRefused(400, "csrf") from None
 
-    values: dict[str, list[str]] = {}
-    expected: frozenset[bytes] | None = None
-    submission_id: bytes | None = None
-    seen: set[int] = set()
-    current: _Incoming | None = None
-    total_bytes = 0
-    plaintext_floor = 0
+    def __init__(
+        self,
+        blobs: PendingBlobs,
+        *,
+        expected_key_ids: Callable[[Mapping[str, list[str]]], frozenset[bytes]],
+        submission_taken: Callable[[bytes], bool],
+        max_attachments: int,
+        max_total_plaintext: int,
+    ) -> None:
+        self.blobs = blobs
+        self.expected_key_ids = expected_key_ids
+        self.submission_taken = submission_taken
+        self.max_attachments = max_attachments
+        self.max_total_plaintext = max_total_plaintext
+        self.values: dict[str, list[str]] = {}
+        self.expected: frozenset[bytes] = frozenset()
+        self.submission_id: bytes | None = None
+        self.seen: set[int] = set()
+        self.current: _Incoming | None = None
+        self.plaintext_floor = 0
 
-    def check_header(part: _Incoming) -> None:
-        nonlocal submission_id
-        assert part.header is not None and expected is not None  # noqa: S101 - set before
-        header = part.header
-        if header.part_index != part.index:
-            raise SubmissionRefused(400, "part_mismatch")
-        if submission_id is None:
-            if part.index != 0:
-                raise SubmissionRefused(400, "order")
-            submission_id = header.submission_id
-            if submission_taken(submission_id):
-                raise SubmissionRefused(409, "submission_used")
-        elif header.submission_id != submission_id:
-            raise SubmissionRefused(400, "part_mismatch")
-        if frozenset(header.recipient_key_ids) != expected or len(header.recipient_key_ids) != len(expected):
-            raise SubmissionRefused(400, "recipients_mismatch")
+    def fields_read(self, values: Mapping[str, list[str]]) -> None:
+        self.values = {name: list(items) for name, items in values.items()}
+        self.expected = self.expected_key_ids(values)
 
-    def feed(part: _Incoming, data: bytes) -> None:
+    def file_started(self, event: FileStart) -> None:
+        match = PART_FIELD.fullmatch(event.name)
+        if match is None:
+            raise SubmissionRefused(Refusal.UNKNOWN_FIELD)
+        index = int(match.group(1))
+        if index >= MAX_PARTS or index > self.max_attachments:
+            raise SubmissionRefused(Refusal.TOO_MANY_FILES)
+        if index in self.seen:
+            raise SubmissionRefused(Refusal.PART_MISMATCH)
+        self.seen.add(index)
+        self.current = _Incoming(index=index, writer=self.blobs.new_writer())
+
+    def file_data(self, data: bytes) -> None:
+        part = self.current
+        assert part is not None  # noqa: S101 - FileStart always precedes chunks
         part.writer.write(data)
         part.size += len(data)
         if part.index == 0 and part.size > MAX_PART0_SEALED:
-            raise SubmissionRefused(413, "text_too_long")
+            raise SubmissionRefused(Refusal.TEXT_TOO_LONG)
         if part.header is not None:
             return
         part.head += data
@@ -183,67 +187,54 @@ def receive_sealed(
                 return
             part.header = read_header(io.BytesIO(bytes(part.head)))
         except CandourError:
-            raise SubmissionRefused(400, "not_sealed") from None
+            raise SubmissionRefused(Refusal.NOT_SEALED) from None
         part.head = bytearray()
-        check_header(part)
+        self._check_header(part, part.header)
 
-    def finish(part: _Incoming) -> int:
+    def file_ended(self) -> None:
+        part = self.current
+        assert part is not None  # noqa: S101
+        self.plaintext_floor += self._plaintext_floor(part)
+        if self.plaintext_floor > self.max_total_plaintext:
+            raise SubmissionRefused(Refusal.TOO_LARGE)
+        assert part.header is not None  # noqa: S101 - _plaintext_floor checked it
+        self.blobs.add_part(part.index, part.writer, sealed_size=part.size, header_hash=hash256(part.header.raw))
+        self.current = None
+
+    def finished(self) -> SealedReceived:
+        if self.submission_id is None or 0 not in self.seen:
+            raise SubmissionRefused(Refusal.MALFORMED)
+        if self.seen != set(range(len(self.seen))):
+            raise SubmissionRefused(Refusal.PART_MISMATCH)
+        return SealedReceived(submission_id=self.submission_id, values=self.values, part_count=len(self.seen))
+
+    def _check_header(self, part: _Incoming, header: EnvelopeHeader) -> None:
+        if header.part_index != part.index:
+            raise SubmissionRefused(Refusal.PART_MISMATCH)
+        if self.submission_id is None:
+            if part.index != 0:
+                raise SubmissionRefused(Refusal.ORDER)
+            self.submission_id = header.submission_id
+            if self.submission_taken(header.submission_id):
+                raise SubmissionRefused(Refusal.SUBMISSION_USED)
+        elif header.submission_id != self.submission_id:
+            raise SubmissionRefused(Refusal.PART_MISMATCH)
+        if frozenset(header.recipient_key_ids) != self.expected or len(header.recipient_key_ids) != len(self.expected):
+            raise SubmissionRefused(Refusal.RECIPIENTS_MISMATCH)
+
+    @staticmethod
+    def _plaintext_floor(part: _Incoming) -> int:
         """Check the whole envelope's length; returns a lower bound on its plaintext."""
         if part.header is None:
-            raise SubmissionRefused(400, "not_sealed")
+            raise SubmissionRefused(Refusal.NOT_SEALED)
         padded = padded_length_of(part.size - len(part.header.raw))
         if padded is None:
-            raise SubmissionRefused(400, "not_sealed")
+            raise SubmissionRefused(Refusal.NOT_SEALED)
         if part.index == 0:
             if padded > MAX_PART0_PADDED:
-                raise SubmissionRefused(413, "text_too_long")
+                raise SubmissionRefused(Refusal.TEXT_TOO_LONG)
             return 0
         return smallest_plaintext_for(padded)
-
-    for event in iterator:
-        if isinstance(event, TextField):
-            if expected is not None:
-                raise SubmissionRefused(400, "order")
-            if event.name not in public_fields:
-                raise SubmissionRefused(400, "unknown_field")
-            if event.name in values and event.name not in repeatable:
-                raise SubmissionRefused(400, "unknown_field")
-            values.setdefault(event.name, []).append(event.value)
-        elif isinstance(event, FileStart):
-            match = PART_FIELD.fullmatch(event.name)
-            if match is None:
-                raise SubmissionRefused(400, "unknown_field")
-            index = int(match.group(1))
-            if index >= MAX_PARTS or index > max_attachments:
-                raise SubmissionRefused(413, "too_many_files")
-            if index in seen:
-                raise SubmissionRefused(400, "part_mismatch")
-            if expected is None:
-                expected = expected_key_ids(values)
-            seen.add(index)
-            current = _Incoming(index=index, writer=blobs.new_writer())
-        elif isinstance(event, FileChunk):
-            assert current is not None  # noqa: S101 - FileStart always precedes chunks
-            total_bytes += len(event.data)
-            if total_bytes > max_total_bytes:
-                raise SubmissionRefused(413, "too_large")
-            feed(current, event.data)
-        elif isinstance(event, FileEnd):
-            assert current is not None  # noqa: S101
-            plaintext_floor += finish(current)
-            if plaintext_floor > max_total_plaintext:
-                raise SubmissionRefused(413, "too_large")
-            assert current.header is not None  # noqa: S101 - finish() checked it
-            blobs.add_part(
-                current.index, current.writer, sealed_size=current.size, header_hash=hash256(current.header.raw)
-            )
-            current = None
-
-    if submission_id is None or 0 not in seen:
-        raise SubmissionRefused(400, "malformed")
-    if seen != set(range(len(seen))):
-        raise SubmissionRefused(400, "part_mismatch")
-    return SealedReceived(submission_id=submission_id, values=values, part_count=len(seen))
 
 
 def public_key_field(values: Mapping[str, list[str]], name: str) -> bytes:
@@ -254,5 +245,5 @@ def public_key_field(values: Mapping[str, list[str]], name: str) -> bytes:
     except ValueError:
         decoded = b""
     if len(decoded) != KEY_BYTES:
-        raise SubmissionRefused(400, "malformed")
+        raise SubmissionRefused(Refusal.MALFORMED)
     return decoded

@@ -1,0 +1,187 @@
+"""The reporter's case page: status, deadlines, what they sent, and the replies —
+opened and verified here with the session's keys (no JavaScript), or on the device
+(the browser path, which fetches `/case/replies.json`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from flask import Response, current_app, make_response, redirect, render_template, request, url_for
+
+from crypto.codename import ReporterKeys
+from crypto.errors import CandourError, IdentityError
+from crypto.identity import PublicIdentity, b64url, parse_public_identity
+from crypto.reply import (
+    HasReporterCopy,
+    MissingReplies,
+    RejectedReply,
+    VerifiedReply,
+    classify_replies,
+    verify_statement_signature,
+)
+from portal.intake.refusals import Refusal, refusal_json
+from portal.reporter import bp
+from portal.reporter.device_api import json_answer
+from portal.reporter.session import clear_reporter_session, session_case, set_reporter_session
+from portal.store import cases as case_store
+from portal.store.db import get_db, today
+from portal.store.reviewers import list_reviewers
+
+
+def _labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    return dict(pairs)
+
+
+def _timeline(case: case_store.CaseView, known: Mapping[bytes, PublicIdentity]) -> list[dict[str, Any]]:
+    entries = []
+    for event in case_store.list_status_events(get_db(), case.id):
+        if event.statement is None or event.signature is None:
+            signed = "server"
+        else:
+            try:
+                statement = verify_statement_signature(event.statement, event.signature, known)
+                matches = (
+                    statement.case == case.id
+                    and statement.status is not None
+                    and statement.status.status == event.status
+                    and statement.status.outcome == event.outcome
+                    and event.reviewer is not None
+                    and statement.reviewer_key_id.hex() == event.reviewer.key_id
+                )
+                signed = "verified" if matches else "bad"
+            except CandourError:
+                signed = "bad"
+        entries.append({"event": event, "signed": signed})
+    return entries
+
+
+def _reply_views(
+    case: case_store.CaseView, keys: ReporterKeys, known: Mapping[bytes, PublicIdentity]
+) -> tuple[list[dict[str, Any]], int]:
+    stored = case_store.list_replies(get_db(), case.id)
+    reviewers = {reviewer.key_id: reviewer for reviewer in list_reviewers(get_db(), active_only=False)}
+    views = classify_replies(
+        cast(Sequence[HasReporterCopy], stored),
+        case_id=case.id,
+        reporter_reply_secret_key=keys.reply_secret_key,
+        reporter_reply_public_key=keys.reply_public_key,
+        known_reviewers=known,
+    )
+    shown: list[dict[str, Any]] = []
+    for view in views:
+        if isinstance(view, VerifiedReply):
+            shown.append(
+                {
+                    "state": "verified",
+                    "reviewer": reviewers.get(view.statement.reviewer_key_id_hex),
+                    "day": view.statement.day,
+                    "seq": view.statement.seq,
+                    "text": view.body.text,
+                    "status": view.statement.status,
+                }
+            )
+        elif isinstance(view, RejectedReply):
+            shown.append(
+                {
+                    "state": "rejected",
+                    "reason": view.reason,
+                    "reviewer": reviewers.get(view.reviewer_key_id.hex()) if view.reviewer_key_id else None,
+                    "seq": view.seq,
+                }
+            )
+        elif isinstance(view, MissingReplies):
+            shown.append(
+                {
+                    "state": "missing",
+                    "reviewer": reviewers.get(view.reviewer_key_id.hex()),
+                    "first": view.first,
+                    "last": view.last,
+                }
+            )
+    return shown, len(stored)
+
+
+def _known_identities() -> dict[bytes, PublicIdentity]:
+    known: dict[bytes, PublicIdentity] = {}
+    for reviewer in list_reviewers(get_db(), active_only=False):
+        try:
+            known[bytes.fromhex(reviewer.key_id)] = parse_public_identity(reviewer.identity)
+        except (IdentityError, ValueError):
+            continue  # a damaged row verifies nothing: its replies show as rejected
+    return known
+
+
+@bp.get("/case")
+def case_page() -> Any:
+    found = session_case()
+    if found is None:
+        response = redirect(url_for("reporter.followup_login"), code=303)
+        clear_reporter_session(response)
+        return response
+    session, case = found
+    config = current_app.config
+    # Every reviewer ever registered, removed ones included: a reply written while
+    # they were a reviewer stays genuine.
+    known = _known_identities()
+    if session.keys is None:
+        # A browser session: the replies are opened and verified on the reporter's
+        # device (static/js/case-page.js); the server holds no key to read them.
+        replies, reply_count = None, len(case_store.list_replies(get_db(), case.id))
+    else:
+        replies, reply_count = _reply_views(case, session.keys, known)
+    timeline = _timeline(case, known)
+    acknowledge, feedback = case_store.deadlines(
+        case,
+        [entry["event"] for entry in timeline],
+        reply_count,
+        today(),
+        config.get("CLOSED_STATUS", "closed"),
+    )
+    html = render_template(
+        "reporter/case.html",
+        case=case,
+        timeline=timeline,
+        replies=replies,
+        acknowledge=acknowledge,
+        feedback=feedback,
+        submissions=case_store.list_submissions(get_db(), case.id),
+        statuses=_labels(config["STATUSES"]),
+        outcomes=_labels(config["OUTCOMES"]),
+        max_mb=config["MAX_TOTAL_UPLOAD_BYTES"] // (1024 * 1024),
+        max_files=config["MAX_ATTACHMENTS"],
+        sent=request.args.get("sent") == "1",
+        browser_session=session.in_browser,
+    )
+    response = make_response(html)
+    # Sliding expiry: each visit to the case page starts the idle period again.
+    set_reporter_session(response, session)
+    return response
+
+
+@bp.get("/case/replies.json")
+def case_replies_json() -> Response:
+    """What the case page needs to verify replies and seal a follow-up on the device."""
+    found = session_case()
+    if found is None:
+        return refusal_json(Refusal.SESSION_ENDED, followup=False)
+    session, case = found
+    replies = [
+        {
+            "statement": b64url(reply.statement),
+            "signature": b64url(reply.signature),
+            "for_reporter": b64url(reply.for_reporter),
+        }
+        for reply in case_store.list_replies(get_db(), case.id)
+    ]
+    response = json_answer(
+        {
+            "ok": True,
+            "case": case.id,
+            "sealed_on": case.sealed_on,
+            "reviewers": [reviewer.key_id for reviewer in case.reviewers if reviewer.active],
+            "replies": replies,
+        }
+    )
+    set_reporter_session(response, session)  # sliding expiry, as the case page does
+    return response

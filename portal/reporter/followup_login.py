@@ -1,0 +1,113 @@
+"""Coming back: the codename login (typed on the no-JavaScript page, or derived in the
+browser and sent as a login token), and Leave."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask import Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from crypto.codename import normalise_codename
+from crypto.errors import CodenameError
+from crypto.identity import unb64url
+from crypto.wordlist import word_index
+from portal.argon2_budget import Argon2BusyError
+from portal.errors import render_error
+from portal.i18n import gettext as _
+from portal.intake.codenames import keys_for, login_hash
+from portal.reporter import bp
+from portal.reporter.device_api import json_answer
+from portal.reporter.session import (
+    ReporterSession,
+    clear_reporter_session,
+    end_reporter_session,
+    load_reporter_session,
+    renew_csrf_session,
+    set_reporter_session,
+)
+from portal.store import cases as case_store
+from portal.store.db import get_db
+
+
+def _codename_problem(text: str) -> str:
+    """Why a typed codename is not one, without repeating any of it."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    for separator in "-,.;:\n\t":
+        folded = folded.replace(separator, " ")
+    typed = folded.split()
+    if not typed:
+        return str(_("Enter your codename: the 8 words you were given when you made your report."))
+    if len(typed) != 8:
+        return str(
+            _(
+                "A codename has 8 words; you entered %(count)s. Check that you have all of them, in order.",
+                count=len(typed),
+            )
+        )
+    index = word_index()
+    positions = [str(position) for position, word in enumerate(typed, start=1) if word not in index]
+    return str(_("Word %(positions)s is not a codename word. Check its spelling.", positions=", ".join(positions)))
+
+
+def _login_form(error: str | None, status: int = 200) -> tuple[str, int]:
+    return render_template("reporter/followup_login.html", error=error), status
+
+
+@bp.route("/followup", methods=["GET", "POST"])
+def followup_login() -> Any:
+    if request.method == "GET":
+        if load_reporter_session(request) is not None:
+            return redirect(url_for("reporter.case_page"), code=303)
+        return _login_form(None)
+    raw = request.form.get("codename", "")
+    try:
+        codename = normalise_codename(raw)
+    except CodenameError:
+        return _login_form(_codename_problem(raw), 400)
+    try:
+        keys = keys_for(codename)
+    except Argon2BusyError:
+        return render_error(503, (_("The portal is busy"), _("The portal is busy. Please try again in a minute.")))
+    case_id = case_store.find_case_by_login_hash(get_db(), login_hash(keys.login_token))
+    if case_id is None:
+        return _login_form(_("No case matches that codename. Check each word and try again."), 400)
+    renew_csrf_session()
+    response = redirect(url_for("reporter.case_page"), code=303)
+    set_reporter_session(response, ReporterSession(case_id=case_id, keys=keys))
+    return response
+
+
+@bp.post("/followup/token")
+def followup_token() -> Response:
+    """Codename login on the browser path: the browser derived the login token (and
+    keeps the keys); only the token arrives. The session it opens holds no key."""
+    raw = request.form.get("login_token", "")
+    try:
+        token = unb64url(raw) if len(raw) == 43 else b""
+    except ValueError:
+        token = b""
+    no_match = _("No case matches that codename. Check each word and try again.")
+    if len(token) != 32:
+        return json_answer({"ok": False, "error": no_match}, 400)
+    case_id = case_store.find_case_by_login_hash(get_db(), login_hash(token))
+    if case_id is None:
+        return json_answer({"ok": False, "error": no_match}, 400)
+    renew_csrf_session()
+    response = json_answer({"ok": True, "case": case_id})
+    set_reporter_session(response, ReporterSession(case_id=case_id, keys=None, login_token=token))
+    return response
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    """Leave: a plain form POST (works before any script has run). The session is
+    revoked on the server, so a copy of its cookie opens nothing afterwards."""
+    response = redirect(url_for("reporter.landing"), code=303)
+    session = load_reporter_session(request)
+    if session is None:
+        clear_reporter_session(response, leaving=True)
+    else:
+        end_reporter_session(session, response)
+    return response
