@@ -16,7 +16,7 @@ from crypto.wordlist import word_index
 from portal.argon2_budget import Argon2BusyError
 from portal.errors import render_error
 from portal.i18n import gettext as _
-from portal.intake.codenames import keys_for, login_hash
+from portal.intake.codenames import legacy_codenames_exist, log_in_with_codename, login_hash
 from portal.reporter import bp
 from portal.reporter.device_api import json_answer
 from portal.reporter.session import (
@@ -67,12 +67,12 @@ def followup_login() -> Any:
     except CodenameError:
         return _login_form(_codename_problem(raw), 400)
     try:
-        keys = keys_for(codename)
+        found = log_in_with_codename(codename)  # version 2, then version 1 (docs/format.md §6)
     except Argon2BusyError:
         return render_error(503, (_("The portal is busy"), _("The portal is busy. Please try again in a minute.")))
-    case_id = case_store.find_case_by_login_hash(get_db(), login_hash(keys.login_token))
-    if case_id is None:
+    if found is None:
         return _login_form(_("No case matches that codename. Check each word and try again."), 400)
+    case_id, keys = found
     renew_csrf_session()
     response = redirect(url_for("reporter.case_page"), code=303)
     set_reporter_session(response, ReporterSession(case_id=case_id, keys=keys))
@@ -82,7 +82,12 @@ def followup_login() -> Any:
 @bp.post("/followup/token")
 def followup_token() -> Response:
     """Codename login on the browser path: the browser derived the login token (and
-    keeps the keys); only the token arrives. The session it opens holds no key."""
+    keeps the keys); only the token arrives. The session it opens holds no key.
+
+    The browser sends its version 2 token first. When that matches nothing and a case
+    of version 1 exists, the answer says so (`legacy_codenames`) and the browser derives
+    the version 1 token itself (Argon2id, on the device) and sends it: either way the
+    codename never leaves the device and this route never runs Argon2."""
     raw = request.form.get("login_token", "")
     try:
         token = unb64url(raw) if len(raw) == 43 else b""
@@ -93,7 +98,7 @@ def followup_token() -> Response:
         return json_answer({"ok": False, "error": no_match}, 400)
     case_id = case_store.find_case_by_login_hash(get_db(), login_hash(token))
     if case_id is None:
-        return json_answer({"ok": False, "error": no_match}, 400)
+        return json_answer({"ok": False, "error": no_match, "legacy_codenames": legacy_codenames_exist()}, 400)
     renew_csrf_session()
     response = json_answer({"ok": True, "case": case_id})
     set_reporter_session(response, ReporterSession(case_id=case_id, keys=None, login_token=token))

@@ -376,10 +376,16 @@ export function clearKeys() {
  * @returns {Promise<string>} the case id
  */
 export async function logInWithToken(values, loginToken) {
-  const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
-  const { json } = await post(values.tokenUrl, body);
+  const json = await sendLoginToken(values, loginToken);
   if (!json.ok || typeof json.case !== "string") throw refusal(json);
   return json.case;
+}
+
+/** Send one login token; the server's JSON answer (`legacy_codenames` on no match). */
+export async function sendLoginToken(values, loginToken) {
+  const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
+  const { json } = await post(values.tokenUrl, body);
+  return json;
 }
 
 /** Disable or enable a form's submit buttons. */

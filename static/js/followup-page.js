@@ -9,9 +9,10 @@ import * as c from "./candour-crypto.js";
 import {
   ShownError,
   clearKeys,
-  logInWithToken,
   pageValues,
+  refusal,
   saveKeys,
+  sendLoginToken,
   sentenceFor,
   setBusy,
   showProblem,
@@ -63,7 +64,15 @@ async function logIn(loginForm, page, sodium) {
     throw new ShownError(text("codename-invalid"));
   }
   await new Promise((resolve) => setTimeout(resolve, 30)); // paint the status first
-  const keys = c.deriveReporterKeys(codename, c.fromHex(page.salt));
-  const caseId = await logInWithToken(page, keys.loginToken);
-  saveKeys(caseId, keys);
+  const salt = c.fromHex(page.salt);
+  let keys = c.deriveReporterKeys(codename, salt, c.CODENAME_VERSION);
+  let json = await sendLoginToken(page, keys.loginToken);
+  if (!json?.ok && json?.legacy_codenames === true) {
+    // A case made before codename version 2: derive its version 1 keys here, on the
+    // device (Argon2id, a moment), so the codename still never leaves it.
+    keys = c.deriveReporterKeys(codename, salt, 1);
+    json = await sendLoginToken(page, keys.loginToken);
+  }
+  if (!json?.ok || typeof json.case !== "string") throw refusal(json);
+  saveKeys(json.case, keys);
 }
