@@ -243,7 +243,10 @@ export function post(url, body, onUpload = undefined) {
 
 /** The server's refusal sentence (fixed wording from the portal), or a fallback. */
 export function refusal(json) {
-  return new ShownError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
+  const error = new ShownError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
+  // A login token that matched nothing: whether version 1 codenames exist (followup-page.js).
+  error.legacyCodenames = json?.legacy_codenames === true;
+  return error;
 }
 
 // --- the reporter's keys, for this visit only --------------------------------------------------
@@ -376,16 +379,10 @@ export function clearKeys() {
  * @returns {Promise<string>} the case id
  */
 export async function logInWithToken(values, loginToken) {
-  const json = await sendLoginToken(values, loginToken);
-  if (!json.ok || typeof json.case !== "string") throw refusal(json);
-  return json.case;
-}
-
-/** Send one login token; the server's JSON answer (`legacy_codenames` on no match). */
-export async function sendLoginToken(values, loginToken) {
   const body = new URLSearchParams({ csrf_token: csrfToken(), login_token: c.b64u(loginToken) });
   const { json } = await post(values.tokenUrl, body);
-  return json;
+  if (!json.ok || typeof json.case !== "string") throw refusal(json);
+  return json.case;
 }
 
 /** Disable or enable a form's submit buttons. */

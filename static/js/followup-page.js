@@ -9,10 +9,9 @@ import * as c from "./candour-crypto.js";
 import {
   ShownError,
   clearKeys,
+  logInWithToken,
   pageValues,
-  refusal,
   saveKeys,
-  sendLoginToken,
   sentenceFor,
   setBusy,
   showProblem,
@@ -66,13 +65,15 @@ async function logIn(loginForm, page, sodium) {
   await new Promise((resolve) => setTimeout(resolve, 30)); // paint the status first
   const salt = c.fromHex(page.salt);
   let keys = c.deriveReporterKeys(codename, salt, c.CODENAME_VERSION);
-  let json = await sendLoginToken(page, keys.loginToken);
-  if (!json?.ok && json?.legacy_codenames === true) {
+  let caseId;
+  try {
+    caseId = await logInWithToken(page, keys.loginToken);
+  } catch (error) {
+    if (error?.legacyCodenames !== true) throw error;
     // A case made before codename version 2: derive its version 1 keys here, on the
     // device (Argon2id, a moment), so the codename still never leaves it.
     keys = c.deriveReporterKeys(codename, salt, 1);
-    json = await sendLoginToken(page, keys.loginToken);
+    caseId = await logInWithToken(page, keys.loginToken);
   }
-  if (!json?.ok || typeof json.case !== "string") throw refusal(json);
-  saveKeys(json.case, keys);
+  saveKeys(caseId, keys);
 }
