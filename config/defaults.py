@@ -190,3 +190,8 @@ NOJS_REPORT_WAIT_SECONDS = 60
 # long for one to finish before "busy" (one such waiter per worker, so a flood of slow
 # uploads still leaves a thread for the reviewers' workspace).
 REPORTER_POST_WAIT_SECONDS = 1.0
+# Where the organisation publishes its key's six-word fingerprint for reporters to
+# compare (a web address or a plain description, e.g. "the members' handbook, page 2"),
+# shown beside the fingerprint on the landing and report pages. Comparing it with a
+# copy the server does not control is what catches a server that lies about the key.
+ORG_FINGERPRINT_PUBLISHED_AT = None

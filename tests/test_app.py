@@ -10,16 +10,34 @@ from werkzeug.exceptions import InternalServerError
 
 from portal import create_app
 from portal.instance import REPO_ROOT, resolve_instance_path
-from portal.security import CONTENT_SECURITY_POLICY
+from portal.security import CONTENT_SECURITY_POLICY, PAGE_CONTENT_SECURITY_POLICY
 
 EXPECTED_CSP = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Only pages that load libsodium (the browser sealer) may compile WebAssembly.
+EXPECTED_SEALING_CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
 def test_csp_is_exactly_the_agreed_policy() -> None:
-    assert CONTENT_SECURITY_POLICY == EXPECTED_CSP
+    assert PAGE_CONTENT_SECURITY_POLICY == EXPECTED_CSP
+    assert CONTENT_SECURITY_POLICY == EXPECTED_SEALING_CSP
+
+
+def test_wasm_unsafe_eval_only_on_pages_that_load_libsodium(client, add_reviewer) -> None:  # type: ignore[no-untyped-def]
+    add_reviewer(Path(client.application.instance_path), "Dana Adviser", "Independent adviser")
+    for path in ("/report", "/followup"):
+        response = client.get(path)
+        assert b"libsodium" in response.data, path
+        assert response.headers["Content-Security-Policy"] == EXPECTED_SEALING_CSP, path
+    for path in ("/", "/review/login", "/no-such-page"):
+        response = client.get(path)
+        assert b"libsodium" not in response.data, path
+        assert response.headers["Content-Security-Policy"] == EXPECTED_CSP, path
 
 
 def test_instance_path_defaults_to_repo_instance(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -540,11 +540,12 @@ def test_replies_verified_rejected_and_missing(
     html = client.get("/case").get_data(as_text=True)
     assert "Thank you, we have read it." in html and "Reply three text." in html
     assert html.count("signed with the reviewer's own key (signature checked)") == 2
-    assert "Reply from Sam Handler (Case handler)" in html
+    assert "Reply from <bdi>Sam Handler</bdi> (<bdi>Case handler</bdi>)" in html
     assert "Rejected: could not be verified – do not trust it" in html
     assert "Tampered words here." not in html
     assert "does not verify" in html  # the reason is shown
-    assert "A reply appears to be missing" in html and "Reply 2 from Sam Handler (Case handler) is missing." in html
+    assert "A reply appears to be missing" in html
+    assert "Reply 2 from <bdi>Sam Handler</bdi> (<bdi>Case handler</bdi>) is missing." in html
     # Order: reply 1, the gap marker, reply 3.
     assert html.index("Thank you") < html.index("appears to be missing") < html.index("Reply three text.")
     # Replies mean both deadlines are met.
@@ -593,7 +594,7 @@ def test_signed_status_change_and_overdue_deadline(
             )
             conn.execute("UPDATE cases SET status = 'acknowledged' WHERE id = ?", (case_id,))
     html = _reporter_login(app, codename).get("/case").get_data(as_text=True)
-    assert "By Sam Handler (Case handler)." in html
+    assert "By <bdi>Sam Handler</bdi> (<bdi>Case handler</bdi>)." in html
     assert "Signed with the reviewer's own key (signature checked)." in html
     assert "We will look into it this week." in html
     assert "Its signature could not be verified: do not trust this entry." in html

@@ -139,3 +139,22 @@ def test_stale_revocations_are_purged(instance_dir: Path) -> None:
         assert purge_stale_revocations(conn, "2026-01-06") == 2
         with pytest.raises(ValueError):
             revoke_session(conn, b"short", expires_day="2026-01-05", today="2026-01-03")
+
+
+def test_leave_on_a_full_disk_still_forgets_the_session_in_this_browser(
+    instance_dir: Path, reviewer: ReviewerKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    app = create_app(str(instance_dir), overrides={"TESTING": True})
+    client = app.test_client()
+    _open_case(client)
+    page = client.get("/case").get_data(as_text=True)
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reporter_session, "revoke_session", disk_full)
+    left = client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert left.status_code == 303 and left.headers["Clear-Site-Data"] == '"storage"'
+    assert client.get_cookie(COOKIE_NAME) is None

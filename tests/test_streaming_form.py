@@ -116,9 +116,7 @@ def test_non_multipart_is_refused(content_type) -> None:
 
 def test_invalid_utf8_text_is_refused() -> None:
     boundary = "XyZ"
-    body = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"what\"\r\n\r\n\xff\xfe\r\n--XyZ--\r\n"
-    )
+    body = b'--XyZ\r\nContent-Disposition: form-data; name="what"\r\n\r\n\xff\xfe\r\n--XyZ--\r\n'
     with pytest.raises(MalformedFormError):
         list(iter_form(io.BytesIO(body), f"multipart/form-data; boundary={boundary}", len(body), LIMITS))
 
@@ -145,3 +143,29 @@ def test_any_split_of_the_body_gives_the_same_events(monkeypatch) -> None:
         got_fields, got_files = _collect(iter_form(io.BytesIO(body), content_type, len(body), LIMITS))
         assert got_fields == [("what", "a\nb\r"), ("x", "y\n"), ("z", "")]
         assert got_files == [("a", payload), ("b", b"\r"), ("c", b"")]
+
+
+def test_the_reader_ends_only_once_the_whole_declared_body_has_arrived() -> None:
+    """A complete form under a larger Content-Length, then the end of the stream: the
+    upload was interrupted, and the last events are never handed out."""
+    body, content_type = _body([("what", "all of it"), ("f", ("a.bin", b"x" * 1000))])
+    seen = []
+    with pytest.raises(MalformedFormError, match="interrupted"):
+        for event in iter_form(io.BytesIO(body), content_type, len(body) + 1000, LIMITS):
+            seen.append(event)
+    # Nothing after the last read that reached the closing boundary was handed out:
+    # the caller never saw the form end, so it cannot have committed it.
+    assert not any(isinstance(event, FileEnd) for event in seen)
+
+
+def test_an_epilogue_within_the_declared_length_is_read_and_dropped() -> None:
+    body, content_type = _body([("what", "all of it"), ("f", ("a.bin", b"x" * 1000))])
+    padded = body + b"epilogue bytes a client may add" * 10
+    fields, files = _collect(iter_form(TrickleStream(padded, 7), content_type, len(padded), LIMITS))
+    assert fields == [("what", "all of it")] and files == [("a.bin", b"x" * 1000)]
+    # Without a Content-Length the reader reads on to the end of the stream.
+    fields, files = _collect(iter_form(io.BytesIO(padded), content_type, None, LIMITS))
+    assert files == [("a.bin", b"x" * 1000)]
+    # An epilogue is still counted against the body cap.
+    with pytest.raises(FormTooLargeError):
+        list(iter_form(io.BytesIO(padded), content_type, None, FormLimits(max_body_bytes=len(body) + 10)))

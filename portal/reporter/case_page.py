@@ -22,7 +22,7 @@ from crypto.reply import (
 )
 from portal.intake.refusals import Refusal, refusal_json
 from portal.reporter import bp
-from portal.reporter.device_api import json_answer
+from portal.reporter.device_api import hand_back_storage_key, json_answer
 from portal.reporter.session import clear_reporter_session, session_case, set_reporter_session
 from portal.store import cases as case_store
 from portal.store.db import get_db, today
@@ -128,6 +128,7 @@ def case_page() -> Any:
         # A browser session: the replies are opened and verified on the reporter's
         # device (static/js/case-page.js); the server holds no key to read them.
         replies, reply_count = None, len(case_store.list_replies(get_db(), case.id))
+        hand_back_storage_key(session.storage_key)
     else:
         replies, reply_count = _reply_views(case, session.keys, known)
     timeline = _timeline(case, known)
@@ -164,7 +165,9 @@ def case_replies_json() -> Response:
     """What the case page needs to verify replies and seal a follow-up on the device."""
     found = session_case()
     if found is None:
-        return refusal_json(Refusal.SESSION_ENDED, followup=False)
+        ended = refusal_json(Refusal.SESSION_ENDED, followup=False)
+        clear_reporter_session(ended)  # an ended session: drop the tab's storage too
+        return ended
     session, case = found
     replies = [
         {

@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, current_app, jsonify, url_for
+from flask import Response, current_app, g, jsonify, url_for
 
 from crypto.errors import CandourError
-from crypto.identity import parse_org_identity
+from crypto.identity import b64url, parse_org_identity
 from portal.reporter import bp
 from portal.reporter.limits import new_challenge
 from portal.store.db import get_db
 from portal.store.reviewers import list_reviewers
-from portal.store.signed_list import load_signed_list
+from portal.store.signed_list import load_signed_list, signed_list_serial
 
 
 def json_answer(payload: Mapping[str, Any], status: int = 200) -> Response:
@@ -41,13 +41,32 @@ def org_fingerprint() -> str:
     return ""
 
 
+STORAGE_KEY_FLAG = "candour_reporter_storage_key"
+
+
+def hand_back_storage_key(storage_key: bytes) -> None:
+    """This page carries the browser session's storage key (data-storage-key)."""
+    g.setdefault(STORAGE_KEY_FLAG, b64url(storage_key))
+
+
 @bp.app_context_processor
 def _browser_page_values() -> dict[str, Any]:
+    def organisation_key() -> dict[str, str]:
+        """The organisation key's fingerprint as shown beside the reviewer list, and
+        where the organisation publishes it for comparison ("" when unset)."""
+        return {
+            "fingerprint": org_fingerprint(),
+            "published_at": str(current_app.config.get("ORG_FINGERPRINT_PUBLISHED_AT") or ""),
+        }
+
     def browser_values() -> dict[str, str]:
         config = current_app.config
-        return {
+        serial = signed_list_serial(get_db())
+        values = {
             "salt": str(config.get("INSTANCE_SALT") or ""),
             "org-fingerprint": org_fingerprint(),
+            # The lowest signed-list serial the browser may accept: the loaded list's.
+            "min-list-serial": str(serial or 0),
             "list-url": url_for("reporter.reviewer_list_json"),
             "report-url": url_for("reporter.report_sealed"),
             "followup-url": url_for("reporter.followup_sealed"),
@@ -58,8 +77,11 @@ def _browser_page_values() -> dict[str, Any]:
             "max-files": str(int(config["MAX_ATTACHMENTS"])),
             "challenge-url": url_for("reporter.report_challenge"),
         }
+        if g.get(STORAGE_KEY_FLAG):
+            values["storage-key"] = str(g.get(STORAGE_KEY_FLAG))
+        return values
 
-    return {"browser_values": browser_values}
+    return {"browser_values": browser_values, "organisation_key": organisation_key}
 
 
 @bp.get("/report/challenge")

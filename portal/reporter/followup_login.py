@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+import sqlcipher3
 from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -22,11 +23,13 @@ from portal.reporter.device_api import json_answer
 from portal.reporter.session import (
     ReporterSession,
     clear_reporter_session,
-    end_reporter_session,
     load_reporter_session,
+    new_storage_key,
     renew_csrf_session,
+    revoke_reporter_session,
     set_reporter_session,
 )
+from portal.storage import is_storage_failure, log_storage_failure
 from portal.store import cases as case_store
 from portal.store.db import get_db
 
@@ -101,7 +104,9 @@ def followup_token() -> Response:
         return json_answer({"ok": False, "error": no_match, "legacy_codenames": legacy_codenames_exist()}, 400)
     renew_csrf_session()
     response = json_answer({"ok": True, "case": case_id})
-    set_reporter_session(response, ReporterSession(case_id=case_id, keys=None, login_token=token))
+    set_reporter_session(
+        response, ReporterSession(case_id=case_id, keys=None, login_token=token, storage_key=new_storage_key())
+    )
     return response
 
 
@@ -110,9 +115,15 @@ def logout() -> BaseResponse:
     """Leave: a plain form POST (works before any script has run). The session is
     revoked on the server, so a copy of its cookie opens nothing afterwards."""
     response = redirect(url_for("reporter.landing"), code=303)
-    session = load_reporter_session(request)
-    if session is None:
-        clear_reporter_session(response, leaving=True)
-    else:
-        end_reporter_session(session, response)
+    try:
+        session = load_reporter_session(request)
+        if session is not None:
+            revoke_reporter_session(session)
+    except (OSError, sqlcipher3.Error) as exc:
+        if not is_storage_failure(exc):
+            raise
+        # The revocation could not be written (a full or read-only disk): this browser
+        # still forgets the session, and a copy of the cookie ends with its lifetime.
+        log_storage_failure("a reporter's Leave could not be recorded", exc)
+    clear_reporter_session(response, leaving=True)
     return response

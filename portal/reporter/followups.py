@@ -13,7 +13,7 @@ from portal.intake.submit import browser_followup, server_followup
 from portal.reporter import bp
 from portal.reporter.device_api import json_answer
 from portal.reporter.limits import followup_allowed, followup_sent, refuse_without_reading, stamped_events
-from portal.reporter.session import session_case
+from portal.reporter.session import clear_reporter_session, session_case
 from portal.security import csrf
 from portal.store.db import today
 
@@ -51,7 +51,9 @@ def case_followup() -> Any:
 def followup_sealed() -> Response:
     found = session_case()
     if found is None:
-        return refusal_json(Refusal.SESSION_ENDED, followup=True)
+        ended = refusal_json(Refusal.SESSION_ENDED, followup=True)
+        clear_reporter_session(ended)  # an ended session: drop the tab's storage too
+        return ended
     _session, case = found
     day = today()
     try:

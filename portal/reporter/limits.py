@@ -9,13 +9,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Iterator
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, request
 
 from portal import flood
 from portal.errors import render_error
 from portal.i18n import gettext as _
 from portal.intake.multipart import FormEvent, TextField
-from portal.intake.refusals import Refusal, SubmissionRefused
+from portal.intake.refusals import Refusal, SubmissionRefused, refusal_json, refusal_page
 from portal.reporter import bp
 from portal.reporter.session import CONFIG_KEY
 
@@ -131,20 +131,21 @@ def release_post_gate() -> None:
         flood.REPORTER_POSTS.leave()
 
 
+SUBMISSION_PATHS = {"/report": False, "/report/sealed": False, "/case/followup": True, "/case/followup/sealed": True}
+
+
 def _busy() -> Response | tuple[str, int]:
+    followup = SUBMISSION_PATHS.get(request.path)
+    if followup is None:
+        # A codename login, a confirmation or Leave: nothing was being sent.
+        return render_error(
+            503,
+            (
+                _("The portal is busy"),
+                _("The portal is busy: what you sent was NOT kept. Please try again in a minute."),
+            ),
+        )
     if request.path.endswith("/sealed"):
         # The browser path reads JSON with a fixed sentence, as for every refusal there.
-        followup = "followup" in request.path
-        what = _("Your follow-up was NOT sent.") if followup else _("Your report was NOT sent.")
-        sentence = f"{what} {_('Nothing was kept.')} {_('The portal is busy. Please try again in a minute.')}"
-        response = jsonify({"ok": False, "error": sentence})
-        response.status_code = 503
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    return render_error(
-        503,
-        (
-            _("The portal is busy"),
-            _("The portal is busy: what you sent was NOT kept. Please try again in a minute."),
-        ),
-    )
+        return refusal_json(Refusal.BUSY, followup=followup)
+    return refusal_page(Refusal.BUSY, followup=followup)

@@ -40,6 +40,7 @@ from portal.store.reporter_sessions import SESSION_ID_BYTES, revoke_session, ses
 COOKIE_NAME = "candour_case"
 KEY_ENV = "CANDOUR_SESSION_KEY"
 CONFIG_KEY = "REPORTER_SESSION_KEY"
+STORAGE_KEY_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,19 @@ class ReporterSession:
     # the start its absolute lifetime counts from (in the encrypted cookie only).
     session_id: bytes = field(default_factory=lambda: secrets.token_bytes(SESSION_ID_BYTES), repr=False)
     started: int = field(default_factory=lambda: int(time.time()))
+    # A browser session only: 32 random bytes made at login that the browser wraps what
+    # it keeps in sessionStorage under; the case page hands it back on each visit
+    # (data-storage-key). It lives only in this encrypted cookie, so a copy of the
+    # tab's storage alone opens nothing, and it is gone with the session.
+    storage_key: bytes = field(default=b"", repr=False)
 
     @property
     def in_browser(self) -> bool:
         return self.keys is None
+
+
+def new_storage_key() -> bytes:
+    return secrets.token_bytes(STORAGE_KEY_BYTES)
 
 
 def init_session_key(app: Flask) -> None:
@@ -94,7 +104,7 @@ def set_reporter_session(response: Response, session: ReporterSession) -> None:
         "born": session.started,
     }
     if session.keys is None:
-        fields.update(kind="browser", login=b64url(session.login_token))
+        fields.update(kind="browser", login=b64url(session.login_token), wrap=b64url(session.storage_key))
     else:
         fields.update(
             kind="server",
@@ -146,12 +156,11 @@ def clear_reporter_session(response: Response, *, leaving: bool = False) -> None
         response.headers["Clear-Site-Data"] = '"storage"'
 
 
-def end_reporter_session(session: ReporterSession, response: Response) -> None:
-    """Leave: revoke the session for every worker, then clear the cookie. The record
-    lasts until the day after the session's absolute expiry (day granularity only)."""
+def revoke_reporter_session(session: ReporterSession) -> None:
+    """Leave: revoke the session for every worker (the caller clears the cookie). The
+    record lasts until the day after the session's absolute expiry (days only)."""
     expiry = datetime.fromtimestamp(session.started + _lifetime_seconds(), UTC).date() + timedelta(days=1)
     revoke_session(get_db(), session.session_id, expires_day=expiry.isoformat(), today=today())
-    clear_reporter_session(response, leaving=True)
 
 
 def load_reporter_session(request: Request) -> ReporterSession | None:
@@ -169,9 +178,11 @@ def load_reporter_session(request: Request) -> ReporterSession | None:
         if len(session_id) != SESSION_ID_BYTES:
             return None
         case_id = str(payload["case"])
+        storage_key = b""
         if payload.get("kind") == "browser":
             keys = None
             login_token = unb64url(payload["login"])
+            storage_key = unb64url(payload.get("wrap", ""))
         else:
             keys = ReporterKeys(
                 login_token=unb64url(payload["login"]),
@@ -183,7 +194,14 @@ def load_reporter_session(request: Request) -> ReporterSession | None:
         return None
     if session_revoked(get_db(), session_id):
         return None
-    return ReporterSession(case_id=case_id, keys=keys, login_token=login_token, session_id=session_id, started=started)
+    return ReporterSession(
+        case_id=case_id,
+        keys=keys,
+        login_token=login_token,
+        session_id=session_id,
+        started=started,
+        storage_key=storage_key,
+    )
 
 
 def seal_for_form(payload: dict[str, str], lifetime_seconds: int) -> str:
