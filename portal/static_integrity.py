@@ -62,11 +62,14 @@ def imports_of(source: str, module: str) -> list[str]:
     found = []
     for match in _IMPORT.finditer(text):
         spec = match.group("spec")
-        if not spec.startswith(("./", "../")):
+        if spec.startswith("/static/"):
+            target = posixpath.normpath(spec.removeprefix("/static/"))
+        elif spec.startswith(("./", "../")):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(module), spec))
+        else:
             raise ModuleGraphError(
-                f"static/{module} imports {spec!r}: only relative imports of the portal's own modules are allowed"
+                f"static/{module} imports {spec!r}: only the portal's own modules (./x.js or /static/…) may be imported"
             )
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(module), spec))
         if target not in found:
             found.append(target)
     return found

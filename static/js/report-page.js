@@ -62,7 +62,10 @@ function start(reportForm, page) {
     (list) => {
       if (!list.signed) document.getElementById("list-unsigned-notice").hidden = false;
     },
-    () => {},
+    // Say it before the reporter writes a long report that could not be sent from here.
+    (error) => {
+      if (error instanceof ShownError) showProblem("seal-problem", error.message);
+    },
   );
   sealOnSubmit(reportForm, "seal-problem", (form) => sealAndSend(form, page, sodium, trusted, stamper));
 }

@@ -210,3 +210,61 @@ describe("names in the signed reviewer list", () => {
     });
   }
 });
+
+describe("which reviewer list the page accepts", async () => {
+  // browser-common.js reads the page only when asked (no DOM here: a sentence is its key).
+  const { ShownError, trustedFromDocument } = await import("../../static/js/browser-common.js");
+  const org = () => sodium.crypto_sign_seed_keypair(seed("org"));
+
+  function orgLine() {
+    const keys = org();
+    const name = utf8("Test Union");
+    const signed = c.concatBytes(utf8("candour/v1 org identity\0"), keys.publicKey, Uint8Array.of(name.length), name);
+    return "candour-org-1:" + c.b64u(c.concatBytes(keys.publicKey, Uint8Array.of(name.length), name, sodium.crypto_sign_detached(signed, keys.privateKey)));
+  }
+
+  function listDocument(serial) {
+    const reviewer = c.reviewerKeysFromSeed("Alice", seed("alice"));
+    const body = c.dumpsCompact({ organisation: "Test Union", serial, issued: "2026-12-01", reviewers: [{ identity: reviewer.line, display_name: "Alice Smith", role: "", required: true }] });
+    const signature = sodium.crypto_sign_detached(c.concatBytes(utf8("candour/v1 reviewer list\0"), body), org().privateKey);
+    const list = new TextDecoder().decode(c.dumpsCompact({ format: "candour-reviewer-list", version: 1, org: orgLine(), body: c.b64u(body), signature: c.b64u(signature) }));
+    return { signed: true, list };
+  }
+
+  function fingerprint() {
+    return c.parseOrgIdentity(orgLine()).fingerprint;
+  }
+
+  const unsigned = () => ({ signed: false, reviewers: [{ identity: c.reviewerKeysFromSeed("Mallory", seed("mallory")).line, display_name: "Alice Smith", role: "", required: true }] });
+
+  function refusal(call) {
+    try {
+      call();
+    } catch (error) {
+      if (error instanceof ShownError) return error.message;
+      throw error;
+    }
+    return null;
+  }
+
+  test("with the organisation's fingerprint: the signed list at or above the page's serial", () => {
+    const trusted = trustedFromDocument(listDocument(3), { orgFingerprint: fingerprint(), minListSerial: 3 });
+    assert.equal(trusted.signed, true);
+    assert.equal(trusted.serial, 3);
+    assert.equal(trustedFromDocument(listDocument(4), { orgFingerprint: fingerprint(), minListSerial: 3 }).serial, 4);
+  });
+
+  test("with the organisation's fingerprint: an unsigned list (downgrade) and an older one (rollback) are refused", () => {
+    assert.equal(refusal(() => trustedFromDocument(unsigned(), { orgFingerprint: fingerprint(), minListSerial: 0 })), "list-unverified");
+    assert.equal(refusal(() => trustedFromDocument(listDocument(2), { orgFingerprint: fingerprint(), minListSerial: 3 })), "list-rolled-back");
+    assert.equal(refusal(() => trustedFromDocument(listDocument(3), { orgFingerprint: "abandon ability able about above absent", minListSerial: 0 })), "list-unverified");
+  });
+
+  test("without an organisation key: the server's own list, marked unsigned, names checked", () => {
+    const trusted = trustedFromDocument(unsigned(), { orgFingerprint: "", minListSerial: 0 });
+    assert.equal(trusted.signed, false);
+    const spoof = unsigned();
+    spoof.reviewers[0].display_name = "Alice \u202eHTIMS";
+    assert.equal(refusal(() => trustedFromDocument(spoof, { orgFingerprint: "", minListSerial: 0 })), "list-unverified");
+  });
+});
