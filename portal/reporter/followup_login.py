@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from crypto.codename import normalise_codename
 from crypto.errors import CodenameError
-from crypto.identity import unb64url
+from crypto.identity import b64url, unb64url
 from crypto.wordlist import word_index
 from portal.argon2_budget import Argon2BusyError
 from portal.errors import render_error
@@ -103,9 +103,11 @@ def followup_token() -> Response:
     if case_id is None:
         return json_answer({"ok": False, "error": no_match, "legacy_codenames": legacy_codenames_exist()}, 400)
     renew_csrf_session()
-    response = json_answer({"ok": True, "case": case_id})
+    storage_key = new_storage_key()
+    # The browser wraps the keys it keeps under this visit's key (static/js/browser-common.js).
+    response = json_answer({"ok": True, "case": case_id, "storage_key": b64url(storage_key)})
     set_reporter_session(
-        response, ReporterSession(case_id=case_id, keys=None, login_token=token, storage_key=new_storage_key())
+        response, ReporterSession(case_id=case_id, keys=None, login_token=token, storage_key=storage_key)
     )
     return response
 
