@@ -223,9 +223,11 @@ NOTIFY_CONFIRM_HOURS = 48
 # however active: a cookie copied from a shared or seized device stops working within
 # the hour even if someone keeps using it (the idle limit alone would let it live on).
 REPORTER_SESSION_MAX_MINUTES = 60
-# New no-JavaScript reports that have arrived whole and wait for their codename's key
-# derivation (ARGON2_CONCURRENCY at a time), per worker process, and how long each may
-# wait. A waiting report holds only its text in memory (a few KiB, 2 MiB at most), so
+# Unused since codename derivation version 2 (docs/format.md §6): a new report derives
+# no Argon2id, so none waits here any more; kept so existing configs still load.
+# Formerly: new no-JavaScript reports that have arrived whole and wait for their
+# codename's key derivation (ARGON2_CONCURRENCY at a time), per worker process, and how
+# long each may wait. A waiting report holds only its text in memory (a few KiB, 2 MiB at most), so
 # this is the memory bound: beyond it, or after the wait, the report is refused with
 # its text shown back in the form (nothing typed is lost, nothing kept). Reports beyond
 # gunicorn's threads wait in gunicorn's own connection queue, unread and never refused.

@@ -1,11 +1,18 @@
 """Codenames: eight words that are the reporter's only way back to their case.
 
 Generated where the sealing happens (the browser, or the server on the
-no-JavaScript path) and never stored. Argon2id over the codename with the
-instance's public salt gives a master key; from it come the login token (the server
-keeps only a keyed hash of it), the reporter's X25519 reply key and an Ed25519 key.
+no-JavaScript path) and never stored. A master key comes from the codename and the
+instance's public salt; from it come the login token (the server keeps only a keyed
+hash of it), the reporter's X25519 reply key and an Ed25519 key.
+
+Two derivations of the master key exist (docs/format.md §6). Version 2, written for
+every new case, is one keyed BLAKE2b: a codename is 88 random bits that no person
+chose, so a memory-hard hash adds nothing its entropy does not already give
+(docs/threat-model.md). Version 1, Argon2id (64 MiB), stays derivable so that cases
+made before version 2 keep their codenames; the portal records each case's version.
 """
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -15,7 +22,7 @@ import nacl.pwhash.argon2id as argon2id
 from nacl import bindings
 from nacl.signing import SigningKey
 
-from .errors import CodenameError
+from .errors import CodenameError, UnsupportedVersionError
 from .kdf import derive_subkey, keyed_hash256
 from .wordlist import WORD_COUNT, word_index, words
 
@@ -24,6 +31,9 @@ INSTANCE_SALT_BYTES = argon2id.SALTBYTES  # 16
 MASTER_KEY_BYTES = 32
 ARGON2_OPSLIMIT = argon2id.OPSLIMIT_INTERACTIVE  # 2
 ARGON2_MEMLIMIT = argon2id.MEMLIMIT_INTERACTIVE  # 64 MiB
+CODENAME_VERSION = 2  # what new cases get
+CODENAME_VERSIONS = (1, 2)  # what can still be derived
+LABEL_MASTER_V2 = b"candour/v2 codename master"
 LABEL_LOGIN = b"candour/v1 login"
 LABEL_REPLY_BOX = b"candour/v1 reporter reply box"
 LABEL_REPORTER_SIGN = b"candour/v1 reporter sign"
@@ -118,15 +128,23 @@ def normalise_codename(text: str) -> str:
     return " ".join(typed)
 
 
-def derive_master_key(codename: str, instance_salt: bytes) -> bytes:
+def derive_master_key(codename: str, instance_salt: bytes, version: int = CODENAME_VERSION) -> bytes:
+    """Version 2: BLAKE2b-256 keyed with the instance salt over the label, a zero byte
+    and the normal form (microseconds). Version 1: Argon2id, 64 MiB (~70-100 ms)."""
     if len(instance_salt) != INSTANCE_SALT_BYTES:
         raise ValueError(f"the instance salt is {INSTANCE_SALT_BYTES} bytes")
-    return argon2id.kdf(
-        MASTER_KEY_BYTES,
-        normalise_codename(codename).encode("ascii"),
-        instance_salt,
-        opslimit=ARGON2_OPSLIMIT,
-        memlimit=ARGON2_MEMLIMIT,
+    normal_form = normalise_codename(codename).encode("ascii")
+    if version == 2:
+        return hashlib.blake2b(
+            LABEL_MASTER_V2 + b"\x00" + normal_form, digest_size=MASTER_KEY_BYTES, key=instance_salt
+        ).digest()
+    if version == 1:
+        return argon2id.kdf(
+            MASTER_KEY_BYTES, normal_form, instance_salt, opslimit=ARGON2_OPSLIMIT, memlimit=ARGON2_MEMLIMIT
+        )
+    raise UnsupportedVersionError(
+        f"codename derivation version {version} is unknown; this tool derives versions "
+        + " and ".join(str(known) for known in CODENAME_VERSIONS)
     )
 
 
@@ -138,9 +156,10 @@ def reporter_keys_from_master(master_key: bytes) -> ReporterKeys:
     )
 
 
-def derive_reporter_keys(codename: str, instance_salt: bytes) -> ReporterKeys:
-    """Costs one Argon2id (64 MiB, ~60 ms): callers on a server bound the concurrency."""
-    return reporter_keys_from_master(derive_master_key(codename, instance_salt))
+def derive_reporter_keys(codename: str, instance_salt: bytes, version: int = CODENAME_VERSION) -> ReporterKeys:
+    """Version 2 is cheap. Version 1 costs one Argon2id (64 MiB, ~70 ms): callers on a
+    server bound its concurrency."""
+    return reporter_keys_from_master(derive_master_key(codename, instance_salt, version))
 
 
 def login_lookup_hash(login_token: bytes, pepper: bytes) -> bytes:

@@ -10,11 +10,10 @@ The wait itself is bounded too, per queue: at most ARGON2_MAX_WAITING codename l
 per process wait for a slot. Beyond that a login is refused at once rather than
 holding a server thread for up to ARGON2_WAIT_SECONDS: under a flood of logins the
 excess is told "busy" within milliseconds and the threads stay free for everyone
-else's pages. New no-JavaScript reports have a queue of their own, much longer
-(NOJS_REPORT_QUEUE, waiting up to NOJS_REPORT_WAIT_SECONDS): a reporter who typed for
-twenty minutes must not be told "busy" because others are reporting at the same
-moment. A waiting report costs its text in memory (capped, usually a few KiB), not
-a derivation's 64 MiB, so the queue's length is the memory bound.
+else's pages. The "report" queue (much longer: NOJS_REPORT_QUEUE, waiting up to
+NOJS_REPORT_WAIT_SECONDS) was for new no-JavaScript reports, so that a reporter who
+typed for twenty minutes was not told "busy"; since codename derivation version 2 a
+new report derives no Argon2id and never waits here: only version 1 codename logins do.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ Wire format (multipart/form-data, in this order; anything else is refused):
 
     csrf_token                       first, checked before anything is written
     login_token, reply_key, sign_key report only: b64u of 32 bytes each
+    codename_version                 report only: "2" (absent: "1", a page from before it)
     reviewer (repeated)              report only: key ids (hex) the browser sealed to
     part0, part1, … partN            files: one envelope each, part 0 first
 """
@@ -60,7 +61,7 @@ from portal.store.blobs import BlobWriter
 
 PART_FIELD = re.compile(r"part(0|[1-9][0-9]?)")
 KEY_BYTES = 32
-REPORT_PUBLIC_FIELDS = frozenset({"login_token", "reply_key", "sign_key", "reviewer"})
+REPORT_PUBLIC_FIELDS = frozenset({"login_token", "reply_key", "sign_key", "codename_version", "reviewer"})
 
 
 def sealed_rules(public_fields: frozenset[str], repeatable: frozenset[str], max_total_bytes: int) -> FormRules:

@@ -116,6 +116,7 @@ class NewCase:
     reporter_reply_key: bytes
     reporter_sign_key: bytes
     reviewer_ids: Sequence[int]
+    codename_version: int  # docs/format.md §6: which derivation the login hash and keys come from
 
 
 def commit_report(blobs: PendingBlobs, case: NewCase) -> None:
@@ -136,6 +137,7 @@ def commit_report(blobs: PendingBlobs, case: NewCase) -> None:
         reporter_sign_key=case.reporter_sign_key,
         reviewer_ids=case.reviewer_ids,
         parts=parts,
+        codename_version=case.codename_version,
     )
     blobs.keep()
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from crypto.codename import ReporterKeys, generate_codename
+from crypto.codename import CODENAME_VERSION, ReporterKeys, generate_codename
 from crypto.envelope import new_submission_id
 from crypto.submission import FOLLOWUP_FIELDS, KIND_FOLLOWUP, KIND_REPORT, REPORT_FIELDS
-from portal.argon2_budget import Argon2BusyError
 from portal.intake.browser_sealed import (
     REPORT_PUBLIC_FIELDS,
     BrowserSealed,
@@ -24,7 +23,7 @@ from portal.intake.browser_sealed import (
     public_key_field,
     sealed_rules,
 )
-from portal.intake.codenames import keys_for_new_report, login_hash
+from portal.intake.codenames import browser_codename_version, keys_for_new_report, login_hash
 from portal.intake.commit import NewCase, PendingBlobs, commit_followup, commit_report
 from portal.intake.form import receive, request_events
 from portal.intake.multipart import FormEvent
@@ -102,19 +101,16 @@ def _report_choice(values: Mapping[str, list[str]]) -> list[Reviewer]:
 def server_report(day: str, body_read: Callable[[], None]) -> FiledReport:
     """A report sent without JavaScript, sealed here, stored; its new codename.
 
-    `body_read()` is called once the whole body has arrived, before the report waits
-    for its key derivation (the pages release the reporter-upload slot then). A report
-    refused as busy carries what was typed (SubmissionRefused.typed) for the page.
+    `body_read()` is called once the whole body has arrived (the pages release the
+    reporter-upload slot then). The new codename's keys are derivation version 2, which
+    needs no Argon2 slot, so a report that arrived whole is never refused as busy.
     """
     submission_id = new_submission_id()
 
     def keep(received: Received, blobs: PendingBlobs) -> FiledReport:
         body_read()
         codename = generate_codename()
-        try:
-            keys = keys_for_new_report(codename)
-        except Argon2BusyError:
-            raise SubmissionRefused(Refusal.BUSY, typed=received.values) from None
+        keys = keys_for_new_report(codename)
         seal_part0(received, blobs, keys=keys, kind=KIND_REPORT, case_id=None, day=day)
         case_id = received.submission_id.hex()
         commit_report(
@@ -127,6 +123,7 @@ def server_report(day: str, body_read: Callable[[], None]) -> FiledReport:
                 reporter_reply_key=keys.reply_public_key,
                 reporter_sign_key=keys.sign_public_key,
                 reviewer_ids=[chosen.reviewer.id for chosen in received.recipients],
+                codename_version=CODENAME_VERSION,
             ),
         )
         return FiledReport(case_id=case_id, codename=codename, keys=keys)
@@ -192,6 +189,7 @@ def browser_report(day: str, admit: Admit) -> str:
     def expected(values: Mapping[str, list[str]]) -> frozenset[bytes]:
         for name in ("login_token", "reply_key", "sign_key"):
             public_key_field(values, name)
+        browser_codename_version(values)
         offered = reviewers_offered(get_db())
         chosen.extend(report_recipients(offered, values.get(REVIEWER_FIELD, [])))
         return key_ids(chosen)
@@ -208,6 +206,7 @@ def browser_report(day: str, admit: Admit) -> str:
                 reporter_reply_key=public_key_field(received.values, "reply_key"),
                 reporter_sign_key=public_key_field(received.values, "sign_key"),
                 reviewer_ids=[reviewer.id for reviewer in chosen],
+                codename_version=browser_codename_version(received.values),
             ),
         )
         return case_id

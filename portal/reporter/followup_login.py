@@ -13,7 +13,7 @@ from crypto.codename import codename_problems, normalise_codename
 from crypto.identity import b64url, unb64url
 from portal.argon2_budget import Argon2BusyError
 from portal.i18n import gettext as _
-from portal.intake.codenames import keys_for, login_hash
+from portal.intake.codenames import legacy_codenames_exist, log_in_with_codename, login_hash
 from portal.reporter import bp
 from portal.reporter.codename_words import problem_sentences
 from portal.reporter.device_api import json_answer
@@ -47,14 +47,14 @@ def followup_login() -> Any:
     if problems:
         return _login_form(raw, problem_sentences(problems), 400)
     try:
-        keys = keys_for(normalise_codename(raw))
+        found = log_in_with_codename(normalise_codename(raw))  # version 2, then version 1 (docs/format.md §6)
     except Argon2BusyError:
         return _login_form(raw, [_("The portal is busy. Please try again in a minute.")], 503)
-    case_id = case_store.find_case_by_login_hash(get_db(), login_hash(keys.login_token))
-    if case_id is None:
+    if found is None:
         # Eight list words that open no case: which word is wrong is not knowable (and
         # must not be: the portal keeps no codename), so the page says only this.
         return _login_form(raw, [_("No case matches that codename. Check each word and try again.")], 400)
+    case_id, keys = found
     renew_csrf_session()
     response = redirect(url_for("reporter.case_page"), code=303)
     set_reporter_session(response, ReporterSession(case_id=case_id, keys=keys))
@@ -65,7 +65,12 @@ def followup_login() -> Any:
 def followup_token() -> Response:
     """Codename login on the browser path: the browser derived the login token (and
     keeps the keys); only the token arrives. The session it opens holds no reporter
-    key, only the visit's storage key, answered here as `storage_key`."""
+    key, only the visit's storage key, answered here as `storage_key`.
+
+    The browser sends its version 2 token first. When that matches nothing and a case
+    of version 1 exists, the answer says so (`legacy_codenames`) and the browser derives
+    the version 1 token itself (Argon2id, on the device) and sends it: either way the
+    codename never leaves the device and this route never runs Argon2."""
     raw = request.form.get("login_token", "")
     try:
         token = unb64url(raw) if len(raw) == 43 else b""
@@ -76,7 +81,7 @@ def followup_token() -> Response:
         return json_answer({"ok": False, "error": no_match}, 400)
     case_id = case_store.find_case_by_login_hash(get_db(), login_hash(token))
     if case_id is None:
-        return json_answer({"ok": False, "error": no_match}, 400)
+        return json_answer({"ok": False, "error": no_match, "legacy_codenames": legacy_codenames_exist()}, 400)
     renew_csrf_session()
     # The visit's storage key starts here: the browser wraps the keys it saves next
     # under it (static/js/browser-common.js logInWithToken), and every case page of

@@ -145,9 +145,12 @@ def create_case(
     reporter_sign_key: bytes,
     reviewer_ids: Sequence[int],
     parts: Sequence[StoredPart],
+    codename_version: int = 1,
 ) -> None:
     """Store a new case with its report, parts, recipients, first status and
-    deadlines, all in one transaction: either every row exists or none does."""
+    deadlines, all in one transaction: either every row exists or none does.
+    `codename_version` is the derivation its login hash and keys come from (§6); the
+    default is the column's, the one that never locks a case out (a login tries both)."""
     if not reviewer_ids:
         raise ValueError("a case needs at least one reviewer")
 
@@ -158,7 +161,8 @@ def create_case(
             raise CaseExistsError(f"case {case_id} (or its codename) is already stored")
         conn.execute(
             "INSERT INTO cases (id, created_day, status, outcome, sealed_on, login_hash, reporter_reply_key,"
-            " reporter_sign_key, acknowledge_by, feedback_by) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+            " reporter_sign_key, acknowledge_by, feedback_by, codename_version)"
+            " VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
             (
                 case_id,
                 day,
@@ -169,6 +173,7 @@ def create_case(
                 reporter_sign_key,
                 acknowledge_by,
                 feedback_by,
+                codename_version,
             ),
         )
         conn.executemany(

@@ -252,7 +252,10 @@ export class RefusedError extends ShownError {
 
 /** The server's refusal sentence (fixed wording from the portal), or a fallback. */
 export function refusal(json) {
-  return new RefusedError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
+  const error = new RefusedError(typeof json?.error === "string" && json.error ? json.error : text("server-failed"));
+  // A login token that matched nothing: whether version 1 codenames exist (followup-page.js).
+  error.legacyCodenames = json?.legacy_codenames === true;
+  return error;
 }
 
 /**

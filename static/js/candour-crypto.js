@@ -25,6 +25,6 @@ export { EnvelopeSealer, sealBytes, BlobCollector, sealFile } from "./crypto/env
 export { readHeader, openEnvelope } from "./crypto/envelope-open.js";
 export { makeReviewerIdentity, parsePublicIdentity, reviewerKeysFromSeed, orgKeysFromSeed, parseOrgIdentity } from "./crypto/identity.js";
 export { verifyReviewerList, checkNewerList, knownReviewersFromList } from "./crypto/org.js";
-export { CODENAME_WORDS, generateCodename, typedWords, codenameProblems, normaliseCodename, deriveMasterKey, reporterKeysFromMaster, deriveReporterKeys } from "./crypto/codename.js";
+export { CODENAME_WORDS, CODENAME_VERSION, CODENAME_VERSIONS, generateCodename, typedWords, codenameProblems, normaliseCodename, deriveMasterKey, reporterKeysFromMaster, deriveReporterKeys } from "./crypto/codename.js";
 export { MAX_FIELD_CHARS, MAX_MANIFEST_BYTES, MAX_ATTACHMENTS, checkFields, attachmentInfoFromSealed, buildManifest, sealSubmissionTextPart, sealSubmission } from "./crypto/submission.js";
 export { parseStatement, parseReplyBody, verifyStatementSignature, checkRecipient, checkReplyBinding, checkSequence, openReplyForReporter, classifyReplies } from "./crypto/reply.js";

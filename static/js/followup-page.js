@@ -70,7 +70,17 @@ async function logIn(loginForm, page, sodium) {
   if (problems.length) throw new CodenameRefused(problemSentences(problems).join(" "));
   const codename = c.normaliseCodename(typed);
   await new Promise((resolve) => setTimeout(resolve, 30)); // paint the status first
-  const keys = c.deriveReporterKeys(codename, c.fromHex(page.salt));
-  const caseId = await logInWithToken(page, keys.loginToken);
+  const salt = c.fromHex(page.salt);
+  let keys = c.deriveReporterKeys(codename, salt, c.CODENAME_VERSION);
+  let caseId;
+  try {
+    caseId = await logInWithToken(page, keys.loginToken);
+  } catch (error) {
+    if (error?.legacyCodenames !== true) throw error;
+    // A case made before codename version 2: derive its version 1 keys here, on the
+    // device (Argon2id, a moment), so the codename still never leaves it.
+    keys = c.deriveReporterKeys(codename, salt, 1);
+    caseId = await logInWithToken(page, keys.loginToken);
+  }
   saveKeys(caseId, keys);
 }

@@ -106,10 +106,9 @@ async function sealAndSend(reportForm, page, sodium, trustedPromise, stamper) {
   const progress = new Progress();
   progress.start();
   progress.say("phase-keys");
-  // Let the page paint the notice before Argon2id takes the main thread for a moment.
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await new Promise((resolve) => setTimeout(resolve, 30)); // paint the notice first
   const codename = c.generateCodename();
-  const keys = c.deriveReporterKeys(codename, c.fromHex(page.salt));
+  const keys = c.deriveReporterKeys(codename, c.fromHex(page.salt), c.CODENAME_VERSION);
   progress.say("phase-sealing");
   const sealed = await c.sealSubmission({
     recipients,
@@ -128,6 +127,7 @@ async function sealAndSend(reportForm, page, sodium, trustedPromise, stamper) {
   body.append("login_token", c.b64u(keys.loginToken));
   body.append("reply_key", c.b64u(keys.replyPublicKey));
   body.append("sign_key", c.b64u(keys.signPublicKey));
+  body.append("codename_version", String(c.CODENAME_VERSION));
   for (const keyId of keyIds) body.append("reviewer", keyId);
   for (const { index, blob } of sealed.parts) body.append(`part${index}`, blob, `part${index}.cnd`);
   progress.say("phase-upload");

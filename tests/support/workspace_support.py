@@ -19,7 +19,7 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
-from crypto.codename import ReporterKeys, derive_reporter_keys, generate_codename, login_lookup_hash
+from crypto.codename import CODENAME_VERSION, ReporterKeys, derive_reporter_keys, generate_codename, login_lookup_hash
 from crypto.envelope import new_submission_id
 from crypto.identity import PublicIdentity
 from crypto.submission import seal_submission_text_part
@@ -133,10 +133,11 @@ def file_case(
     recipients: list[PublicIdentity],
     what: str = "What happened, in detail.",
     day: str | None = None,
+    codename_version: int = CODENAME_VERSION,
 ) -> FiledCase:
     """Seal a report to `recipients` and store it as the reporter flow does (its store functions)."""
     codename = generate_codename()
-    reporter = derive_reporter_keys(codename, bytes.fromhex(app.config["INSTANCE_SALT"]))
+    reporter = derive_reporter_keys(codename, bytes.fromhex(app.config["INSTANCE_SALT"]), codename_version)
     case_bytes = new_submission_id()
     case_id = case_bytes.hex()
     day = day or db.today()
@@ -161,5 +162,6 @@ def file_case(
             reporter_sign_key=reporter.sign_public_key,
             reviewer_ids=reviewer_ids,
             parts=[StoredPart(0, blob, sealed.sealed_size, sealed.header_hash)],
+            codename_version=codename_version,
         )
     return FiledCase(case_id, codename, reporter)

@@ -1,16 +1,20 @@
 // Codenames and the reporter's keys (§6, crypto/codename.py).
 
 import { WORDLIST } from "../wordlist-english.js";
-import { CodenameError } from "./errors.js";
+import { CodenameError, UnsupportedVersionError } from "./errors.js";
 import { na } from "./sodium.js";
-import { ascii } from "./bytes.js";
-import { subkey } from "./kdf.js";
-import { WORD_INDEX } from "./wordlist.js";
+import { ascii, concatBytes } from "./bytes.js";
+import { keyedHash256, subkey } from "./kdf.js";
+import { foldTyped, WORD_INDEX } from "./wordlist.js";
 
 export const CODENAME_WORDS = 8;
 const INSTANCE_SALT_BYTES = 16;
 const ARGON2_OPSLIMIT = 2;
 const ARGON2_MEMLIMIT = 64 * 1024 * 1024;
+/** What new cases get; version 1 (Argon2id) is still derivable for older cases. */
+export const CODENAME_VERSION = 2;
+export const CODENAME_VERSIONS = Object.freeze([1, 2]);
+const LABEL_MASTER_V2 = "candour/v2 codename master";
 
 /** Eight words drawn uniformly from the list (88 bits) with libsodium's CSPRNG. */
 export function generateCodename() {
@@ -70,16 +74,31 @@ export function normaliseCodename(text) {
 }
 
 /**
- * master = Argon2id13(normal form, instance salt, opslimit 2, memlimit 64 MiB, 32 bytes).
- * Takes ~0.1–0.4 s and 64 MiB of memory.
- * @param {string} codename @param {Uint8Array} instanceSalt 16 bytes @returns {Uint8Array}
+ * Version 2 (new cases): master = H_salt("candour/v2 codename master" ‖ 0x00 ‖ normal form),
+ * BLAKE2b-256 keyed with the instance salt; microseconds, and no sumo-only function.
+ * Version 1 (older cases): master = Argon2id13(normal form, instance salt, opslimit 2,
+ * memlimit 64 MiB, 32 bytes); ~0.1–0.4 s and 64 MiB of memory, and needs the sumo build.
+ * @param {string} codename @param {Uint8Array} instanceSalt 16 bytes @param {number} [version]
+ * @returns {Uint8Array}
  */
-export function deriveMasterKey(codename, instanceSalt) {
+export function deriveMasterKey(codename, instanceSalt, version = CODENAME_VERSION) {
   if (!(instanceSalt instanceof Uint8Array) || instanceSalt.length !== INSTANCE_SALT_BYTES) {
     throw new RangeError(`the instance salt is ${INSTANCE_SALT_BYTES} bytes`);
   }
-  const s = na();
-  return s.crypto_pwhash(32, ascii(normaliseCodename(codename)), instanceSalt, ARGON2_OPSLIMIT, ARGON2_MEMLIMIT, s.crypto_pwhash_ALG_ARGON2ID13);
+  const normalForm = ascii(normaliseCodename(codename));
+  if (version === 2) {
+    return keyedHash256(instanceSalt, concatBytes(ascii(LABEL_MASTER_V2), new Uint8Array([0]), normalForm));
+  }
+  if (version === 1) {
+    const s = na();
+    if (typeof s.crypto_pwhash !== "function") {
+      throw new Error("this libsodium.js build lacks crypto_pwhash, which version 1 codenames need: use the sumo build");
+    }
+    return s.crypto_pwhash(32, normalForm, instanceSalt, ARGON2_OPSLIMIT, ARGON2_MEMLIMIT, s.crypto_pwhash_ALG_ARGON2ID13);
+  }
+  throw new UnsupportedVersionError(
+    `codename derivation version ${version} is unknown; this tool derives versions ${CODENAME_VERSIONS.join(" and ")}`,
+  );
 }
 
 /**
@@ -102,7 +121,7 @@ export function reporterKeysFromMaster(master) {
   };
 }
 
-/** Codename + instance salt → reporter keys (one Argon2id). */
-export function deriveReporterKeys(codename, instanceSalt) {
-  return reporterKeysFromMaster(deriveMasterKey(codename, instanceSalt));
+/** Codename + instance salt → reporter keys (version 2 by default; version 1 is one Argon2id). */
+export function deriveReporterKeys(codename, instanceSalt, version = CODENAME_VERSION) {
+  return reporterKeysFromMaster(deriveMasterKey(codename, instanceSalt, version));
 }
