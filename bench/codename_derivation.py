@@ -17,13 +17,10 @@ import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.support.common import figure, print_header, write_result
 
-from support.common import figure, print_header, write_result  # noqa: E402
-
-from crypto.codename import derive_master_key, derive_reporter_keys, generate_codename  # noqa: E402
+from crypto.codename import derive_master_key, derive_reporter_keys, generate_codename
 
 
 def new_case_keys(codename: str, salt: bytes, version: int) -> tuple[bytes, bytes, bytes]:

@@ -24,13 +24,12 @@ from typing import Any
 import nacl.pwhash.argon2id as argon2id
 from nacl import bindings
 
+from crypto.codename import normalise_codename
+from crypto.wordlist import words
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 OUT = HERE / "codename-derivation"
-sys.path.insert(0, str(REPO))
-
-from crypto.codename import normalise_codename  # noqa: E402
-from crypto.wordlist import words  # noqa: E402
 
 
 def fixed_bytes(label: str, size: int) -> bytes:

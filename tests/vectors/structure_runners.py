@@ -160,7 +160,9 @@ def run_codename(given: dict[str, Any]) -> dict[str, Any]:
     normal = normalise_codename(given["typed"])
     if "instance_salt" not in given:
         return {"normal_form": normal}
-    master = derive_master_key(given["typed"], bytes.fromhex(given["instance_salt"]))
+    master = derive_master_key(
+        given["typed"], bytes.fromhex(given["instance_salt"]), 1
+    )  # the structure family is version 1
     keys = reporter_keys_from_master(master)
     values = {
         "normal_form": normal,

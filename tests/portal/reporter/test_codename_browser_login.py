@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import OrgInstance, give_visit_page_values, prepare_org_instance, wait_for
-from chromium_support import make_chromium
-from recording_proxy import RecordingProxy
 from test_browser_sealing import _forbidden, _login_with_codename, _wait_replies_on_device
-from workspace_support import file_case
+
+from tests.support.browser_support import OrgInstance, give_visit_page_values, prepare_org_instance, wait_for
+from tests.support.chromium_support import make_chromium
+from tests.support.recording_proxy import RecordingProxy
+from tests.support.workspace_support import file_case
 
 from portal import create_app
 

@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flood_support import stamp_fields
-from reporter_support import add_reviewer_with_keys, csrf_token, db_counts, multipart
-from workspace_support import file_case
+
+from tests.support.flood_support import stamp_fields
+from tests.support.reporter_support import add_reviewer_with_keys, csrf_token, db_counts, multipart
+from tests.support.workspace_support import file_case
 
 from crypto.codename import derive_reporter_keys, generate_codename
 from crypto.envelope import new_submission_id, seal_bytes
