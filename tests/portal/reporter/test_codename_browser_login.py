@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser_sealing import _forbidden, _login_with_codename, _wait_replies_on_device
 
-from tests.support.browser_support import OrgInstance, give_visit_page_values, prepare_org_instance, wait_for
+from tests.portal.reporter.test_browser_sealing import _forbidden, _login_with_codename, _wait_replies_on_device
+from tests.support.browser_support import OrgInstance, prepare_org_instance, wait_for
 from tests.support.chromium_support import make_chromium
 from tests.support.recording_proxy import RecordingProxy
 from tests.support.workspace_support import file_case
@@ -49,7 +49,6 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-codename-login"
     profile.mkdir()
     driver = make_chromium(profile)
-    give_visit_page_values(driver)
     try:
         yield driver
     finally:
