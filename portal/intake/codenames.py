@@ -6,15 +6,17 @@ from __future__ import annotations
 from flask import current_app
 
 from crypto.codename import ReporterKeys, derive_reporter_keys, login_lookup_hash
-from portal.argon2_budget import DEFAULT_WAIT_SECONDS, argon2_slot
+from portal.argon2_budget import DEFAULT_WAIT_SECONDS, argon2_slot, at_low_priority
 
 
 def keys_for(codename: str) -> ReporterKeys:
-    """A codename login's keys. Raises Argon2BusyError when no derivation slot frees up
+    """A codename login's keys, derived at low priority so a flood of logins cannot take
+    the CPU that pages need. Raises Argon2BusyError when no derivation slot frees up
     in time (or ARGON2_MAX_WAITING logins already wait)."""
     config = current_app.config
+    salt = bytes.fromhex(config["INSTANCE_SALT"])
     with argon2_slot(int(config["ARGON2_CONCURRENCY"]), float(config.get("ARGON2_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))):
-        return derive_reporter_keys(codename, bytes.fromhex(config["INSTANCE_SALT"]))
+        return at_low_priority(lambda: derive_reporter_keys(codename, salt))
 
 
 def keys_for_new_report(codename: str) -> ReporterKeys:
