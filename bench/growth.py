@@ -21,6 +21,9 @@ One instance (3 reviewers) grows through the scales. At each scale:
 5. For information: the reviewer's queue listing (`list_queue`, what /review shows),
    which reads every case of the reviewer (several queries per case), so it grows
    linearly; measured up to `--queue-max` cases only (at 100,000 it takes minutes).
+6. The reviewer queue page itself (`list_queue_page`, page 1 of /review: totals and
+   one page of cases), median of 5, at every scale. Goal (issue #15): ≤ 100 ms at the
+   largest scale.
 
 Baseline: the same steps at the smallest scale. Each step's ratio to it is printed;
 none should grow with the total (they touch a fixed number of cases), and the
@@ -60,7 +63,7 @@ from crypto.envelope import new_submission_id
 from crypto.identity import PublicIdentity
 from portal import create_app
 from portal.reviewer.export import MODE_CHANGED, current_counter, plan_export, stream_bundle
-from portal.reviewer.queue import list_queue
+from portal.reviewer.queue import list_queue, list_queue_page
 from portal.store.blobs import BlobWriter
 from portal.store.db import connect, today, transaction
 
@@ -181,6 +184,21 @@ def queue_listing(instance: Path, reviewer_id: int) -> tuple[float, int]:
         return time.perf_counter() - start, len(items)
 
 
+def queue_first_page(instance: Path, reviewer_id: int) -> float:
+    """Median seconds of 5 for page 1 of the reviewer's queue, as /review builds it."""
+    with create_app(str(instance)).app_context(), closing(connect(instance)) as conn:
+        list_queue_page(conn, today(), reviewer_id, 1)  # warm the page cache, as a running worker's is
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            list_queue_page(conn, today(), reviewer_id, 1)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+
+QUEUE_PAGE_GOAL_MS = 100.0
+
+
 def db_bytes(instance: Path) -> int:
     return sum(p.stat().st_size for p in instance.glob("candour.db*"))
 
@@ -217,8 +235,10 @@ def main() -> None:
                 queue_seconds, listed = (
                     queue_listing(instance, reviewer_ids[0]) if scale <= args.queue_max else (float("nan"), 0)
                 )
+                page_seconds = queue_first_page(instance, reviewer_ids[0])
                 row = {
                     "cases": count_cases(instance),
+                    "queue_page_ms": page_seconds * 1000,
                     "submit_p50_ms": statistics.median(latencies) * 1000,
                     "submit_p99_ms": percentile(latencies, 0.99) * 1000,
                     "export_seconds": export_seconds,
@@ -243,6 +263,7 @@ def report_row(row: dict[str, float], base: dict[str, float]) -> None:
         f"(×{row['export_seconds'] / base['export_seconds']:.2f}), {row['export_mb']:.1f} MB; database "
         f"{row['db_mb']:.1f} MB ({row['db_mb'] / row['cases'] * 1e6 / 1024:.2f} KiB/case, "
         f"×{row['db_mb'] / base['db_mb']:.1f} for ×{row['cases'] / base['cases']:.0f} cases); "
+        f"queue page 1 {row['queue_page_ms']:.1f} ms (×{row['queue_page_ms'] / base['queue_page_ms']:.2f}); "
         + (
             f"queue listing {int(row['queue_cases']):,} cases {row['queue_seconds']:.2f} s "
             f"({row['queue_seconds'] / row['queue_cases'] * 1e6:.0f} µs/case)"
@@ -276,6 +297,12 @@ def verdict(rows: list[dict[str, float]]) -> list[dict[str, object]]:
             "the database grows at most linearly",
             last["db_mb"] / base["db_mb"] <= growth * 1.1,
             f"×{last['db_mb'] / base['db_mb']:.1f} for ×{growth:.0f} cases",
+        ),
+        goal(
+            f"the reviewer queue page at {int(last['cases']):,} cases ≤ {QUEUE_PAGE_GOAL_MS:.0f} ms",
+            last["queue_page_ms"] <= QUEUE_PAGE_GOAL_MS,
+            f"{last['queue_page_ms']:.1f} ms (×{last['queue_page_ms'] / base['queue_page_ms']:.2f} of "
+            f"{base['queue_page_ms']:.1f} ms at {int(base['cases']):,})",
         ),
     ]
 

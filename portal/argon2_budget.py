@@ -18,9 +18,14 @@ new report derives no Argon2id and never waits here: only version 1 codename log
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_WAIT_SECONDS = 20.0
 DEFAULT_MAX_WAITING = 2
@@ -111,3 +116,38 @@ def argon2_slot(
         yield
     finally:
         semaphore.release()
+
+
+# Niceness of the derivation threads: a login's 64 MiB Argon2id yields the CPU to page
+# requests (the kernel schedules each thread on its own), so a flood of logins slows
+# logins, not the landing page. +10 of a possible +19: still running on an idle core.
+LOW_PRIORITY_NICE = 10
+# More threads than derivation slots will ever hold: every job holds a slot.
+_POOL_THREADS = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+
+
+def _lower_this_thread() -> None:
+    try:
+        # On Linux PRIO_PROCESS with a thread id sets that thread's niceness alone.
+        own = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, own, os.getpriority(os.PRIO_PROCESS, own) + LOW_PRIORITY_NICE)
+    except (AttributeError, OSError):
+        pass  # a platform without per-thread niceness: the derivation runs at normal priority
+
+
+def at_low_priority(work: Callable[[], T]) -> T:
+    """Run `work` (a key derivation) on a low-priority thread and wait for its result.
+
+    The caller holds an `argon2_slot`, so memory stays bounded as before; only the
+    CPU the derivation takes is given below that of the page threads. Argon2id in
+    libsodium releases the GIL, so page threads run while it computes.
+    """
+    global _pool, _pool_pid
+    with _lock:
+        if _pool is None or _pool_pid != os.getpid():  # a forked worker starts its own pool
+            _pool = ThreadPoolExecutor(_POOL_THREADS, "argon2-low", initializer=_lower_this_thread)
+            _pool_pid = os.getpid()
+        pool = _pool
+    return pool.submit(work).result()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from flask import current_app
 
 from crypto.codename import CODENAME_VERSION, CODENAME_VERSIONS, ReporterKeys, derive_reporter_keys, login_lookup_hash
-from portal.argon2_budget import DEFAULT_WAIT_SECONDS, argon2_slot
+from portal.argon2_budget import DEFAULT_WAIT_SECONDS, argon2_slot, at_low_priority
 from portal.intake.refusals import Refusal, SubmissionRefused
 from portal.store import cases as case_store
 from portal.store.codename_versions import any_case_with_version
@@ -37,9 +37,10 @@ def keys_for(codename: str, version: int) -> ReporterKeys:
     already wait); version 2 needs no slot."""
     if version != 1:
         return derive_reporter_keys(codename, _salt(), version)
-    config = current_app.config
+    config, salt = current_app.config, _salt()  # read here: the low-priority thread has no app context
     with argon2_slot(int(config["ARGON2_CONCURRENCY"]), float(config.get("ARGON2_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))):
-        return derive_reporter_keys(codename, _salt(), 1)
+        # At low priority, so a flood of version 1 logins cannot take the CPU pages need.
+        return at_low_priority(lambda: derive_reporter_keys(codename, salt, 1))
 
 
 def keys_for_new_report(codename: str) -> ReporterKeys:

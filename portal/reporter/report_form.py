@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, current_app, make_response, render_template
+from flask import Response, current_app, make_response, render_template, request
 
+from portal.i18n import current_language
 from portal.intake.recipients import reviewers_offered
 from portal.intake.refusals import (
     Refusal,
@@ -25,12 +26,28 @@ from portal.reporter.limits import release_post_gate, stamped_events
 from portal.security import csrf
 from portal.store.db import get_db, today
 
+# Languages × the few paths the landing page answers on: a handful in practice.
+LANDING_PAGES_KEPT = 64
+
 
 @bp.get("/")
 def landing() -> str:
     """What Candour is, who will read a report, and how to stay safe."""
-    reviewers = reviewers_offered(get_db())
-    return render_template("reporter/landing.html", reviewers=reviewers)
+    reviewers = tuple(reviewers_offered(get_db()))
+    # The page is the same for everyone who asks in the same language while the
+    # reviewer list stands, and rendering it (forty translated strings) costs more
+    # than the rest of the request: keep each rendering, keyed by everything it is
+    # made from, so a changed reviewer list or language renders anew. Bounded,
+    # because the path and language come from the request.
+    cache: dict[tuple[object, ...], str] = current_app.extensions.setdefault("candour.landing_pages", {})
+    key = (current_language(), request.script_root, request.path, reviewers)
+    page = cache.get(key)
+    if page is None:
+        page = render_template("reporter/landing.html", reviewers=list(reviewers))
+        if len(cache) >= LANDING_PAGES_KEPT:
+            cache.clear()
+        cache[key] = page
+    return page
 
 
 def _report_page(typed: Mapping[str, list[str]] | None = None, refusal: Refusal | None = None) -> str:

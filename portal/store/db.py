@@ -1,4 +1,4 @@
-"""The SQLCipher database: opening it, migrating it, and one connection per request.
+"""The SQLCipher database: opening it, migrating it, and one connection per worker thread.
 
 Connections are in autocommit mode (isolation_level=None): nothing is grouped
 unless you ask. Group writes that belong together with `transaction(conn)`.
@@ -6,7 +6,9 @@ unless you ask. Group writes that belong together with `transaction(conn)`.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -201,18 +203,72 @@ def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[int]:
     return applied_now
 
 
+class _ThreadConnection(threading.local):
+    """The connection this thread keeps between requests, and what it was opened on."""
+
+    conn: Connection | None = None
+    opened_on: tuple[str, tuple[int, int, int, int]] | None = None
+
+
+_kept = _ThreadConnection()
+
+
+def _file_identity(instance_path: str) -> tuple[int, int, int, int]:
+    # The database file's inode and the key file's inode and mtime: a restored backup
+    # or a new key makes a kept connection stale, and two stat calls notice it.
+    db_stat = os.stat(Path(instance_path) / DB_FILENAME)
+    key_stat = os.stat(Path(instance_path) / DB_KEY_FILENAME)
+    return db_stat.st_dev, db_stat.st_ino, key_stat.st_ino, key_stat.st_mtime_ns
+
+
+def _kept_connection(instance_path: str) -> Connection:
+    """This thread's connection to `instance_path`, reopened when the files changed.
+
+    Opening a connection (key, schema read, PRAGMAs, a cold page cache) and closing
+    it (the last close checkpoints the WAL) cost more than rendering the landing
+    page, so each worker thread keeps one. One per thread: a thread serving another
+    instance (the tests) closes the old one first, so nothing piles up.
+    """
+    identity = (instance_path, _file_identity(instance_path))
+    if _kept.conn is not None and _kept.opened_on != identity:
+        _discard_kept()
+    if _kept.conn is None:
+        _kept.conn = connect(instance_path)
+        _kept.opened_on = identity
+    return _kept.conn
+
+
+def _discard_kept() -> None:
+    conn, _kept.conn, _kept.opened_on = _kept.conn, None, None
+    if conn is not None:
+        conn.close()
+
+
 def get_db() -> Connection:
-    """The current request's connection, opened on first use."""
+    """The current request's connection: this thread's kept one, opened on first use."""
     if "db" not in g:
-        g.db = connect(current_app.instance_path)
+        g.db = _kept_connection(current_app.instance_path)
     conn: Connection = g.db
     return conn
 
 
-def close_db(_exc: BaseException | None = None) -> None:
+def close_db(exc: BaseException | None = None) -> None:
+    """End the request's use of the connection; it stays open for the thread's next request.
+
+    Nothing is left pending on it: every statement autocommits, and `transaction()`
+    has committed or rolled back before the request ends. A request that failed, or
+    one that left a transaction open, closes the connection instead, so the next
+    request starts from a fresh one.
+    """
     conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
+    if conn is None:
+        return
+    if exc is not None or conn.in_transaction or conn is not _kept.conn:
+        _rollback_quietly(conn)
+        if conn is _kept.conn:
+            _discard_kept()
+        else:
+            conn.close()
 
 
 def init_app(app: Flask) -> None:

@@ -59,3 +59,21 @@ def test_a_free_slot_is_taken_even_with_a_zero_queue() -> None:
     with argon2_slot(2, max_waiting=0), argon2_slot(2, max_waiting=0):
         with pytest.raises(Argon2BusyError), argon2_slot(2, max_waiting=0):
             pass
+
+
+def test_a_login_derivation_runs_on_a_lower_priority_thread_and_returns_its_result() -> None:
+    import os
+    import threading
+
+    from portal.argon2_budget import LOW_PRIORITY_NICE, at_low_priority
+
+    def niceness_here() -> tuple[int, int]:
+        own = threading.get_native_id()
+        return own, os.getpriority(os.PRIO_PROCESS, own)
+
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread_id, niceness = at_low_priority(niceness_here)
+    assert thread_id != threading.get_native_id()
+    assert niceness == min(19, caller + LOW_PRIORITY_NICE)
+    # The caller's own priority is untouched.
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller

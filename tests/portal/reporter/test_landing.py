@@ -59,6 +59,22 @@ def test_landing_lists_active_reviewers(instance_dir: Path, add_reviewer: Callab
     assert html.index("Dana Adviser") < html.index("Always receives reports") < html.index("Sam Handler")
 
 
+def test_one_running_app_shows_a_reviewer_change_at_once(instance_dir: Path, add_reviewer: Callable[..., Any]) -> None:
+    # The running app keeps its rendering of the landing page: a reviewer added or
+    # removed by the CLI (another process in production) must still show on the next
+    # request, and a page asked for in another language must be in that language.
+    client = create_app(str(instance_dir), overrides={"TESTING": True}).test_client()
+    assert "No reviewers have been set up yet" in client.get("/").get_data(as_text=True)
+    added = add_reviewer(instance_dir, "Dana Adviser", "Independent adviser")
+    assert "Dana Adviser" in client.get("/").get_data(as_text=True)
+    remove = create_app(str(instance_dir)).test_cli_runner().invoke(args=["reviewer", "remove", added.key_id.hex()])
+    assert remove.exit_code == 0
+    assert "Dana Adviser" not in client.get("/").get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    welsh = client.get("/", headers={"Accept-Language": "cy"}).get_data(as_text=True)
+    assert 'lang="en"' in english and 'lang="cy"' in welsh
+
+
 def test_landing_is_accessible_and_self_contained(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/").get_data(as_text=True)
     outline = _outline(html)

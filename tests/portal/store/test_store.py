@@ -202,9 +202,60 @@ def test_transaction_rolls_back_on_error(instance_dir: Path) -> None:
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
 
 
-def test_connection_per_request_is_closed_at_teardown(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_thread_keeps_its_connection_between_requests(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         conn = db.get_db()
         assert db.get_db() is conn
+    with app.app_context():
+        assert db.get_db() is conn
+    assert conn.execute("SELECT 1").fetchone()[0] == 1
+
+
+def test_a_request_that_failed_or_left_a_transaction_open_closes_its_connection(app) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError), app.app_context():
+        failed = db.get_db()
+        raise RuntimeError("the request failed")
     with pytest.raises(sqlcipher3.ProgrammingError):
-        conn.execute("SELECT 1")
+        failed.execute("SELECT 1")
+    with app.app_context():
+        left_open = db.get_db()
+        assert left_open is not failed
+        left_open.execute("BEGIN IMMEDIATE")
+        _insert_case(left_open)
+    with pytest.raises(sqlcipher3.ProgrammingError):
+        left_open.execute("SELECT 1")
+    with app.app_context():
+        assert db.get_db().execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_threads_do_not_share_a_connection(app) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    with app.app_context():
+        mine = db.get_db()
+    theirs: list[object] = []
+
+    def other_thread() -> None:
+        with app.app_context():
+            theirs.append(db.get_db())
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert theirs and theirs[0] is not mine
+
+
+def test_a_kept_connection_is_reopened_when_the_database_file_is_replaced(app) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    instance = Path(app.instance_path)
+    with app.app_context():
+        old = db.get_db()
+        _insert_case(old)
+        old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # A restored backup: another file under the same name.
+    shutil.copy2(instance / "candour.db", instance / "restored.db")
+    (instance / "restored.db").replace(instance / "candour.db")
+    with app.app_context():
+        assert db.get_db() is not old
+        assert db.get_db().execute("SELECT count(*) FROM cases").fetchone()[0] == 1
