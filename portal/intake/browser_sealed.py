@@ -26,6 +26,8 @@ Wire format (multipart/form-data, in this order; anything else is refused):
     login_token, reply_key, sign_key report only: b64u of 32 bytes each
     codename_version                 report only: "2" (absent: "1", a page from before it)
     reviewer (repeated)              report only: key ids (hex) the browser sealed to
+    recipients_statement,            report only, both or neither: b64u of the recipients
+      recipients_signature           statement the reporter signed and its signature (§7.1)
     part0, part1, … partN            files: one envelope each, part 0 first
 """
 
@@ -53,6 +55,7 @@ from crypto.identity import unb64url
 from crypto.kdf import hash256
 from crypto.padding import MIN_PADDED_SIZE, padded_size, padme
 from crypto.submission import MAX_PART0_BYTES
+from crypto.submission.recipients import verify_recipients
 from portal.intake.commit import PendingBlobs
 from portal.intake.form import FormRules
 from portal.intake.multipart import FileStart
@@ -61,7 +64,17 @@ from portal.store.blobs import BlobWriter
 
 PART_FIELD = re.compile(r"part(0|[1-9][0-9]?)")
 KEY_BYTES = 32
-REPORT_PUBLIC_FIELDS = frozenset({"login_token", "reply_key", "sign_key", "codename_version", "reviewer"})
+REPORT_PUBLIC_FIELDS = frozenset(
+    {
+        "login_token",
+        "reply_key",
+        "sign_key",
+        "codename_version",
+        "reviewer",
+        "recipients_statement",
+        "recipients_signature",
+    }
+)
 
 
 def sealed_rules(public_fields: frozenset[str], repeatable: frozenset[str], max_total_bytes: int) -> FormRules:
@@ -248,3 +261,25 @@ def public_key_field(values: Mapping[str, list[str]], name: str) -> bytes:
     if len(decoded) != KEY_BYTES:
         raise SubmissionRefused(Refusal.MALFORMED)
     return decoded
+
+
+def recipients_signed(
+    values: Mapping[str, list[str]], *, case_id: str, sign_key: bytes, key_ids: frozenset[str]
+) -> tuple[bytes, bytes] | None:
+    """The recipients statement and signature the browser sent (§7.1), checked: signed by
+    this report's `sign_key`, for this case, naming exactly the key ids the envelopes are
+    sealed to. None when the page sent neither (a page from before the statement)."""
+    statement_field = values.get("recipients_statement")
+    signature_field = values.get("recipients_signature")
+    if statement_field is None and signature_field is None:
+        return None
+    if statement_field is None or signature_field is None or len(statement_field) != 1 or len(signature_field) != 1:
+        raise SubmissionRefused(Refusal.MALFORMED)
+    try:
+        statement, signature = unb64url(statement_field[0]), unb64url(signature_field[0])
+        signed_ids = verify_recipients(statement, signature, sign_key, case_id)
+    except (ValueError, CandourError):
+        raise SubmissionRefused(Refusal.RECIPIENTS_MISMATCH) from None
+    if frozenset(signed_ids) != key_ids:
+        raise SubmissionRefused(Refusal.RECIPIENTS_MISMATCH)
+    return statement, signature

@@ -117,6 +117,7 @@ class NewCase:
     reporter_sign_key: bytes
     reviewer_ids: Sequence[int]
     codename_version: int  # docs/format.md §6: which derivation the login hash and keys come from
+    recipients_signed: tuple[bytes, bytes] | None = None  # §7.1: statement and the reporter's signature
 
 
 def commit_report(blobs: PendingBlobs, case: NewCase) -> None:
@@ -138,6 +139,7 @@ def commit_report(blobs: PendingBlobs, case: NewCase) -> None:
         reviewer_ids=case.reviewer_ids,
         parts=parts,
         codename_version=case.codename_version,
+        recipients_signed=case.recipients_signed,
     )
     blobs.keep()
 

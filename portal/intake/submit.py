@@ -16,11 +16,13 @@ from flask import current_app
 from crypto.codename import CODENAME_VERSION, ReporterKeys, generate_codename
 from crypto.envelope import new_submission_id
 from crypto.submission import FOLLOWUP_FIELDS, KIND_FOLLOWUP, KIND_REPORT, REPORT_FIELDS
+from crypto.submission.recipients import sign_recipients
 from portal.intake.browser_sealed import (
     REPORT_PUBLIC_FIELDS,
     BrowserSealed,
     SealedReceived,
     public_key_field,
+    recipients_signed,
     sealed_rules,
 )
 from portal.intake.codenames import browser_codename_version, keys_for_new_report, login_hash
@@ -113,6 +115,8 @@ def server_report(day: str, body_read: Callable[[], None]) -> FiledReport:
         keys = keys_for_new_report(codename)
         seal_part0(received, blobs, keys=keys, kind=KIND_REPORT, case_id=None, day=day)
         case_id = received.submission_id.hex()
+        # The statement a browser would have signed (§7.1): the keys are in memory now only.
+        signed = sign_recipients(keys.signing_key, case_id, [chosen.reviewer.key_id for chosen in received.recipients])
         commit_report(
             blobs,
             NewCase(
@@ -124,6 +128,7 @@ def server_report(day: str, body_read: Callable[[], None]) -> FiledReport:
                 reporter_sign_key=keys.sign_public_key,
                 reviewer_ids=[chosen.reviewer.id for chosen in received.recipients],
                 codename_version=CODENAME_VERSION,
+                recipients_signed=signed,
             ),
         )
         return FiledReport(case_id=case_id, codename=codename, keys=keys)
@@ -196,6 +201,10 @@ def browser_report(day: str, admit: Admit) -> str:
 
     def keep(received: SealedReceived, blobs: PendingBlobs) -> str:
         case_id = received.submission_id.hex()
+        sign_key = public_key_field(received.values, "sign_key")
+        signed = recipients_signed(
+            received.values, case_id=case_id, sign_key=sign_key, key_ids=frozenset(r.key_id for r in chosen)
+        )
         commit_report(
             blobs,
             NewCase(
@@ -204,9 +213,10 @@ def browser_report(day: str, admit: Admit) -> str:
                 sealed_on="browser",
                 login_hash=login_hash(public_key_field(received.values, "login_token")),
                 reporter_reply_key=public_key_field(received.values, "reply_key"),
-                reporter_sign_key=public_key_field(received.values, "sign_key"),
+                reporter_sign_key=sign_key,
                 reviewer_ids=[reviewer.id for reviewer in chosen],
                 codename_version=browser_codename_version(received.values),
+                recipients_signed=signed,
             ),
         )
         return case_id

@@ -27,6 +27,7 @@ from portal.reporter.device_api import hand_back_storage_key, json_answer
 from portal.reporter.session import clear_reporter_session, session_case, set_reporter_session
 from portal.store import cases as case_store
 from portal.store.db import get_db, today
+from portal.store.recipients_statements import recipients_statement
 from portal.store.reviewers import list_reviewers
 from portal.workflow import closed_status
 
@@ -179,12 +180,16 @@ def case_replies_json() -> Response:
         }
         for reply in case_store.list_replies(get_db(), case.id)
     ]
+    # The reporter-signed recipients (§7.1), for the device to check with its own key;
+    # null for a case stored before there was one.
+    signed = recipients_statement(get_db(), case.id)
     response = json_answer(
         {
             "ok": True,
             "case": case.id,
             "sealed_on": case.sealed_on,
             "reviewers": [reviewer.key_id for reviewer in case.reviewers if reviewer.active],
+            "recipients": {"statement": b64url(signed[0]), "signature": b64url(signed[1])} if signed else None,
             "replies": replies,
         }
     )

@@ -146,11 +146,14 @@ def create_case(
     reviewer_ids: Sequence[int],
     parts: Sequence[StoredPart],
     codename_version: int = 1,
+    recipients_signed: tuple[bytes, bytes] | None = None,
 ) -> None:
     """Store a new case with its report, parts, recipients, first status and
     deadlines, all in one transaction: either every row exists or none does.
     `codename_version` is the derivation its login hash and keys come from (§6); the
-    default is the column's, the one that never locks a case out (a login tries both)."""
+    default is the column's, the one that never locks a case out (a login tries both).
+    `recipients_signed` is the reporter's recipients statement and its signature (§7.1),
+    checked by the caller."""
     if not reviewer_ids:
         raise ValueError("a case needs at least one reviewer")
 
@@ -161,8 +164,8 @@ def create_case(
             raise CaseExistsError(f"case {case_id} (or its codename) is already stored")
         conn.execute(
             "INSERT INTO cases (id, created_day, status, outcome, sealed_on, login_hash, reporter_reply_key,"
-            " reporter_sign_key, acknowledge_by, feedback_by, codename_version)"
-            " VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+            " reporter_sign_key, acknowledge_by, feedback_by, codename_version, sealed_to_statement,"
+            " sealed_to_signature) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 case_id,
                 day,
@@ -174,6 +177,8 @@ def create_case(
                 acknowledge_by,
                 feedback_by,
                 codename_version,
+                recipients_signed[0] if recipients_signed else None,
+                recipients_signed[1] if recipients_signed else None,
             ),
         )
         conn.executemany(

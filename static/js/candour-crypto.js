@@ -2,7 +2,7 @@
 //
 // This file only gathers the public names of the modules in static/js/crypto/, one per job
 // as in the Python reference crypto/ (errors, text, bytes, kdf, strict-json, padding,
-// wordlist, envelope, identity, org, codename, submission, reply), so a page can
+// wordlist, envelope, identity, org, codename, submission, recipients, reply), so a page can
 // `import * as c from "./candour-crypto.js"`. Both implementations are checked against
 // tests/vectors/ and against each other (tests/js/, tests/js/test_js_interop.py).
 //
@@ -27,4 +27,5 @@ export { makeReviewerIdentity, parsePublicIdentity, reviewerKeysFromSeed, orgKey
 export { verifyReviewerList, checkNewerList, knownReviewersFromList } from "./crypto/org.js";
 export { CODENAME_WORDS, CODENAME_VERSION, CODENAME_VERSIONS, generateCodename, typedWords, codenameProblems, normaliseCodename, deriveMasterKey, reporterKeysFromMaster, deriveReporterKeys } from "./crypto/codename.js";
 export { MAX_FIELD_CHARS, MAX_MANIFEST_BYTES, MAX_ATTACHMENTS, checkFields, attachmentInfoFromSealed, buildManifest, sealSubmissionTextPart, sealSubmission } from "./crypto/submission.js";
+export { recipientsStatement, signRecipients, verifyRecipients } from "./crypto/recipients.js";
 export { parseStatement, parseReplyBody, verifyStatementSignature, checkRecipient, checkReplyBinding, checkSequence, openReplyForReporter, classifyReplies } from "./crypto/reply.js";

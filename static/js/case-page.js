@@ -156,7 +156,13 @@ function showReplies(data, stored, trusted) {
     signature: c.unb64u(reply.signature),
     forReporter: c.unb64u(reply.for_reporter),
   }));
-  const { recipients, source } = caseRecipients(stored.recipients, data.reviewers ?? [], trusted.byKeyId);
+  const { recipients, source } = caseRecipients(
+    data.recipients,
+    { caseId: data.case, signPublicKey: stored.keys.signPublicKey },
+    stored.recipients,
+    data.reviewers ?? [],
+    trusted.byKeyId,
+  );
   const classified = c.classifyReplies(replies, {
     caseId: data.case,
     reporterReplySecretKey: stored.keys.replySecretKey,
@@ -216,9 +222,9 @@ function showReplies(data, stored, trusted) {
   document.getElementById("replies-unsigned-note").hidden = trusted.signed;
   const device = document.getElementById("replies-device");
   device.querySelector('[data-note^="replies-recipients-"]')?.remove();
-  list.before(hint(source === "device" ? "replies-recipients-device" : "replies-recipients-server"));
+  list.before(hint(`replies-recipients-${source}`));
   device.hidden = false;
-  device.dataset.state = "verified-on-device";
+  device.dataset.state = source === "tampered" ? "recipients-tampered" : "verified-on-device";
   device.dataset.recipients = source;
 }
 

@@ -68,13 +68,27 @@ export function orderReplyViews(views, nameOf, seen = {}) {
 }
 
 /**
- * The key ids a reply's author must be among: the reviewers this device sealed the report
- * to when it did (this visit), else the case's reviewers as the portal lists them, kept
- * only where they are on the trusted (signed) list.
+ * The key ids a reply's author must be among, kept only where they are on the trusted
+ * (signed) list: the reviewers the reporter signed as the report's recipients (§7.1),
+ * checked with the reporter's own key; for a case without that statement (stored before
+ * it existed) the reviewers this device sealed the report to when it did (this visit),
+ * else the case's reviewers as the portal lists them. A statement that does not verify
+ * gives nobody ("tampered"): no reply is then shown as verified.
+ * @param {{statement: string, signature: string}|null|undefined} signed the replies JSON's `recipients`
+ * @param {{caseId: string, signPublicKey: Uint8Array}} reporter
  * @param {string[]|null} sealedTo @param {string[]} serverList @param {Map<string, object>} trustedByKeyId
- * @returns {{recipients: Set<string>, source: "device"|"server"}}
+ * @returns {{recipients: Set<string>, source: "signed"|"tampered"|"device"|"server", problem?: string}}
  */
-export function caseRecipients(sealedTo, serverList, trustedByKeyId) {
+export function caseRecipients(signed, reporter, sealedTo, serverList, trustedByKeyId) {
+  if (signed !== null && signed !== undefined) {
+    try {
+      if (typeof signed.statement !== "string" || typeof signed.signature !== "string") throw new c.FormatError("the recipients statement is not b64u");
+      const ids = c.verifyRecipients(c.unb64u(signed.statement), c.unb64u(signed.signature), reporter.signPublicKey, reporter.caseId);
+      return { recipients: new Set(ids.filter((keyHex) => trustedByKeyId.has(keyHex))), source: "signed" };
+    } catch (error) {
+      return { recipients: new Set(), source: "tampered", problem: String(error?.message ?? error) };
+    }
+  }
   const source = Array.isArray(sealedTo) && sealedTo.length ? "device" : "server";
   const chosen = source === "device" ? sealedTo : serverList;
   return { recipients: new Set(chosen.filter((keyHex) => trustedByKeyId.has(keyHex))), source };

@@ -129,6 +129,11 @@ async function sealAndSend(reportForm, page, sodium, trustedPromise, stamper) {
   body.append("sign_key", c.b64u(keys.signPublicKey));
   body.append("codename_version", String(c.CODENAME_VERSION));
   for (const keyId of keyIds) body.append("reviewer", keyId);
+  // The recipients statement (docs/format.md §7.1): a later visit checks the recipients
+  // against this signature rather than the server's list.
+  const signed = c.signRecipients(keys.signSecretKey, sealed.submissionHex, keyIds);
+  body.append("recipients_statement", c.b64u(signed.statement));
+  body.append("recipients_signature", c.b64u(signed.signature));
   for (const { index, blob } of sealed.parts) body.append(`part${index}`, blob, `part${index}.cnd`);
   progress.say("phase-upload");
   const { json } = await post(page.reportUrl, body, (fraction) => progress.set("upload", fraction));

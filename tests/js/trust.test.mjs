@@ -119,14 +119,45 @@ describe("replies from reviewers not on the case", () => {
       ["aa".repeat(8), {}],
       ["bb".repeat(8), {}],
     ]);
-    assert.deepEqual(caseRecipients(["aa".repeat(8)], ["aa".repeat(8), "bb".repeat(8)], trusted), {
+    const reporter = { caseId: "ab".repeat(16), signPublicKey: new Uint8Array(32) };
+    assert.deepEqual(caseRecipients(null, reporter, ["aa".repeat(8)], ["aa".repeat(8), "bb".repeat(8)], trusted), {
       recipients: new Set(["aa".repeat(8)]),
       source: "device",
     });
-    assert.deepEqual(caseRecipients(null, ["bb".repeat(8), "cc".repeat(8)], trusted), {
+    assert.deepEqual(caseRecipients(undefined, reporter, null, ["bb".repeat(8), "cc".repeat(8)], trusted), {
       recipients: new Set(["bb".repeat(8)]),
       source: "server",
     });
+  });
+
+  test("the reporter-signed recipients (§7.1) win over the server's list; a tampered statement gives nobody", () => {
+    const trusted = new Map([
+      ["aa".repeat(8), {}],
+      ["bb".repeat(8), {}],
+      ["cc".repeat(8), {}],
+    ]);
+    const signing = sodium.crypto_sign_seed_keypair(new Uint8Array(32).fill(7));
+    const caseId = "ab".repeat(16);
+    const reporter = { caseId, signPublicKey: signing.publicKey };
+    const made = c.signRecipients(signing.privateKey, caseId, ["cc".repeat(8), "aa".repeat(8)]);
+    const signed = { statement: c.b64u(made.statement), signature: c.b64u(made.signature) };
+    const server = ["aa".repeat(8), "bb".repeat(8), "cc".repeat(8)];
+    assert.deepEqual(caseRecipients(signed, reporter, null, server, trusted), {
+      recipients: new Set(["aa".repeat(8), "cc".repeat(8)]),
+      source: "signed",
+    });
+    const swapped = c.utf8(new TextDecoder().decode(made.statement).replace("cc".repeat(8), "bb".repeat(8)));
+    const tampered = { statement: c.b64u(swapped), signature: signed.signature };
+    for (const [statement, who] of [
+      [tampered, reporter],
+      [signed, { caseId: "cd".repeat(16), signPublicKey: signing.publicKey }],
+      [{ statement: 3, signature: signed.signature }, reporter],
+    ]) {
+      const result = caseRecipients(statement, who, ["aa".repeat(8)], server, trusted);
+      assert.equal(result.source, "tampered");
+      assert.equal(result.recipients.size, 0);
+      assert.ok(result.problem);
+    }
   });
 });
 

@@ -17,6 +17,10 @@ headless Chromium against a real gunicorn, every request recorded by a proxy.
   files hold neither the keys nor the login token (raw, base64url, hex; UTF-8 and UTF-16),
   and no token-shaped string in them opens the case (the real token does).
 - Leave before the page's module has run still takes the keys out of the tab.
+- A later visit (the codename typed again in a fresh profile) still knows the recipients:
+  from the statement the reporter signed when sealing (docs/format.md §7.1), so the
+  left-out colleague's reply stays rejected while the recipients' verify; a statement the
+  server altered shows no reply as verified and says why.
 """
 
 from __future__ import annotations
@@ -171,7 +175,9 @@ def test_case_page_verifies_only_recipients_on_the_signed_list_and_refuses_a_dow
     browser.get(proxy.url + "/case")
     device = _wait_device_replies(browser)
     assert not problem_text(browser, "replies-problem")
-    assert device.get_attribute("data-recipients") == "device"
+    # The recipients the reporter signed when sealing (docs/format.md §7.1), checked here.
+    assert device.get_attribute("data-recipients") == "signed"
+    assert "as you signed them" in device.text
     articles = _articles(browser)
     kinds = [str(article.get_attribute("class")).split()[-1] for article in articles]
     assert kinds == ["reply-verified", "reply-verified", "reply-rejected"], [a.text for a in articles]
@@ -231,6 +237,86 @@ def test_case_page_verifies_only_recipients_on_the_signed_list_and_refuses_a_dow
     assert not proxy.saw_request("POST", "/case/followup/sealed")
     assert not proxy.saw_request("POST", "/case/followup")
     assert not proxy.find(f"More {tag}".encode())
+
+
+def _login_with_codename(driver: Any, base_url: str, codename: str) -> None:
+    By = _by()
+    driver.get(base_url + "/followup")
+    wait_for(driver, lambda: driver.find_element(By.ID, "followup-login-form").get_attribute("data-sealing"))
+    driver.find_element(By.ID, "codename").send_keys(codename)
+    driver.find_element(By.CSS_SELECTOR, "#followup-login-form button[type=submit]").click()
+    wait_for(driver, lambda: driver.current_url.endswith("/case"))
+
+
+def _wait_recipients_checked(driver: Any) -> Any:
+    By = _by()
+    wait_for(
+        driver,
+        lambda: (
+            driver.find_element(By.ID, "replies-device").get_attribute("data-state")
+            in {"verified-on-device", "recipients-tampered"}
+            or problem_text(driver, "replies-problem")
+        ),
+    )
+    assert not problem_text(driver, "replies-problem"), problem_text(driver, "replies-problem")
+    return driver.find_element(By.ID, "replies-device")
+
+
+def test_a_later_visit_checks_the_recipients_the_reporter_signed(
+    org: OrgInstance, proxy: RecordingProxy, browser: Any, tmp_path: Path
+) -> None:
+    tag = secrets.token_hex(4)
+    codename = _report_and_open_case(browser, org, proxy.url, f"Osprey report {tag}")
+    case_id = _only_case(org.instance)
+    _store_reply(org, "adviser", case_id, 1, f"Adviser answers {tag}.")
+    _store_reply(org, "handler", case_id, 1, f"Handler closes it {tag}.")
+
+    # A second visit: a fresh profile, the codename typed again. The device sealed nothing
+    # in this visit; the server lists both reviewers as the case's (it could list anyone).
+    profile = tmp_path / "chromium-second-visit"
+    profile.mkdir()
+    later = make_chromium(profile)
+    try:
+        _login_with_codename(later, proxy.url, codename)
+        device = _wait_recipients_checked(later)
+        assert device.get_attribute("data-state") == "verified-on-device"
+        assert device.get_attribute("data-recipients") == "signed"
+        assert "as you signed them" in device.text
+        articles = _articles(later)
+        kinds = [str(article.get_attribute("class")).split()[-1] for article in articles]
+        assert kinds == ["reply-verified", "reply-rejected"], [a.text for a in articles]
+        assert f"Adviser answers {tag}." in articles[0].text
+        assert "not one of the reviewers your report was sealed to" in articles[1].text
+        assert f"Handler closes it {tag}." not in later.page_source
+
+        # The server swaps the statement for one naming the handler too (the reporter's
+        # signature kept): nothing shows as verified, and the page says why.
+        with closing(db.connect(org.instance)) as conn, conn:
+            (statement,) = conn.execute("SELECT sealed_to_statement FROM cases WHERE id = ?", (case_id,)).fetchone()
+            ids = json.loads(bytes(statement))["recipients"]
+            forged = json.dumps(
+                {
+                    "format": "candour-recipients",
+                    "version": 1,
+                    "case": case_id,
+                    "recipients": sorted([*ids, org.reviewers["handler"].key_id.hex()]),
+                },
+                separators=(",", ":"),
+            ).encode()
+            conn.execute("UPDATE cases SET sealed_to_statement = ? WHERE id = ?", (forged, case_id))
+        later.get(proxy.url + "/case")
+        device = _wait_recipients_checked(later)
+        assert device.get_attribute("data-state") == "recipients-tampered"
+        assert device.get_attribute("data-recipients") == "tampered"
+        assert "came back altered or not signed by you" in device.text
+        kinds = [str(article.get_attribute("class")).split()[-1] for article in _articles(later)]
+        # Nothing verified; the adviser's reply shown earlier in this visit is marked missing.
+        assert "reply-verified" not in kinds and kinds.count("reply-rejected") == 2, device.text
+        assert f"Adviser answers {tag}." not in later.page_source
+        assert f"Handler closes it {tag}." not in later.page_source
+    finally:
+        later.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 # --- the report page: rollback and spoofing names ------------------------------------------------
