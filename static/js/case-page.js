@@ -240,7 +240,18 @@ async function sealFollowup(form, page, keys, trusted, data, stamper) {
   const files = input ? await filesToSeal(input) : [];
   if (files.length > page.maxFiles) throw new ShownError(text("too-many-files"));
   if (files.reduce((sum, file) => sum + file.size, 0) > page.maxBytes) throw new ShownError(text("too-large"));
-  const recipients = recipientsFor(trusted, data.reviewers);
+  // Seal only to reviewers the reporter signed as the report's recipients (when the case
+  // has that statement): a server listing a colleague the reporter left out gets nothing.
+  const signed = caseRecipients(
+    data.recipients,
+    { caseId: data.case, signPublicKey: keys.signPublicKey },
+    null,
+    data.reviewers ?? [],
+    trusted.byKeyId,
+  );
+  if (signed.source === "tampered") throw new ShownError(text("followup-recipients-tampered"));
+  const keyIds = signed.source === "signed" ? data.reviewers.filter((keyHex) => signed.recipients.has(keyHex)) : data.reviewers;
+  const recipients = recipientsFor(trusted, keyIds);
   try {
     c.checkFields("followup", { message });
   } catch (error) {

@@ -314,6 +314,15 @@ def test_a_later_visit_checks_the_recipients_the_reporter_signed(
         assert "reply-verified" not in kinds and kinds.count("reply-rejected") == 2, device.text
         assert f"Adviser answers {tag}." not in later.page_source
         assert f"Handler closes it {tag}." not in later.page_source
+        # Nor is a follow-up sealed on that page: the handler the server added would get it.
+        by = _by()
+        form = later.find_element(by.ID, "followup-form")
+        later.execute_script("arguments[0].value = arguments[1];", later.find_element(by.ID, "message"), f"Later {tag}")
+        form.find_element(by.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(later, lambda: problem_text(later, "followup-problem"))
+        assert "Your follow-up was NOT sent" in problem_text(later, "followup-problem")
+        time.sleep(1)
+        assert not proxy.find(f"Later {tag}".encode())
     finally:
         later.quit()
         shutil.rmtree(profile, ignore_errors=True)
