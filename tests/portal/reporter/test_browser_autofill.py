@@ -157,13 +157,24 @@ def _visit_and_type_everything(driver: Any, base_url: str, markers: dict[str, st
         wait_for(driver, lambda: driver.find_element(By.ID, "followup-form").get_attribute("data-sealing"))
     _type(driver, "message", markers["message"])
     driver.find_element(By.CSS_SELECTOR, "#followup-form button[type=submit]").click()
-    wait_for(driver, lambda: "Your follow-up was" in driver.page_source or problem_text(driver, "followup-problem"))
+    wait_for(
+        driver,
+        lambda: "Your follow-up was sealed and sent" in driver.page_source or problem_text(driver, "followup-problem"),
+    )
     assert not problem_text(driver, "followup-problem"), problem_text(driver, "followup-problem")
     driver.find_element(By.CSS_SELECTOR, "#logout-form button").click()
-    wait_for(driver, lambda: not driver.current_url.endswith("/case"))
+    # Leave is done once the landing page has loaded (not merely once the URL moved on).
+    wait_for(
+        driver,
+        lambda: (
+            driver.current_url.rstrip("/") == base_url.rstrip("/")
+            and driver.execute_script("return document.readyState") == "complete"
+        ),
+    )
 
     # A later visit: the follow-up login field, sent with text that is not a codename.
     driver.get(base_url + "/followup")
+    wait_for(driver, lambda: driver.find_elements(By.ID, "codename"))
     _type(driver, "codename", markers["login"])
     driver.find_element(By.CSS_SELECTOR, "#followup-login-form button[type=submit]").click()
     wait_for(
