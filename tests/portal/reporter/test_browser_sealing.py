@@ -76,18 +76,6 @@ def proxy(server: Any, tmp_path: Path) -> Iterator[RecordingProxy]:
         yield recording
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    profile = tmp_path / "chromium-browser-path"
-    profile.mkdir()
-    driver = make_chromium(profile)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def _by() -> Any:
     from selenium.webdriver.common.by import By
 

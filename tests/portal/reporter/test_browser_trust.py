@@ -86,18 +86,6 @@ def proxy(org: OrgInstance, live_server: Any, tmp_path: Path) -> Iterator[Record
         yield recording
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    profile = tmp_path / "chromium-trust"
-    profile.mkdir()
-    driver = make_chromium(profile)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def _report_and_open_case(driver: Any, org: OrgInstance, base_url: str, what: str) -> str:
     """A report sealed on the device to the adviser only (the handler left out), the
     codename confirmed; returns the codename, with the case page open."""

@@ -9,7 +9,6 @@ codename ever reaches the server.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ import pytest
 
 from tests.portal.reporter.test_browser_sealing import _forbidden, _login_with_codename, _wait_replies_on_device
 from tests.support.browser_support import OrgInstance, prepare_org_instance, wait_for
-from tests.support.chromium_support import make_chromium
 from tests.support.recording_proxy import RecordingProxy
 from tests.support.workspace_support import file_case
 
@@ -42,18 +40,6 @@ def proxy(server: Any, tmp_path: Path) -> Iterator[RecordingProxy]:
     port = int(server.url.rsplit(":", 1)[1])
     with RecordingProxy(port, tmp_path / "recorded") as recording:
         yield recording
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    profile = tmp_path / "chromium-codename-login"
-    profile.mkdir()
-    driver = make_chromium(profile)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _token_posts(proxy: RecordingProxy) -> int:

@@ -6,8 +6,6 @@ stays in the field; a codename of 8 list words that opens no case says only that
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ from tests.support.browser_support import (
     problem_text,
     wait_for,
 )
-from tests.support.chromium_support import make_chromium
 
 from crypto.wordlist import words
 
@@ -30,18 +27,6 @@ pytestmark = [pytest.mark.live, pytest.mark.browser]
 @pytest.fixture
 def org(instance_dir: Path) -> OrgInstance:
     return prepare_org_instance(instance_dir)
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    profile = tmp_path / "chromium-codename-refusals"
-    profile.mkdir()
-    driver = make_chromium(profile)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _by() -> Any:

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 
 from tests.support.browser_support import OrgInstance, file_report_in_browser, prepare_org_instance, problem_text
-from tests.support.chromium_support import make_chromium
 from tests.support.paths import REPO_ROOT
 from tests.support.reporter_support import csrf_token, multipart, report_fields
 
@@ -83,18 +81,6 @@ def test_the_unlisted_reviewer_is_not_offered_and_the_server_path_refuses_them(
     refused = client.post("/report", data=body, content_type=content_type)
     assert refused.status_code == 400, refused.get_data(as_text=True)
     assert _case_reviewers(org.instance) == []
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    profile = tmp_path / "chromium-late-reviewer"
-    profile.mkdir()
-    driver = make_chromium(profile)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.mark.live
