@@ -4,8 +4,8 @@ import argparse
 from pathlib import Path
 
 from ..casebook import create_casebook
-from ..files import atomic_write, publish_file, temp_path_in
-from ..identity import OrgKeys, ReviewerKeys, generate_org_keys, generate_reviewer_keys, save_private_key
+from ..identity import generate_org_keys, generate_reviewer_keys
+from ..keypair import reviewer_pub_text, write_key_pair
 from ..text import is_forbidden_char
 from .common import CommandError, UsageError, read_passphrase, say
 
@@ -22,24 +22,6 @@ def _file_stem(name: str) -> str:
     ):
         raise UsageError("--name is also the file name: no '/', '\\' or control characters, and no leading '.'")
     return stripped
-
-
-def _write_key_pair(
-    keys: ReviewerKeys | OrgKeys, key_path: Path, pub_path: Path, pub_text: str, passphrase: str, profile: str
-) -> None:
-    """Write NAME.key and NAME.pub, both or neither, never replacing an existing file."""
-    temp_key = temp_path_in(key_path.parent)
-    try:
-        save_private_key(keys, temp_key, passphrase, profile)
-        with atomic_write(pub_path, overwrite=False, mode=0o644) as handle:
-            handle.write(pub_text.encode("utf-8"))
-        try:
-            publish_file(temp_key, key_path, overwrite=False)
-        except BaseException:
-            pub_path.unlink(missing_ok=True)
-            raise
-    finally:
-        temp_key.unlink(missing_ok=True)
 
 
 def _prepare_key_dir(directory: Path, *names: str) -> list[Path]:
@@ -59,13 +41,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     key_path, pub_path = _prepare_key_dir(Path(args.dir), f"{stem}.key", f"{stem}.pub")
     passphrase = read_passphrase(f"Choose a passphrase for {key_path}: ", confirm=True)
     identity = keys.public
-    pub_text = (
-        f"# Candour reviewer public key: {identity.name}\n"
-        f"# fingerprint: {identity.fingerprint}\n"
-        f"# key id: {identity.key_id.hex()}\n"
-        f"{identity.to_line()}\n"
-    )
-    _write_key_pair(keys, key_path, pub_path, pub_text, passphrase, args.kdf)
+    write_key_pair(keys, key_path, pub_path, reviewer_pub_text(identity), passphrase, args.kdf)
     book = create_casebook(key_path, keys)
     say(f"private key: {key_path} (keep it on this machine; it is useless without the passphrase)")
     say(f"casebook:    {book.path} (what this machine has verified; back it up with the key)")
@@ -83,7 +59,7 @@ def cmd_org_keygen(args: argparse.Namespace) -> int:
     pub_text = (
         f"# Candour organisation key: {identity.name}\n# fingerprint: {identity.fingerprint}\n{identity.to_line()}\n"
     )
-    _write_key_pair(keys, key_path, pub_path, pub_text, passphrase, args.kdf)
+    write_key_pair(keys, key_path, pub_path, pub_text, passphrase, args.kdf)
     say(f"organisation private key: {key_path} (keep it offline)")
     say(f"organisation public key:  {pub_path}")
     say(f"fingerprint: {identity.fingerprint}")

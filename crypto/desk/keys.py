@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..casebook import create_casebook
 from ..errors import CandourError
-from ..files import atomic_write, publish_file, temp_path_in
-from ..identity import PublicIdentity, generate_reviewer_keys, save_private_key
+from ..identity import PublicIdentity, generate_reviewer_keys
+from ..keypair import reviewer_pub_text, write_key_pair
 
 MIN_PASSPHRASE_CHARS = 12
 
@@ -64,23 +64,6 @@ def make_key(name: str, folder: Path, passphrase: str, repeated: str, profile: s
             raise KeyMakingError(f"{path} already exists: a key is never replaced; choose another name or folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     identity = keys.public
-    pub_text = (
-        f"# Candour reviewer public key: {identity.name}\n"
-        f"# fingerprint: {identity.fingerprint}\n"
-        f"# key id: {identity.key_id.hex()}\n"
-        f"{identity.to_line()}\n"
-    )
-    temp_key = temp_path_in(folder)
-    try:
-        save_private_key(keys, temp_key, passphrase, profile)
-        with atomic_write(pub_path, overwrite=False, mode=0o644) as handle:
-            handle.write(pub_text.encode("utf-8"))
-        try:
-            publish_file(temp_key, key_path, overwrite=False)
-        except BaseException:
-            pub_path.unlink(missing_ok=True)
-            raise
-    finally:
-        temp_key.unlink(missing_ok=True)
+    write_key_pair(keys, key_path, pub_path, reviewer_pub_text(identity), passphrase, profile)
     create_casebook(key_path, keys)
     return MadeKey(key_path, pub_path, identity)
