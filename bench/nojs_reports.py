@@ -29,8 +29,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from support.httpclient import csrf_session, multipart_body
-
 from bench.support.common import (
     cpu_seconds,
     figure,
@@ -42,6 +40,7 @@ from bench.support.common import (
     print_header,
     write_result,
 )
+from bench.support.httpclient import csrf_session, multipart_body
 
 GOAL_CLIENTS = 50
 GOAL_RATE = 120.0

@@ -121,3 +121,14 @@ def test_tests_are_grouped_in_packages() -> None:
         if "__pycache__" not in folder.parts and not (folder / "__init__.py").exists()
     )
     assert not_packages == [], f"add an empty __init__.py to: {not_packages}"
+
+
+def test_every_benchmark_imports() -> None:
+    # `make bench` is run by hand, rarely; an import that broke in a move would
+    # otherwise show up only then. Importing runs no benchmark (each has a main guard).
+    modules = [f"bench.{path.stem}" for path in sorted((REPO_ROOT / "bench").glob("[a-z]*.py"))]
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code, *modules], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
