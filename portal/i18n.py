@@ -14,12 +14,14 @@ Neither is stored or logged.
 from __future__ import annotations
 
 import datetime
+import functools
 from urllib.parse import quote, urlsplit
 
 from babel import Locale
 from babel.dates import format_date
-from flask import Flask, current_app, redirect, request
-from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, redirect, request
+from flask_babel import Babel, get_locale, get_translations, gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 from werkzeug.wrappers.response import Response
 
@@ -49,13 +51,34 @@ def offered_languages() -> list[str]:
     return list(current_app.config["LANGUAGES"])
 
 
-def select_locale() -> str | None:
+def select_locale() -> Locale:
     # Both the cookie and Accept-Language are read for this response only.
     offered = offered_languages()
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in offered:
-        return chosen
-    return request.accept_languages.best_match(offered) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if chosen not in offered:
+        chosen = request.accept_languages.best_match(offered) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Flask-Babel parses what the selector returns on every request unless it is
+    # already a Locale; a handful of languages are offered, so each is parsed once.
+    return _locale(str(chosen))
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def _request_translations() -> NullTranslations:
+    """This request's catalogue, looked up once. It is kept on Flask-Babel's own
+    per-request state (`g._flask_babel.babel_translations`), which `force_locale`
+    clears on entry and restores on exit, so a forced language is still honoured."""
+    state = g.get("_flask_babel")
+    found = getattr(state, "babel_translations", None) if state is not None else None
+    if found is None:
+        found = get_translations()
+        state = g.get("_flask_babel")
+        if state is not None:
+            state.babel_translations = found
+    return found
 
 
 def current_language() -> str:
@@ -159,6 +182,17 @@ def init_app(app: Flask) -> None:
         app,
         locale_selector=select_locale,
         default_translation_directories=str(TRANSLATIONS_DIR),
+    )
+
+    # Flask-Babel's template gettext looks up the request's locale and its catalogue
+    # again for every string (tens per page: most of a page's rendering time); the
+    # catalogue is found once per request and kept where Flask-Babel keeps its locale.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
     )
 
     # For <html lang="…" dir="…">.

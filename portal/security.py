@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 
 _CSP_REST = "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 # Every page but those that load libsodium.
@@ -35,6 +36,22 @@ class RequestAwareSessionInterface(SecureCookieSessionInterface):
     """Session cookie whose Secure flag follows COOKIE_SECURE: "auto" marks it
     Secure exactly when the request arrived over HTTPS, so the same install works
     as an onion service (HTTP) and behind TLS."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds a new serializer (and its signer) for every request; it depends
+        # only on the keys, so one per set of keys is kept. A changed key or fallback
+        # list gets its own.
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is None:
+                return None
+            self._serializers = {keys: serializer}
+        return serializer
 
     def get_cookie_secure(self, app: Flask) -> bool:
         setting = app.config.get("COOKIE_SECURE", "auto")

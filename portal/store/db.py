@@ -6,6 +6,7 @@ unless you ask. Group writes that belong together with `transaction(conn)`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -213,11 +214,17 @@ class _ThreadConnection(threading.local):
 _kept = _ThreadConnection()
 
 
+@functools.lru_cache(maxsize=16)
+def _watched_files(instance_path: str) -> tuple[str, str]:
+    return os.path.join(instance_path, DB_FILENAME), os.path.join(instance_path, DB_KEY_FILENAME)
+
+
 def _file_identity(instance_path: str) -> tuple[int, int, int, int]:
     # The database file's inode and the key file's inode and mtime: a restored backup
     # or a new key makes a kept connection stale, and two stat calls notice it.
-    db_stat = os.stat(Path(instance_path) / DB_FILENAME)
-    key_stat = os.stat(Path(instance_path) / DB_KEY_FILENAME)
+    db_file, key_file = _watched_files(instance_path)
+    db_stat = os.stat(db_file)
+    key_stat = os.stat(key_file)
     return db_stat.st_dev, db_stat.st_ino, key_stat.st_ino, key_stat.st_mtime_ns
 
 

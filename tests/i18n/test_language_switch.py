@@ -127,3 +127,20 @@ def test_deadline_filter_puts_the_iso_date_beside_the_written_one(app: Flask) ->
     assert '<time datetime="2026-12-08">8 Rhagfyr 2026</time>' in rendered
     assert '<span class="iso-date" dir="ltr">(2026-12-08)</span>' in rendered
     assert rendered.endswith('/ <time datetime="2026-12-08">8 Rhagfyr 2026</time>')
+
+
+def test_templates_follow_each_request_and_a_forced_language(app: Flask) -> None:
+    # The template catalogue is looked up once per request (portal/i18n.py): each
+    # request still gets its own language, and force_locale (the e-mails) still wins
+    # inside a request and gives the request's language back when it ends.
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    source = '{{ _("Page not found") }}'
+    with app.test_request_context("/", headers={"Accept-Language": "ur"}):
+        assert render_template_string(source) == "صفحہ نہیں ملا"
+        with force_locale("en"):
+            assert render_template_string(source) == "Page not found"
+        assert render_template_string(source) == "صفحہ نہیں ملا"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(source) == "Page not found"
