@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -77,6 +76,17 @@ def _start_of_today() -> float:
     return datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp()
 
 
+def _create_temp_file(folder: Path) -> tuple[int, str]:
+    """A new, empty file under a random name in `folder`, open for writing (0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        path = os.path.join(folder, TEMP_PREFIX + secrets.token_hex(8))
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:  # 2**-64 odds; pick another name
+            continue
+
+
 class BlobWriter:
     """Streams one blob to disk. Use as a context manager:
 
@@ -91,8 +101,11 @@ class BlobWriter:
     def __init__(self, instance_path: str | os.PathLike[str]) -> None:
         self._instance_path = Path(instance_path)
         tmp = temp_dir(instance_path)
-        tmp.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=tmp)
+        try:
+            fd, tmp_name = _create_temp_file(tmp)
+        except FileNotFoundError:
+            tmp.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp_name = _create_temp_file(tmp)
         self._temp_path: Path | None = Path(tmp_name)
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
         self.size = 0
@@ -129,9 +142,13 @@ class BlobWriter:
             break
         os.unlink(self._temp_path)
         self._temp_path = None
-        for directory in (final.parent, temp_dir(self._instance_path)):
-            os.utime(directory, (day, day))
-            fsync_directory(directory, strict=True)
+        # Both folders' times back to the day before anything is flushed, so the flush
+        # that makes the new name durable carries them too. The temporary name's
+        # removal needs no flush of its own: if a crash loses it, the start-up sweep
+        # removes the leftover file (portal/store/recovery.py).
+        os.utime(temp_dir(self._instance_path), (day, day))
+        os.utime(final.parent, (day, day))
+        fsync_directory(final.parent, strict=True)
         if shard_created:
             os.utime(root, (day, day))
             fsync_directory(root, strict=True)
