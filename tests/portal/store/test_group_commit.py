@@ -83,3 +83,31 @@ def test_a_job_that_raises_leaves_no_rows_and_the_error_reaches_its_caller(insta
         assert not conn.in_transaction
         assert run_grouped(conn, lambda c: c.execute("INSERT INTO change_counter_probe VALUES (2)").rowcount) == 1
         assert conn.execute("SELECT x FROM change_counter_probe").fetchall()[0][0] == 2
+
+
+def test_a_leader_waits_for_another_process_holding_the_writers_lock(instance_dir: Path) -> None:
+    # Another worker's leader holds the writers' flock (its own open file, as a separate
+    # process has): this one must wait for it, then commit as soon as it is released.
+    import fcntl
+
+    from portal.store.group_commit import WRITERS_LOCK_FILENAME
+
+    keys = add_reviewer_with_keys(instance_dir, "Ana", "Chair", required=True)
+    reviewer_id = reviewer_row_id(instance_dir, keys.key_id.hex())
+    other_worker = os.open(instance_dir / WRITERS_LOCK_FILENAME, os.O_RDONLY | os.O_CREAT, 0o600)
+    fcntl.flock(other_worker, fcntl.LOCK_EX)
+    stored = threading.Event()
+
+    def store() -> None:
+        _store(instance_dir, reviewer_id, "ab" * 16, os.urandom(32))
+        stored.set()
+
+    writer = threading.Thread(target=store)
+    writer.start()
+    try:
+        assert not stored.wait(0.5), "the case was committed while another worker held the writers' lock"
+    finally:
+        fcntl.flock(other_worker, fcntl.LOCK_UN)
+        os.close(other_worker)
+    writer.join(10)
+    assert stored.is_set()
