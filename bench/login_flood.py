@@ -2,11 +2,13 @@
 
     .venv/bin/python -m bench.login_flood [--clients 200] [--logins 2] [--max-waiting 2|none]
 
-The real gunicorn with config/gunicorn.conf.py (2 workers × 8 threads) on a fresh
-instance. `--clients` clients each first get a CSRF token and session cookie with
-`GET /followup` (not timed), then all send `POST /followup` with a valid-looking but
-unknown codename (8 words from the real word list), `--logins` times each, on new
-connections, from one asyncio loop. Every login costs the server one Argon2id
+The real gunicorn with config/gunicorn.conf.py (2 workers × 56 threads) on an
+instance holding one case from before codename version 2 (`--fresh`: none; then a
+wrong codename costs no Argon2id and nothing waits for it). `--clients` clients
+each first get a CSRF token and session cookie with `GET /followup` (not timed),
+then all send `POST /followup` with a valid-looking but unknown codename (8 words
+from the real word list), `--logins` times each, on new connections, from one
+asyncio loop. With the version 1 case, every login costs the server one Argon2id
 derivation (64 MiB) unless it is refused as busy. Meanwhile wrk (2 threads,
 10 connections) loads `GET /` for the whole flood.
 
@@ -32,6 +34,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from bench.submission_load import WRK, wrk_ms
@@ -63,6 +66,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--logins", type=int, default=2, help="logins per client")
     parser.add_argument("--max-waiting", default="default", help="ARGON2_MAX_WAITING for the instance, or 'none'")
     parser.add_argument("--timeout", type=float, default=120, help="seconds before the flood is cut off")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="no version 1 case: a fresh instance, where a wrong codename costs no Argon2id at all",
+    )
     return parser.parse_args()
 
 
@@ -161,6 +169,15 @@ def configure(instance: Path, max_waiting: str) -> str:
     return value
 
 
+def add_version_1_case(instance: Path, recipients: list[Any]) -> None:
+    """One case from before codename derivation version 2: while one exists, a codename
+    that matches no version 2 case is also tried with Argon2id (docs/format.md §6), so
+    every login of the flood costs a 64 MiB derivation unless it is refused."""
+    from tests.support.workspace_support import file_case
+
+    file_case(instance, create_app(str(instance)), recipients, codename_version=1)
+
+
 @dataclass
 class FloodRun:
     """What one flood measured."""
@@ -178,10 +195,15 @@ class FloodRun:
 
 def run_flood(args: argparse.Namespace) -> FloodRun:
     with tempfile.TemporaryDirectory(prefix="candour-bench-flood-") as tmp:
-        instance, _keys = make_instance(Path(tmp), reviewers=1)
+        instance, keys = make_instance(Path(tmp), reviewers=1)
+        if not args.fresh:
+            add_version_1_case(instance, [key.public for key in keys])
         setting = configure(instance, args.max_waiting)
         concurrency = int(create_app(str(instance)).config["ARGON2_CONCURRENCY"])
-        print(f"ARGON2_MAX_WAITING: {setting}; ARGON2_CONCURRENCY: {concurrency}")
+        print(
+            f"ARGON2_MAX_WAITING: {setting}; ARGON2_CONCURRENCY: {concurrency}; "
+            + ("a fresh instance (no version 1 case)" if args.fresh else "one version 1 case stored")
+        )
         with gunicorn(instance) as server:
             workers = server.workers
             print(f"gunicorn: {' '.join(server.args)} ({len(workers)} workers)")

@@ -13,7 +13,7 @@ timed), then sends its share of the reports one after another, each on a new
 connection (every report comes from a different reporter), from one asyncio loop of
 raw sockets.
 
-The server is the real gunicorn with config/gunicorn.conf.py (2 workers × 8 threads
+The server is the real gunicorn with config/gunicorn.conf.py (2 workers × 56 threads
 unless `--gunicorn-arg` overrides) on a fresh instance with 3 required reviewers, its
 SQLCipher file and blob store on this machine's disk. Each level sends
 `max(--requests, 3 × clients)` reports. Latency is from connect to the last byte of
@@ -200,7 +200,9 @@ def measure_level(
     stamps = fetch_stamps(url, len(prepared))
     bodies = [(body, stamp_prefix(boundary, stamp)) for body, stamp in zip(prepared, stamps, strict=True)]
     cpu_before = cpu_seconds(workers)
+    client_cpu_before = time.process_time()
     results, seconds, cut_off = asyncio.run(run_level(port, sessions, bodies, timeout))
+    client_cpu = time.process_time() - client_cpu_before
     server_cpu = cpu_seconds(workers) - cpu_before
     ok = [latency for status, latency in results if status == 200]
     failed = len(results) - len(ok)
@@ -217,6 +219,9 @@ def measure_level(
         "p99_ms": percentile(ok, 0.99) * 1000,
         "max_ms": max(ok) * 1000 if ok else float("nan"),
         "server_cpu_ms_per_report": server_cpu / max(len(results), 1) * 1000,
+        # The load generator shares the two cores with the server: what it takes is
+        # CPU the server does not get.
+        "client_cpu_ms_per_report": client_cpu / max(len(results), 1) * 1000,
     }
     cpu_before = cpu_seconds(workers)
     base = wrk_landing(url, clients)
@@ -229,7 +234,8 @@ def measure_level(
         f"{clients:>3} clients",
         f"{rate:.0f} reports/s, p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms, max {row['max_ms']:.0f} ms "
         f"({len(ok)} stored, {failed} failed{', CUT OFF' if cut_off else ''}), server CPU "
-        f"{row['server_cpu_ms_per_report']:.1f} ms/report; baseline GET / "
+        f"{row['server_cpu_ms_per_report']:.1f} ms/report (load generator {row['client_cpu_ms_per_report']:.1f} ms)"
+        "; baseline GET / "
         f"{base.get('requests_per_s', float('nan')):.0f} req/s p99 {base.get('p99_ms', float('nan')):.0f} ms, "
         f"server CPU {base.get('cpu_ms_per_request', 0):.1f} ms/request{ratio}",
     )
