@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.login_flood [--clients 200] [--logins 2] [--max-waiting 2|none]
 
-The real gunicorn with config/gunicorn.conf.py (2 workers × 56 threads) on an
+The real gunicorn with config/gunicorn.conf.py (2 workers × 104 threads) on an
 instance holding one case from before codename version 2 (`--fresh`: none; then a
 wrong codename costs no Argon2id and nothing waits for it). `--clients` clients
 each first get a CSRF token and session cookie with `GET /followup` (not timed),

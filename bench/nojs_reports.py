@@ -12,7 +12,7 @@ report counts as stored only if the answer is 200 with the codename on it; anyth
 else (503 "busy", a cut connection) is a refusal. The portal runs with its limits as
 shipped: flood control is not relaxed here (the no-JS path has no proof of work).
 
-The server is the real gunicorn with config/gunicorn.conf.py (2 workers × 56 threads
+The server is the real gunicorn with config/gunicorn.conf.py (2 workers × 104 threads
 unless `--gunicorn-arg` overrides) on a fresh instance with 3 required reviewers.
 Baseline in the same run: `GET /` (the landing page) from the same number of clients
 for the same number of requests, so the ratio shows what a no-JS report costs over

@@ -13,7 +13,7 @@ timed), then sends its share of the reports one after another, each on a new
 connection (every report comes from a different reporter), from one asyncio loop of
 raw sockets.
 
-The server is the real gunicorn with config/gunicorn.conf.py (2 workers × 56 threads
+The server is the real gunicorn with config/gunicorn.conf.py (2 workers × 104 threads
 unless `--gunicorn-arg` overrides) on a fresh instance with 3 required reviewers, its
 SQLCipher file and blob store on this machine's disk. Each level sends
 `max(--requests, 3 × clients)` reports. Latency is from connect to the last byte of

@@ -118,13 +118,14 @@ POW_TTL_SECONDS = 600
 # reports are never refused before they are read: see NOJS_REPORT_QUEUE.
 SERVER_SEALING_CONCURRENCY = 4
 # Reporter POSTs (reports, follow-ups, codename logins) whose bodies are still being
-# read, at once per worker process. At least 50, so that 50 reports in flight are never
-# told "busy" even if one worker took them all (issue #15); and, with the one waiter
-# below, at least one below gunicorn's `threads` (config/gunicorn.conf.py: 56, which
-# leaves 3) so the reviewers' workspace always finds a thread however slow a flood of
-# uploads is. What it bounds in memory: each such request holds at most its text
-# (2 MiB) and one read buffer, so about 104 MiB per worker at the very worst.
-REPORTER_POST_CONCURRENCY = 52
+# read, at once per worker process. At least 50, so that 50 no-JS reports in flight are
+# never told "busy" even if one worker took them all (issue #15; 100, so a burst of 100
+# browser-sealed reports is not either); and, with the one waiter below, at least one
+# below gunicorn's `threads` (config/gunicorn.conf.py: 104, which leaves 3) so the
+# reviewers' workspace always finds a thread however slow a flood of uploads is. What it
+# bounds in memory: each such request holds at most its text (2 MiB) and one read
+# buffer, so about 200 MiB per worker at the very worst.
+REPORTER_POST_CONCURRENCY = 100
 # Follow-ups one case may receive per UTC day (per worker process: counted in memory
 # under a keyed hash of the case id, forgotten at the day's end or a restart).
 FOLLOWUPS_PER_CASE_PER_DAY = 20

@@ -14,15 +14,15 @@ os.environ.setdefault("CANDOUR_SESSION_KEY", secrets.token_hex(32))
 bind = "127.0.0.1:8000"
 
 # Threads, because uploads over Tor are slow and mostly waiting on the network; two
-# processes so one crash or timeout does not take the portal down. 56 threads per
-# worker: reporter POSTs may hold 52 of them plus one waiter (REPORTER_POST_CONCURRENCY
-# in config/defaults.py), so 50 reports in flight are never refused however they fall
+# processes so one crash or timeout does not take the portal down. 104 threads per
+# worker: reporter POSTs may hold 100 of them plus one waiter (REPORTER_POST_CONCURRENCY
+# in config/defaults.py), so 100 reports in flight are never refused however they fall
 # between the two workers, and 3 threads are always left for the reviewers' workspace.
 # An idle thread costs a stack and, once used, its kept database connection (about
 # 0.5 MiB each; docs/performance.md).
 worker_class = "gthread"
 workers = 2
-threads = 56
+threads = 104
 
 # A 500 MB upload over a slow onion circuit (~150 KB/s) takes about an hour.
 timeout = 3600
