@@ -72,12 +72,13 @@ def _request_translations() -> NullTranslations:
     per-request state (`g._flask_babel.babel_translations`), which `force_locale`
     clears on entry and restores on exit, so a forced language is still honoured."""
     state = g.get("_flask_babel")
-    found = getattr(state, "babel_translations", None) if state is not None else None
-    if found is None:
-        found = get_translations()
-        state = g.get("_flask_babel")
-        if state is not None:
-            state.babel_translations = found
+    kept = getattr(state, "babel_translations", None) if state is not None else None
+    if isinstance(kept, NullTranslations):
+        return kept
+    found: NullTranslations = get_translations()
+    state = g.get("_flask_babel")
+    if state is not None:
+        state.babel_translations = found
     return found
 
 
@@ -187,7 +188,8 @@ def init_app(app: Flask) -> None:
     # Flask-Babel's template gettext looks up the request's locale and its catalogue
     # again for every string (tens per page: most of a page's rendering time); the
     # catalogue is found once per request and kept where Flask-Babel keeps its locale.
-    app.jinja_env.install_gettext_callables(
+    # (install_gettext_callables is added to the environment by jinja2.ext.i18n.)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _request_translations().ugettext(s),
         ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
         newstyle=True,
