@@ -59,18 +59,18 @@ def use_final_status(conn: Connection, final: str) -> None:
 _FINAL_WITH_REASON = (
     "coalesce(outcome, '') <> '' AND length(trim(coalesce(reason, ''), char(32, 9, 10, 11, 12, 13))) > 0"
 )
-# Visible to the reviewer: sealed to them (looked up by case_reviewers' primary key).
-_SEALED_TO_REVIEWER = "EXISTS (SELECT 1 FROM case_reviewers cr WHERE cr.case_id = c.id AND cr.reviewer_id = :reviewer)"
 
 
 def queue_totals(conn: Connection, *, reviewer_id: int | None, day: str) -> tuple[int, int]:
-    """(visible cases, overdue cases): overdue is the index range next_deadline < today."""
+    """(visible cases, overdue cases). Overdue is a range of a queue-order index
+    (next_deadline < today): the cases' for an administrator, the reviewer's own
+    copy in case_reviewers for a reviewer."""
     if reviewer_id is None:
-        sql = "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM cases c WHERE c.next_deadline < :today)"
+        sql = "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM cases WHERE next_deadline < :today)"
     else:
         sql = (
-            "SELECT (SELECT count(*) FROM case_reviewers WHERE reviewer_id = :reviewer),"  # noqa: S608 - fixed text
-            f" (SELECT count(*) FROM cases c WHERE c.next_deadline < :today AND {_SEALED_TO_REVIEWER})"
+            "SELECT (SELECT count(*) FROM case_reviewers WHERE reviewer_id = :reviewer),"
+            " (SELECT count(*) FROM case_reviewers WHERE reviewer_id = :reviewer AND next_deadline < :today)"
         )
     total, overdue = conn.execute(sql, {"reviewer": reviewer_id, "today": day}).fetchone()
     return int(total), int(overdue)
@@ -80,15 +80,21 @@ def queue_page_rows(
     conn: Connection, *, reviewer_id: int | None, limit: int, offset: int
 ) -> list[tuple[str, int, int]]:
     """(case id, reply count, change counter) of one page: overdue first, then by the
-    nearest open deadline, then newest first — the order of the index
-    cases_queue_order, read from its start (a reviewer's page skips, by primary key
-    lookups, the cases not sealed to them)."""
-    visible = "" if reviewer_id is None else f" WHERE {_SEALED_TO_REVIEWER}"
-    sql = (
-        "SELECT c.id, (SELECT count(*) FROM replies r WHERE r.case_id = c.id), c.change_counter"  # noqa: S608
-        f" FROM cases c{visible}"
-        " ORDER BY c.next_deadline, c.created_day DESC, c.id DESC LIMIT :limit OFFSET :offset"
-    )
+    nearest open deadline, then newest first. The page is read in the order of an
+    index (cases_queue_order, or case_reviewers_queue_order for one reviewer); the
+    counts are looked up only for the rows the page returns."""
+    if reviewer_id is None:
+        sql = (
+            "SELECT c.id, (SELECT count(*) FROM replies r WHERE r.case_id = c.id), c.change_counter FROM cases c"
+            " ORDER BY c.next_deadline, c.created_day DESC, c.id DESC LIMIT :limit OFFSET :offset"
+        )
+    else:
+        sql = (
+            "SELECT cr.case_id, (SELECT count(*) FROM replies r WHERE r.case_id = cr.case_id),"
+            " (SELECT c.change_counter FROM cases c WHERE c.id = cr.case_id) FROM case_reviewers cr"
+            " WHERE cr.reviewer_id = :reviewer"
+            " ORDER BY cr.next_deadline, cr.created_day DESC, cr.case_id DESC LIMIT :limit OFFSET :offset"
+        )
     params = {"reviewer": reviewer_id, "limit": limit, "offset": offset}
     return [(str(r[0]), int(r[1]), int(r[2])) for r in conn.execute(sql, params).fetchall()]
 

@@ -28,6 +28,11 @@
 -- open deadline, then newest" is exactly ORDER BY next_deadline, created_day DESC,
 -- id DESC: a case is overdue when, and only when, its earliest open deadline is before
 -- today, so every overdue case sorts before every other one.
+--
+-- A reviewer sees only the cases sealed to them, so case_reviewers carries a copy of
+-- each case's next_deadline and created_day (kept by triggers) and an index in queue
+-- order per reviewer: a reviewer's page, total and overdue count are ranges of that
+-- index, however many cases other reviewers have and however many are overdue.
 
 INSERT INTO instance_meta (name, value) VALUES ('deadline_final_status', 'closed')
     ON CONFLICT (name) DO NOTHING;
@@ -63,6 +68,37 @@ UPDATE cases SET (acknowledged, fed_back) = (
 );
 
 CREATE INDEX cases_queue_order ON cases (next_deadline, created_day DESC, id DESC);
+
+ALTER TABLE case_reviewers ADD COLUMN next_deadline TEXT;
+ALTER TABLE case_reviewers ADD COLUMN created_day TEXT;
+UPDATE case_reviewers SET (next_deadline, created_day) = (
+    SELECT c.next_deadline, c.created_day FROM cases c WHERE c.id = case_reviewers.case_id
+);
+-- Its first column serves every lookup by reviewer the old index served.
+DROP INDEX case_reviewers_by_reviewer;
+CREATE INDEX case_reviewers_queue_order
+    ON case_reviewers (reviewer_id, next_deadline, created_day DESC, case_id DESC);
+
+CREATE TRIGGER case_reviewers_queue_on_insert AFTER INSERT ON case_reviewers
+BEGIN
+    UPDATE case_reviewers SET (next_deadline, created_day) = (
+        SELECT c.next_deadline, c.created_day FROM cases c WHERE c.id = NEW.case_id
+    ) WHERE case_id = NEW.case_id AND reviewer_id = NEW.reviewer_id;
+END;
+
+CREATE TRIGGER case_reviewers_queue_on_update AFTER UPDATE OF case_id ON case_reviewers
+BEGIN
+    UPDATE case_reviewers SET (next_deadline, created_day) = (
+        SELECT c.next_deadline, c.created_day FROM cases c WHERE c.id = NEW.case_id
+    ) WHERE case_id = NEW.case_id AND reviewer_id = NEW.reviewer_id;
+END;
+
+CREATE TRIGGER cases_queue_copy AFTER UPDATE OF acknowledged, fed_back, acknowledge_by, feedback_by, created_day ON cases
+WHEN NEW.next_deadline IS NOT OLD.next_deadline OR NEW.created_day IS NOT OLD.created_day
+BEGIN
+    UPDATE case_reviewers SET (next_deadline, created_day) = (NEW.next_deadline, NEW.created_day)
+    WHERE case_id = NEW.id;
+END;
 
 CREATE TRIGGER replies_deadline_on_insert AFTER INSERT ON replies
 BEGIN

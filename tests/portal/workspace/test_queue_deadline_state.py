@@ -157,6 +157,15 @@ def stored(conn: db.Connection, case_id: str) -> tuple[bool, bool, str]:
     return bool(row[0]), bool(row[1]), str(row[2])
 
 
+def copies_disagree(conn: db.Connection) -> int:
+    """Recipients whose copy of the case's queue keys (case_reviewers) is not the case's."""
+    row = conn.execute(
+        "SELECT count(*) FROM case_reviewers cr JOIN cases c ON c.id = cr.case_id"
+        " WHERE cr.next_deadline IS NOT c.next_deadline OR cr.created_day IS NOT c.created_day"
+    ).fetchone()
+    return int(row[0])
+
+
 def every_kind(conn: db.Connection) -> Iterator[Expected]:
     """Each kind of history on cases created long ago, recently and today, and once without deadlines."""
     for events in KINDS.values():
@@ -177,6 +186,7 @@ def test_the_stored_state_is_what_crypto_deadlines_says_for_every_kind_of_event(
         cases = list(every_kind(conn))
         for case in cases:
             assert stored(conn, case.case_id) == (case.acknowledged, case.fed_back, case.next_deadline), case
+        assert copies_disagree(conn) == 0
     # The kinds really differ: some met, some open, some overdue (the test can fail).
     assert {(c.acknowledged, c.fed_back) for c in cases} == {(False, False), (True, False), (True, True)}
     assert any(c.overdue for c in cases) and not all(c.overdue for c in cases)
@@ -204,6 +214,10 @@ def test_the_store_functions_the_app_writes_with_keep_the_state(instance_dir: Pa
         conn.execute("UPDATE cases SET acknowledge_by = '2031-01-01', feedback_by = '2030-01-01' WHERE id = ?",
                      (case_id,))  # fmt: skip
         assert stored(conn, case_id) == (False, False, "2030-01-01")
+        conn.execute("UPDATE cases SET created_day = '2026-01-01' WHERE id = ?", (case_id,))
+        # A recipient added later gets the case's keys too.
+        conn.execute("INSERT INTO case_reviewers (case_id, reviewer_id) VALUES (?, 2)", (case_id,))
+        assert copies_disagree(conn) == 0
 
 
 def test_another_final_status_recomputes_every_case(instance_dir: Path) -> None:
@@ -224,7 +238,7 @@ def test_another_final_status_recomputes_every_case(instance_dir: Path) -> None:
         assert _state_under(instance_dir, final, case_ids) == by_crypto(final)
         with closing(db.connect(instance_dir)) as conn:
             row = conn.execute("SELECT value FROM instance_meta WHERE name = ?", (FINAL_STATUS_META,)).fetchone()
-        assert row[0] == final
+            assert row[0] == final and copies_disagree(conn) == 0
 
 
 def _state_under(instance: Path, final: str, case_ids: list[str]) -> list[tuple[bool, bool]]:
@@ -307,7 +321,7 @@ def test_the_page_is_read_from_the_index_without_sorting(
         plans = {sql: _plan(conn, sql) for sql in statements if "next_deadline" in sql}
     assert len(plans) == 4, list(plans)  # totals and page rows, for an admin and a reviewer
     for sql, plan in plans.items():
-        assert "cases_queue_order" in plan, (sql, plan)
+        assert ("case_reviewers_queue_order" if "case_reviewers" in sql else "cases_queue_order") in plan, (sql, plan)
         for slow in ("TEMP B-TREE", "MATERIALIZE", "AUTOMATIC", "SCAN c\n", "SCAN cr"):
             assert slow not in plan, (sql, plan)
 
@@ -332,5 +346,8 @@ def test_the_migration_back_fills_a_database_made_before_it(tmp_path: Path) -> N
         assert db.migrate(conn) == [13]
         for case in cases:
             assert stored(conn, case.case_id) == (case.acknowledged, case.fed_back, case.next_deadline), case
+        assert copies_disagree(conn) == 0
         ids = [row[0] for row in queue_page_rows(conn, reviewer_id=None, limit=len(cases), offset=0)]
         assert ids == [c.case_id for c in queue_order(cases)]
+        ids = [row[0] for row in queue_page_rows(conn, reviewer_id=2, limit=len(cases), offset=0)]
+        assert ids == [c.case_id for c in queue_order(cases)]  # every case is sealed to both
