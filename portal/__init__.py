@@ -86,7 +86,8 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
             db.migrate(conn)
             # The deadline state stored on each case (0013) counts closing as feedback
             # only for the final status this configuration names (as portal.workflow).
-            queue_store.use_final_status(conn, str(app.config.get("CLOSED_STATUS", "closed")))
+            with db.waiting_longer(conn):
+                queue_store.use_final_status(conn, str(app.config.get("CLOSED_STATUS", "closed")))
     else:
         _refuse_requests_until_initialised(app, resolved)
     return app
