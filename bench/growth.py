@@ -8,7 +8,8 @@ One instance (3 reviewers) grows through the scales. At each scale:
    file (portal.store.db.connect, 5,000 cases per transaction), each with the rows a
    real report leaves: the case, its 3 recipients, the report submission, part 0
    (16,565 bytes, the size of a padded short report) and the first status event, so
-   every trigger (integrity, change counters) runs as it does for a real report. To
+   every trigger (integrity, change counters, the queue's deadline state and its
+   per-reviewer copy) runs as it does for a real report. To
    keep population fast the part rows name a pool of 256 real sealed blobs instead of
    one file each; the measured steps below use their own, real blobs.
 2. Submission latency (measured): `--measured` browser-sealed reports (the cheaper

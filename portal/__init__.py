@@ -16,6 +16,7 @@ from portal.instance import CONFIG_FILENAME, REPO_ROOT, check_settings, is_initi
 from portal.logsafety import make_private_handler
 from portal.notify import setup as notify_setup
 from portal.store import db
+from portal.store import queue as queue_store
 
 DEFAULTS_FILE = REPO_ROOT / "config" / "defaults.py"
 
@@ -83,6 +84,10 @@ def create_app(instance_path: str | None = None, overrides: dict[str, Any] | Non
     if ready:
         with closing(db.connect(resolved)) as conn:
             db.migrate(conn)
+            # The deadline state stored on each case (0013) counts closing as feedback
+            # only for the final status this configuration names (as portal.workflow).
+            with db.waiting_longer(conn):
+                queue_store.use_final_status(conn, str(app.config.get("CLOSED_STATUS", "closed")))
     else:
         _refuse_requests_until_initialised(app, resolved)
     return app

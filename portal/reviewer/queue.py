@@ -8,9 +8,10 @@ closing with an outcome and a reason), as the reporter's page and the offline in
 
 The listing is set-based: a fixed handful of SQL statements per page however many
 cases there are (one statement per case cost 150–300 µs, tens of seconds at
-100,000 cases). The ordering (overdue first, nearest open deadline, newest) is
-computed in SQL (`portal.store.queue`) by the same rule, so a
-page can be cut with LIMIT/OFFSET; only the page's cases are then loaded whole.
+100,000 cases). Each case row keeps its deadline state by the same rule (kept by
+triggers, migration 0013), so the ordering (overdue first, nearest open deadline,
+newest) is an index's order: a page is read with LIMIT/OFFSET from the index
+(`portal.store.queue`), and only the page's cases are then loaded whole.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from portal.store.db import Connection
 from portal.workflow import closed_status
 
 PAGE_SIZE = 100
-# What `QueueItem.next_deadline` answers when no deadline is open (sorts last).
-NO_DEADLINE = "9999-12-31"
+# What `QueueItem.next_deadline` answers when no deadline is open (sorts last), as
+# the stored `cases.next_deadline` does.
+NO_DEADLINE = queue_rows.NO_OPEN_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -115,19 +117,10 @@ def list_queue_page(conn: Connection, day: str, reviewer_id: int | None, page: i
     statements whatever the number of cases: totals, the page's ids, then the
     page's cases, reviewers, submission counts and reviewer events (bounded by PAGE_SIZE).
     """
-    closed = closed_status()
-    total, overdue = queue_rows.queue_totals(conn, reviewer_id=reviewer_id, day=day, closed=closed, none=NO_DEADLINE)
+    total, overdue = queue_rows.queue_totals(conn, reviewer_id=reviewer_id, day=day)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = queue_rows.queue_page_rows(
-        conn,
-        reviewer_id=reviewer_id,
-        day=day,
-        closed=closed,
-        none=NO_DEADLINE,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-    )
+    rows = queue_rows.queue_page_rows(conn, reviewer_id=reviewer_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     items = _load_items(conn, day, rows)
     return QueuePage(items=items, page=page, pages=pages, total=total, overdue=overdue)
 

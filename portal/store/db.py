@@ -26,6 +26,11 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
 # SQLite's "file is not a database": what a wrong key looks like.
 SQLITE_NOTADB = 26
+# How long start-up work waits for another process's writes (a request waits 5 s). A
+# migration that back-fills every case holds the write lock for seconds on a large
+# database, and every worker migrates as it starts: one that gave up would fail to
+# boot, and gunicorn then stops the whole portal.
+START_UP_WAIT_MS = 300_000
 
 if TYPE_CHECKING:
     # sqlcipher3 ships no type information; its Connection has sqlite3's API.
@@ -112,6 +117,17 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         raise
 
 
+@contextmanager
+def waiting_longer(conn: Connection, milliseconds: int = START_UP_WAIT_MS) -> Iterator[Connection]:
+    """Let `conn` wait up to `milliseconds` for another writer, then restore its timeout."""
+    previous = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    conn.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    try:
+        yield conn
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {previous}")
+
+
 def _rollback_quietly(conn: Connection) -> None:
     # After SQLITE_FULL or an I/O error SQLite may already have rolled back, and on
     # a failing disk ROLLBACK can fail too: either way the original error is the one
@@ -179,7 +195,13 @@ def applied_versions(conn: Connection) -> set[int]:
 def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[int]:
     """Apply every migration not yet recorded in schema_version, each in its own
     transaction; returns the versions applied now. Safe to run concurrently from
-    several processes: the check happens inside the write lock."""
+    several processes: the check happens inside the write lock, and each waits for
+    the others' migrations (`START_UP_WAIT_MS`)."""
+    with waiting_longer(conn):
+        return _migrate(conn, directory)
+
+
+def _migrate(conn: Connection, directory: Path) -> list[int]:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY,"

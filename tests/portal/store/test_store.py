@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -85,6 +86,34 @@ def test_concurrent_migrations_apply_each_version_once(tmp_path: Path) -> None:
     with closing(db.connect(tmp_path)) as conn:
         count = conn.execute("SELECT count(*) FROM schema_version").fetchone()[0]
     assert count == len(db.migration_files())
+
+
+def test_a_starting_worker_waits_for_a_long_migration_instead_of_failing_to_boot(instance_dir: Path) -> None:
+    # Another process holds the write lock longer than a request would wait (5 s), as
+    # a migration back-filling every case of a large database does.
+    outcome: list[object] = []
+
+    def start_up() -> None:
+        try:
+            with closing(db.connect(instance_dir)) as conn:
+                started = time.monotonic()
+                outcome.append(db.migrate(conn))
+                outcome.append(time.monotonic() - started)
+                outcome.append(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(exc)
+
+    with closing(db.connect(instance_dir)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        worker = threading.Thread(target=start_up)
+        worker.start()
+        time.sleep(5.5)
+        holder.execute("COMMIT")
+        worker.join()
+    assert len(outcome) == 3, outcome  # no "database is locked"
+    applied, waited, timeout_after = outcome
+    assert applied == [] and isinstance(waited, float) and waited > 5
+    assert timeout_after == 5000  # requests go back to the usual wait
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
