@@ -11,6 +11,7 @@ from portal.reporter import (  # noqa: E402,F401  - each registers its routes on
     device_api,
     followup_login,
     followups,
+    kept_fragments,
     report_form,
 )
 

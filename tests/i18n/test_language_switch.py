@@ -144,3 +144,19 @@ def test_templates_follow_each_request_and_a_forced_language(app: Flask) -> None
         assert render_template_string(source) == "صفحہ نہیں ملا"
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert render_template_string(source) == "Page not found"
+
+
+def test_the_kept_browser_strings_follow_the_language(reviewer_ready_client: FlaskClient) -> None:
+    # The browser path's sentences are rendered once and kept (portal/reporter/
+    # kept_fragments.py): each language still gets its own, whichever came first.
+    def strings(language: str) -> str:
+        html = reviewer_ready_client.get("/report", headers={"Accept-Language": language}).get_data(as_text=True)
+        match = re.search(r'<template id="candour-strings">(.*?)</template>', html, flags=re.S)
+        assert match is not None
+        return match.group(1)
+
+    for _ in range(2):
+        assert "No replies yet." in strings("en")
+        urdu = strings("ur")
+        assert "ابھی کوئی جواب نہیں۔" in urdu and "No replies yet." not in urdu
+        assert "Dim atebion eto." in strings("cy")
