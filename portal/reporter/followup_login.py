@@ -33,7 +33,12 @@ from portal.store.db import get_db
 
 def _login_form(typed: str = "", errors: list[str] | None = None, status: int = 200) -> tuple[str, int]:
     # What was typed goes back into the field after a refusal (the page is no-store).
-    return render_template("reporter/followup_login.html", typed=typed, errors=errors or []), status
+    # The sumo build of libsodium (Argon2id) only while a version 1 case exists: the
+    # device may then have to derive a version 1 codename.
+    html = render_template(
+        "reporter/followup_login.html", typed=typed, errors=errors or [], version_1_cases=legacy_codenames_exist()
+    )
+    return html, status
 
 
 @bp.route("/followup", methods=["GET", "POST"])

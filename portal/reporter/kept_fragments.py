@@ -22,7 +22,7 @@ FRAGMENTS_KEPT = 256
 
 
 @bp.app_template_global("kept_fragment")
-def kept_fragment(template: str, **arguments: str) -> Markup:
+def kept_fragment(template: str, **arguments: str | bool) -> Markup:
     """`template` rendered with `arguments` in this request's language, rendered once."""
     cache: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault("candour.kept_fragments", {})
     key = (template, current_language(), request.script_root, tuple(sorted(arguments.items())))

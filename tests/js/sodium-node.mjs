@@ -37,8 +37,12 @@ export function loadSodium() {
       document: undefined,
       process: undefined,
     };
-    runClassicScript("libsodium-sumo.js", holder, browserGlobal);
-    runClassicScript("libsodium-wrappers-sumo.js", holder, browserGlobal);
+    // CANDOUR_SODIUM_BUILD=standard: the smaller build most pages serve (no crypto_pwhash);
+    // otherwise the sumo build, which the follow-up login page serves while version 1
+    // cases exist and which every vector needs.
+    const build = process.env.CANDOUR_SODIUM_BUILD === "standard" ? "" : "-sumo";
+    runClassicScript(`libsodium${build}.js`, holder, browserGlobal);
+    runClassicScript(`libsodium-wrappers${build}.js`, holder, browserGlobal);
     if (!holder.sodium) throw new Error("the vendored wrappers did not define sodium");
     await candour.ready(holder.sodium);
     // The WebAssembly build, not the plain-JS fallback the core switches to when wasm fails.

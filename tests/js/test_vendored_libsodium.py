@@ -43,8 +43,8 @@ def member_bytes(tarball: Path, name: str) -> bytes:
 
 
 def test_the_expected_packages_are_recorded() -> None:
-    assert set(PACKAGES) == {"libsodium-wrappers-sumo", "libsodium-sumo"}
-    assert PACKAGES["libsodium-wrappers-sumo"]["version"] == "0.8.4"
+    assert set(PACKAGES) == {"libsodium-wrappers-sumo", "libsodium-sumo", "libsodium-wrappers", "libsodium"}
+    assert {entry["version"] for entry in PACKAGES.values()} == {"0.8.4"}
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES))
@@ -65,11 +65,14 @@ def test_tarball_is_the_version_it_claims(package: str) -> None:
     assert manifest["version"] == entry["version"]
 
 
-def test_wrappers_depend_on_the_vendored_core() -> None:
-    wrappers = PACKAGES["libsodium-wrappers-sumo"]
+@pytest.mark.parametrize(
+    "wrappers_name, core_name", [("libsodium-wrappers-sumo", "libsodium-sumo"), ("libsodium-wrappers", "libsodium")]
+)
+def test_wrappers_depend_on_the_vendored_core(wrappers_name: str, core_name: str) -> None:
+    wrappers = PACKAGES[wrappers_name]
     manifest = json.loads(member_bytes(VENDOR / wrappers["tarball"], "package/package.json"))
-    wanted = manifest["dependencies"]["libsodium-sumo"]
-    core_version = PACKAGES["libsodium-sumo"]["version"]
+    wanted = manifest["dependencies"][core_name]
+    core_version = PACKAGES[core_name]["version"]
     # "^0.8.0": same 0.8 line, at or above the floor.
     match = re.fullmatch(r"\^0\.(\d+)\.(\d+)", wanted)
     assert match, f"unexpected dependency range {wanted!r}: re-check which core to vendor"

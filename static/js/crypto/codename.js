@@ -92,7 +92,10 @@ export function deriveMasterKey(codename, instanceSalt, version = CODENAME_VERSI
   if (version === 1) {
     const s = na();
     if (typeof s.crypto_pwhash !== "function") {
-      throw new Error("this libsodium.js build lacks crypto_pwhash, which version 1 codenames need: use the sumo build");
+      throw new Error(
+        "this page loaded the libsodium.js build without crypto_pwhash, which version 1 codenames need: " +
+          "the portal serves the sumo build where a version 1 case exists; reload the page",
+      );
     }
     return s.crypto_pwhash(32, normalForm, instanceSalt, ARGON2_OPSLIMIT, ARGON2_MEMLIMIT, s.crypto_pwhash_ALG_ARGON2ID13);
   }

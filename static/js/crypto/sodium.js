@@ -10,12 +10,11 @@ let sodium = null;
  */
 export async function ready(instance = globalThis.sodium) {
   if (!instance || typeof instance !== "object" || !("ready" in instance)) {
-    throw new Error("libsodium.js is not loaded: include the vendored sumo scripts before this module");
+    throw new Error("libsodium.js is not loaded: include the vendored libsodium scripts before this module");
   }
   await instance.ready;
-  if (typeof instance.crypto_pwhash !== "function") {
-    throw new Error("this libsodium.js build lacks crypto_pwhash: use the sumo build");
-  }
+  // Either vendored build will do: the standard one lacks only crypto_pwhash, which
+  // version 1 codenames alone need (codename.js checks for it there).
   sodium = instance;
   return instance;
 }

@@ -14,6 +14,7 @@ are version 2, cases made before keep version 1, and both log in.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from contextlib import closing
 from pathlib import Path
@@ -182,3 +183,26 @@ def test_a_browser_sealed_report_records_the_version_its_page_sent(instance_dir:
         status, answer = _send_sealed_report(client, reviewer, bad)
         assert status == 400 and not answer["ok"], bad
     assert db_counts(instance_dir)["cases"] == 2
+
+
+def _libsodium_builds(html: str) -> set[str]:
+    return set(re.findall(r"/vendor/libsodium/(libsodium[\w-]*)\.js", html))
+
+
+def test_pages_load_the_smaller_libsodium_build_unless_a_version_1_case_exists(
+    instance_dir: Path, reviewer: ReviewerKeys
+) -> None:
+    # The standard build lacks only crypto_pwhash (Argon2id), which only a version 1
+    # codename's derivation needs: the sumo build is served on the follow-up login page
+    # while such a case exists, and nowhere else.
+    app = _app(instance_dir)
+    client = app.test_client()
+    standard = {"libsodium", "libsodium-wrappers"}
+    assert _libsodium_builds(client.get("/report").get_data(as_text=True)) == standard
+    assert _libsodium_builds(client.get("/followup").get_data(as_text=True)) == standard
+    file_case(instance_dir, app, [reviewer.public], codename_version=1)
+    assert _libsodium_builds(client.get("/followup").get_data(as_text=True)) == {
+        "libsodium-sumo",
+        "libsodium-wrappers-sumo",
+    }
+    assert _libsodium_builds(client.get("/report").get_data(as_text=True)) == standard
