@@ -20,11 +20,11 @@ from crypto.reply import (
     classify_replies,
     verify_statement_signature,
 )
-from portal.intake.refusals import Refusal, refusal_json
+from portal.intake.refusals import Refusal, refusal_json, refusal_sentence, refusal_title
 from portal.reporter import bp
 from portal.reporter.case_deadlines import deadline_events, reporter_deadlines
 from portal.reporter.device_api import hand_back_storage_key, json_answer
-from portal.reporter.session import clear_reporter_session, session_case, set_reporter_session
+from portal.reporter.session import ReporterSession, clear_reporter_session, session_case, set_reporter_session
 from portal.store import cases as case_store
 from portal.store.db import get_db, today
 from portal.store.recipients_statements import recipients_statement
@@ -127,6 +127,14 @@ def case_page() -> Any:
         clear_reporter_session(response)
         return response
     session, case = found
+    return render_case_page(session, case)
+
+
+def render_case_page(
+    session: ReporterSession, case: case_store.CaseView, *, typed_message: str = "", refusal: Refusal | None = None
+) -> Response:
+    """The case page; after a follow-up refused once its text had arrived, with that
+    text back in the message field and why it was not sent (`refusal`)."""
     config = current_app.config
     # Every reviewer ever registered, removed ones included: a reply written while
     # they were a reviewer stays genuine.
@@ -156,8 +164,12 @@ def case_page() -> Any:
         max_files=config["MAX_ATTACHMENTS"],
         sent=request.args.get("sent") == "1",
         browser_session=session.in_browser,
+        typed_message=typed_message,
+        refused_title=refusal_title(refusal, followup=True) if refusal is not None else None,
+        refused_reason=refusal_sentence(refusal, followup=True) if refusal is not None else None,
     )
-    response = make_response(html)
+    # (Like every page, no-store: the words go back only to the browser that sent them.)
+    response = make_response(html, refusal.status if refusal is not None else 200)
     # Sliding expiry: each visit to the case page starts the idle period again.
     set_reporter_session(response, session)
     return response

@@ -11,6 +11,7 @@ from portal import flood
 from portal.intake.refusals import Refusal, SubmissionRefused, refusal_json, refusal_page
 from portal.intake.submit import browser_followup, server_followup
 from portal.reporter import bp
+from portal.reporter.case_page import render_case_page
 from portal.reporter.device_api import json_answer
 from portal.reporter.limits import followup_allowed, followup_sent, refuse_without_reading, stamped_events
 from portal.reporter.session import clear_reporter_session, session_case
@@ -39,6 +40,11 @@ def case_followup() -> Any:
     try:
         server_followup(case, session.keys, day)
     except SubmissionRefused as refused:
+        if refused.typed is not None:
+            # Refused after the message had arrived (a photo that cannot be cleaned):
+            # the case page again, the message still in its field.
+            message = (refused.typed.get("message") or [""])[0]
+            return render_case_page(session, case, typed_message=message, refusal=refused.refusal)
         return refusal_page(refused.refusal, followup=True)
     finally:
         flood.SERVER_SEALING.leave()

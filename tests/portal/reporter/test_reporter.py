@@ -684,6 +684,22 @@ def test_followup_is_sealed_signed_and_bound_to_the_case(
         open_stored_submission(instance_dir, followup[0].id, reviewers["chair"])
 
 
+def test_a_followup_photo_that_cannot_be_cleaned_comes_back_with_the_message_kept(
+    instance_dir: Path, app: Flask, reviewers: dict[str, ReviewerKeys]
+) -> None:
+    codename, case_id = _file_a_report(app.test_client(), reviewers)
+    before = (db_counts(instance_dir), blob_files(instance_dir))
+    client = _reporter_login(app, codename)
+    broken = photo_jpeg()[:200]  # a JPEG cut short inside its Exif block
+    response = _send_followup(client, "What I remembered <and> typed again", [("cut.jpg", broken)])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and response.headers["Cache-Control"] == "no-store"
+    assert "hidden data" in html and "Your follow-up was NOT sent" in html
+    # The case page again, the message still in its field (escaped), ready to send again.
+    assert "What I remembered &lt;and&gt; typed again</textarea>" in html and 'action="/case/followup"' in html
+    assert (db_counts(instance_dir), blob_files(instance_dir)) == before
+
+
 def test_followup_refusals_keep_nothing(instance_dir: Path, app: Flask, reviewers: dict[str, ReviewerKeys]) -> None:
     codename, case_id = _file_a_report(app.test_client(), reviewers)
     before = (db_counts(instance_dir), blob_files(instance_dir))
