@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..audit_notes import account_changes
 from ..bundle import open_bundle
 from ..casebook import open_casebook
 from ..casefolder import write_case_folders
@@ -45,7 +46,9 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     with open_bundle(bundle_path, keys) as bundle:
         trust = choose_trust(bundle, book, lambda: _typed_fingerprint(args), optional_reviewer_list(args))
         # A rewritten audit trail refuses the whole export before anything is written.
+        previous_head = book.audit_head
         continuity = book.check_audit(bundle.audit) if bundle.audit is not None else None
+        changes = account_changes(bundle.audit, previous_head) if bundle.audit is not None else []
         summary = write_case_folders(
             bundle,
             keys,
@@ -62,6 +65,11 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
         say(f"WARNING: {printable(trust.warning)}")
     if continuity is not None:
         say(f"audit trail: {printable(continuity.message)}")
+    if changes:
+        say("The audit trail records these changes to accounts and reviewers since your last export:")
+        for change in changes:
+            say(f"  {change}")
+        say("If you did not expect one of them, tell your organisation before you reply.")
     for result in summary.written:
         flag = f"  [{result.deadline.description}]" if result.deadline.overdue else ""
         say(f"decrypted case {result.case.case} into {printable(str(out_dir / result.case.case))}{flag}")

@@ -106,6 +106,8 @@ class ImportSummary:
     unreadable: int = 0
     refused: int = 0  # cases whose report differs from the pinned one: earlier copy kept
     warnings: list[str] = field(default_factory=list)
+    # What the audit trail records about accounts and reviewers since the last export.
+    account_changes: list[str] = field(default_factory=list)
 
 
 def _events(case: "DeskCase", workflow: Workflow) -> list[DeadlineEvent]:

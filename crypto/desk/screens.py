@@ -228,6 +228,7 @@ class ImportScreen(DeskScreen):
                 yield Button("Choose export file…", id="choose-export", variant="primary")
                 yield Button("Back to the queue", id="back")
             yield Static("", id="import-result")
+            yield Static("", id="import-changes")
         yield Footer()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -269,6 +270,12 @@ class ImportScreen(DeskScreen):
         )
         warnings = self.session.warnings
         self.query_one("#import-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))
+        if summary.account_changes:
+            lines = "\n".join(f"• {change}" for change in summary.account_changes)
+            self.query_one("#import-changes", Static).update(
+                "The audit trail records these changes to accounts and reviewers since your last export:\n"
+                f"{lines}\nIf you did not expect one of them, tell your organisation before you reply."
+            )
 
 
 class MakeCasebookScreen(ModalScreen[bool]):

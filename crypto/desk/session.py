@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..audit_notes import account_changes
 from ..bundle import Bundle, open_bundle
 from ..casebook import Casebook, casebook_path, create_casebook, open_casebook
 from ..compose import compose_reply
@@ -245,8 +246,11 @@ class Session:
                 raise OrgConfirmationNeeded(signed)
             choice = choose_trust(bundle, book, lambda: None)
             trust.refuse_unsigned_after_signed(choice)
+            changes: list[str] = []
             if bundle.audit is not None:
+                previous_head = book.audit_head
                 book.check_audit(bundle.audit)  # a rewritten trail refuses the whole export, as in decrypt
+                changes = account_changes(bundle.audit, previous_head)
             read = self._read_export(name, choice)
         except BaseException:
             if name in self._bundles:
@@ -257,6 +261,7 @@ class Session:
         summary.added, summary.updated, summary.unreadable = read.added, read.updated, read.unreadable
         summary.refused = read.refused
         summary.warnings.extend(read.warnings)
+        summary.account_changes = changes
         book.save()
         self.state["exports"].append(name)
         self.save()

@@ -384,6 +384,7 @@ def test_a_rewritten_audit_trail_is_refused_an_honest_one_extends(tmp_path, run_
         run_cli, team, export(tmp_path / "2.zip", team, [case], listed=listed, audit=log.section(after=3)), out
     )
     assert honest.returncode == 0 and "extends your last export" in honest.stdout
+    assert "changes to accounts and reviewers" not in honest.stdout  # only an export since: nothing to say
     before = casebook_path(ana.key).read_bytes()
     forged = _rewritten(log, 2)
     forged.append("export", case_id=case.case)
@@ -515,3 +516,34 @@ def test_verify_reads_and_updates_the_casebook(tmp_path, run_cli, team, org, one
     write_reply_file(tmp_path / "other.json", [elsewhere])
     other = run_cli("verify", tmp_path / "other.json", "--key", ana.key)
     assert other.returncode == 0 and "it was not written here" in other.stdout
+
+
+def test_decrypt_says_which_accounts_and_reviewers_changed_since_the_last_export(
+    tmp_path, run_cli, team, org, reporter
+):
+    ana = team["ana"]
+    case = CaseBuilder([ana.identity], reporter, {"what": "report"}, status="new").with_report()
+    listed = signed_list(org, team)
+    log = AuditLog()
+    log.append("instance_created")
+    log.append("reviewer_added", key_id="00" * 8, name="Ana")
+    out = tmp_path / "cases"
+    first = decrypt(
+        run_cli,
+        team,
+        export(tmp_path / "1.zip", team, [case], listed=listed, audit=log.section()),
+        out,
+        *first_use(org),
+    )
+    assert first.returncode == 0, first.stderr
+    assert "admin (admin) added the reviewer 'Ana'" in first.stdout
+    log.append("second_factor_reset", day="2026-11-30", actor="sam (admin)", account="ana (reviewer)")
+    second = decrypt(
+        run_cli, team, export(tmp_path / "2.zip", team, [case], listed=listed, audit=log.section(after=2)), out
+    )
+    assert second.returncode == 0, second.stderr
+    assert (
+        "2026-11-30 (entry 3): sam (admin) reset the second factor (authenticator) of 'ana (reviewer)'" in second.stdout
+    )
+    assert "added the reviewer" not in second.stdout  # said at the export before
+    assert "tell your organisation before you reply" in second.stdout

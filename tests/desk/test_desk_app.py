@@ -219,7 +219,9 @@ def test_first_import_asks_for_the_organisation_fingerprint(desk_world: DeskWorl
 
     from crypto.desk.screens import ConfirmOrgScreen
 
-    desk_world.export_v2("export-v2.zip", [desk_world.standard_case()], org=org, audit=audit_log())
+    log = audit_log()
+    log.append("second_factor_reset", day="2026-11-30", actor="sam (admin)", account="ana (reviewer)")
+    desk_world.export_v2("export-v2.zip", [desk_world.standard_case()], org=org, audit=log)
     app = DeskApp(key_path=desk_world.key_path, open_files=False)
 
     async def drive() -> None:
@@ -237,6 +239,8 @@ def test_first_import_asks_for_the_organisation_fingerprint(desk_world: DeskWorl
             await pilot.click("#match")
             await settle(pilot, lambda: isinstance(app.screen, ImportScreen), "the import screen")
             assert "1 new cases" in str(app.screen.query_one("#import-result").render())
+            changes = str(app.screen.query_one("#import-changes").render())
+            assert "sam (admin) reset the second factor (authenticator) of 'ana (reviewer)'" in changes
             assert app.session is not None and "signed by Acme Ltd" in app.session.list_mode
 
     asyncio.run(drive())

@@ -93,3 +93,18 @@ def test_feedback_reply_meets_only_the_feedback_deadline(desk_world: DeskWorld, 
     (reply,) = read_reply_file(path)
     statement = parse_statement(reply.statement)
     assert statement.feedback is True and statement.status == StatusChange("acknowledged", None, "Seen")
+
+
+def test_an_import_names_the_account_changes_since_the_last_export(desk_world: DeskWorld, org: OrgKeys) -> None:
+    log = audit_log()
+    log.append("password_reset", day="2026-11-30", actor="sam (admin)", account="ana (reviewer)")
+    first = desk_world.export_v2("first.zip", [desk_world.standard_case()], org=org, audit=log)
+    session = unlock(desk_world.key_path, PASSPHRASE)
+    with pytest.raises(OrgConfirmationNeeded) as asked:
+        session.import_file(first)
+    session.confirm_org(asked.value.signed)
+    summary = session.import_file(first)
+    assert summary.account_changes == ["2026-11-30 (entry 4): sam (admin) reset the password of 'ana (reviewer)'"]
+    log.append("case_viewed", case_id=None, number=9)
+    again = desk_world.export_v2("second.zip", [desk_world.standard_case()], org=org, audit=log)
+    assert session.import_file(again).account_changes == []  # nothing new since the first
