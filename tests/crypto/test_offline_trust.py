@@ -363,22 +363,23 @@ def _rewritten(log: AuditLog, seq: int) -> AuditLog:
     return AuditLog(entries)
 
 
+def _first_audited_export(tmp_path, run_cli, team, org, reporter, log):
+    """Ana's first export with `log` as its audit trail, decrypted (the organisation key confirmed)."""
+    case = CaseBuilder([team["ana"].identity], reporter, {"what": "report"}, status="new").with_report()
+    listed = signed_list(org, team)
+    out = tmp_path / "cases"
+    bundle = export(tmp_path / "1.zip", team, [case], listed=listed, audit=log.section())
+    first = decrypt(run_cli, team, bundle, out, *first_use(org))
+    assert first.returncode == 0, first.stderr
+    return case, listed, out, first
+
+
 def test_a_rewritten_audit_trail_is_refused_an_honest_one_extends(tmp_path, run_cli, team, org, reporter):
     ana = team["ana"]
-    case = CaseBuilder([ana.identity], reporter, {"what": "report"}, status="new").with_report()
-    listed = signed_list(org, team)
     log = AuditLog()
     for action in ("instance_created", "reviewer_added", "reviewer_added"):
         log.append(action, key_id="00" * 8)
-    out = tmp_path / "cases"
-    first = decrypt(
-        run_cli,
-        team,
-        export(tmp_path / "1.zip", team, [case], listed=listed, audit=log.section()),
-        out,
-        *first_use(org),
-    )
-    assert first.returncode == 0, first.stderr
+    case, listed, out, _first = _first_audited_export(tmp_path, run_cli, team, org, reporter, log)
     log.append("export", case_id=case.case)
     honest = decrypt(
         run_cli, team, export(tmp_path / "2.zip", team, [case], listed=listed, audit=log.section(after=3)), out
@@ -521,21 +522,10 @@ def test_verify_reads_and_updates_the_casebook(tmp_path, run_cli, team, org, one
 def test_decrypt_says_which_accounts_and_reviewers_changed_since_the_last_export(
     tmp_path, run_cli, team, org, reporter
 ):
-    ana = team["ana"]
-    case = CaseBuilder([ana.identity], reporter, {"what": "report"}, status="new").with_report()
-    listed = signed_list(org, team)
     log = AuditLog()
     log.append("instance_created")
     log.append("reviewer_added", key_id="00" * 8, name="Ana")
-    out = tmp_path / "cases"
-    first = decrypt(
-        run_cli,
-        team,
-        export(tmp_path / "1.zip", team, [case], listed=listed, audit=log.section()),
-        out,
-        *first_use(org),
-    )
-    assert first.returncode == 0, first.stderr
+    case, listed, out, first = _first_audited_export(tmp_path, run_cli, team, org, reporter, log)
     assert "admin (admin) added the reviewer 'Ana'" in first.stdout
     log.append("second_factor_reset", day="2026-11-30", actor="sam (admin)", account="ana (reviewer)")
     second = decrypt(
