@@ -2,6 +2,7 @@
 # Anything here can be overridden on the command line (the tests pass --bind).
 
 import os
+import resource
 import secrets
 
 # The key for reporter session cookies (portal/reporter/session.py) is made here, in
@@ -23,6 +24,15 @@ bind = "127.0.0.1:8000"
 worker_class = "gthread"
 workers = 2
 threads = 104
+
+# Each used thread keeps a database connection (two descriptors) and every client is a
+# socket: 104 threads and up to 1,000 connections per worker need more descriptors
+# than the soft limit of 1,024 that systemd and most shells start a service with. The
+# soft limit may be raised up to the hard one without privileges; workers inherit it.
+_soft_limit, _hard_limit = resource.getrlimit(resource.RLIMIT_NOFILE)
+_wanted_limit = 8192 if _hard_limit == resource.RLIM_INFINITY else min(8192, _hard_limit)
+if _soft_limit != resource.RLIM_INFINITY and _soft_limit < _wanted_limit:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_wanted_limit, _hard_limit))
 
 # A 500 MB upload over a slow onion circuit (~150 KB/s) takes about an hour.
 timeout = 3600
