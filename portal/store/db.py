@@ -65,6 +65,11 @@ def read_db_key(instance_path: str | Path) -> str:
     return key
 
 
+# What SQLite may keep in memory in one process, all connections together, before its
+# page caches give pages back rather than take more.
+SQLITE_SOFT_HEAP_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 def connect(instance_path: str | Path) -> Connection:
     """Open instance/candour.db with the raw key from instance/db.key.
 
@@ -94,6 +99,10 @@ def connect(instance_path: str | Path) -> Connection:
         conn.execute("PRAGMA synchronous = FULL")
         # Sorts and temporary tables stay in memory rather than in temp files.
         conn.execute("PRAGMA temp_store = MEMORY")
+        # Process-wide: every worker thread keeps a connection (104 per worker), and each
+        # connection's page cache would otherwise grow to its own limit; past this, the
+        # caches recycle their pages instead of growing (docs/performance.md).
+        conn.execute(f"PRAGMA soft_heap_limit = {SQLITE_SOFT_HEAP_LIMIT_BYTES}")
         conn.row_factory = sqlcipher3.Row
     except BaseException:
         conn.close()

@@ -20,6 +20,8 @@ def test_connection_settings(instance_dir: Path) -> None:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        # 104 kept connections per worker share one bound on SQLite's memory.
+        assert conn.execute("PRAGMA soft_heap_limit").fetchone()[0] == db.SQLITE_SOFT_HEAP_LIMIT_BYTES
 
 
 def test_migrations_are_recorded_and_idempotent(instance_dir: Path) -> None:
