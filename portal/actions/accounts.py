@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from portal import audit
+from portal.actions import with_via
 from portal.auth import accounts as auth_accounts
 from portal.auth.errors import AccountError
 from portal.auth.staff_sessions import end_session
@@ -21,10 +22,7 @@ from portal.store.db import Connection, today
 
 
 def _details(account: Account, via: str | None, **more: object) -> dict[str, object]:
-    details: dict[str, object] = {"username": account.username, "account": account.actor, **more}
-    if via is not None:
-        details["via"] = via
-    return details
+    return with_via({"username": account.username, "account": account.actor, **more}, via)
 
 
 def create_account(

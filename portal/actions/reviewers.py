@@ -16,6 +16,7 @@ from crypto.identity import PublicIdentity, parse_org_identity
 from crypto.org import SignedReviewerList, verify_reviewer_list
 from crypto.text import is_forbidden_char
 from portal import audit
+from portal.actions import with_via
 from portal.store import instance_meta
 from portal.store.db import Connection
 from portal.store.reviewers import (
@@ -80,12 +81,6 @@ def clean_label(value: str, what: str) -> str:
     return cleaned
 
 
-def _with_via(details: dict[str, object], via: str | None) -> dict[str, object]:
-    if via is not None:
-        details["via"] = via
-    return details
-
-
 def add_reviewer(
     conn: Connection,
     instance_path: str | os.PathLike[str],
@@ -115,7 +110,7 @@ def add_reviewer(
             "role": reviewer.role,
             "required": reviewer.required,
         }
-        audit.append(conn, actor=actor, action="reviewer_added", details=_with_via(details, via))
+        audit.append(conn, actor=actor, action="reviewer_added", details=with_via(details, via))
     return reviewer
 
 
@@ -132,7 +127,7 @@ def remove_reviewer(
     with audit.audited_transaction(conn, instance_path):
         reviewer = deactivate_reviewer(conn, key_id_or_fingerprint)
         details: dict[str, object] = {"key_id": reviewer.key_id, "name": reviewer.display_name}
-        audit.append(conn, actor=actor, action="reviewer_removed", details=_with_via(details, via))
+        audit.append(conn, actor=actor, action="reviewer_removed", details=with_via(details, via))
     return reviewer
 
 
@@ -150,7 +145,7 @@ def mark_required(
         reviewer = find_reviewer(conn, key_id_or_fingerprint)
         set_required(conn, reviewer.key_id, required)
         details: dict[str, object] = {"key_id": reviewer.key_id, "required": required}
-        audit.append(conn, actor=actor, action="reviewer_required_changed", details=_with_via(details, via))
+        audit.append(conn, actor=actor, action="reviewer_required_changed", details=with_via(details, via))
     return find_reviewer(conn, reviewer.key_id)
 
 
@@ -213,7 +208,7 @@ def load_signed_list(
             "issued": signed.issued,
             **changes.as_dict(),
         }
-        audit.append(conn, actor=actor, action="org_reviewer_list_loaded", details=_with_via(details, via))
+        audit.append(conn, actor=actor, action="org_reviewer_list_loaded", details=with_via(details, via))
     return changes
 
 

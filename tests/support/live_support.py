@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +20,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,3 +247,29 @@ def wait_for(condition: Any, seconds: float = 10, step: float = 0.05) -> bool:
             return True
         time.sleep(step)
     return bool(condition())
+
+
+@contextmanager
+def make_run(instance: Path, port: int, log: Path, env: dict[str, str]) -> Iterator[str]:
+    """`make run INSTANCE=… BIND=127.0.0.1:port` as the README gives it, until it says it
+    is running; yields what it printed so far. Stopped (its whole process group) on exit."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [shutil.which("make") or "make", "--no-print-directory", "run", f"INSTANCE={instance}"]
+            + [f"BIND=127.0.0.1:{port}"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while "Candour is running on" not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.3)
+        yield log.read_text(errors="replace")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

@@ -183,61 +183,22 @@ def test_reviewer_remove_unknown(instance_dir: Path) -> None:
 
 
 def test_make_run_listens_on_bind_says_so_and_a_reviewer_added_after_it_is_flagged(tmp_path: Path) -> None:
-    import shutil
-    import signal
-    import socket
-    import time
+    from tests.support.live_support import free_port, make_run
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from crypto.identity import generate_reviewer_keys
+
+    port = free_port()
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CANDOUR_")}
-    log = tmp_path / "make-run.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                shutil.which("make") or "make",
-                "--no-print-directory",
-                "run",
-                f"INSTANCE={instance}",
-                f"BIND=127.0.0.1:{port}",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while "Candour is running on" not in log.read_text(errors="replace"):
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.3)
-        text = log.read_text(errors="replace")
+    with make_run(instance, port, tmp_path / "make-run.log", env) as text:
         assert f"Candour is running on http://127.0.0.1:{port}/" in text
         assert "A DEMO organisation key" in text and "Before real use, replace the demo key" in text
         # A reviewer added the README's way is flagged with the steps, not silently broken.
-        from crypto.identity import generate_reviewer_keys
-
         pubfile = tmp_path / "late.pub"
         pubfile.write_text(generate_reviewer_keys("Late").public.to_line() + "\n", encoding="utf-8")
         added = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "wsgi",
-                "reviewer",
-                "add",
-                str(pubfile),
-                "--name",
-                "Late",
-                "--role",
-                "Adviser",
-            ],
+            [sys.executable, "-m", "flask", "--app", "wsgi", "reviewer", "add", str(pubfile)]
+            + ["--name", "Late", "--role", "Adviser"],
             cwd=REPO_ROOT,
             env={**env, "CANDOUR_INSTANCE": str(instance)},
             capture_output=True,
@@ -246,6 +207,3 @@ def test_make_run_listens_on_bind_says_so_and_a_reviewer_added_after_it_is_flagg
         )
         assert added.returncode == 0, added.stderr
         assert "NOT YET OFFERED TO REPORTERS: Late" in added.stdout and "reviewer load-list" in added.stdout
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)

@@ -11,7 +11,6 @@ reviewers only. Without JavaScript the server path refuses the unlisted reviewer
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from contextlib import closing
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser_support import OrgInstance, file_report_in_browser, prepare_org_instance, problem_text
+from tests.support.live_support import free_port, make_run
 from tests.support.paths import REPO_ROOT
 from tests.support.reporter_support import csrf_token, multipart, report_fields
 
@@ -107,34 +107,12 @@ def test_after_make_run_a_reviewer_added_the_readme_way_leaves_browser_reports_w
     """The issue's path to the letter: the real `make run` (its demo reviewer, demo
     organisation key and signed list), then `reviewer add`, then a report sealed in
     Chromium against that same server."""
-    import signal
-    import socket
-    import time
-
     from selenium.webdriver.common.by import By
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CANDOUR_")}
-    log = tmp_path / "make-run.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [shutil.which("make") or "make", "--no-print-directory", "run", f"INSTANCE={instance}"]
-            + [f"BIND=127.0.0.1:{port}"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while "Candour is running on" not in log.read_text(errors="replace"):
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.3)
+    with make_run(instance, port, tmp_path / "make-run.log", env):
         keys = generate_reviewer_keys("Robin Late")
         pubfile = tmp_path / "late.pub"
         pubfile.write_text(keys.public.to_line() + "\n", encoding="utf-8")
@@ -154,6 +132,3 @@ def test_after_make_run_a_reviewer_added_the_readme_way_leaves_browser_reports_w
         assert len(browser.find_elements(By.CSS_SELECTOR, "ol.codename li")) == 8
         (sealed_to,) = _case_reviewers(instance)
         assert keys.key_id.hex() not in sealed_to and len(sealed_to) == 1  # the demo reviewer
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
